@@ -1,0 +1,425 @@
+//! Typed claims: parsed strictly from a verified payload, written directly without a
+//! generic serializer so tokens are cheap and byte-for-byte reproducible.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Claim names that are never configurable and never overwritten by extra claims.
+const FIXED: [&str; 7] = ["exp", "iat", "nbf", "sid", "refresh_exp", "iss", "aud"];
+
+/// Whether `name` is one of the fixed standard claims.
+pub(crate) fn is_fixed_claim(name: &str) -> bool {
+    FIXED.contains(&name)
+}
+
+/// The kind of token, as written in the token-type claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenType {
+    /// Short-lived token that authenticates requests.
+    Access,
+    /// Long-lived token that obtains new access tokens.
+    Refresh,
+    /// simplejwt's single-token mode: authenticates and refreshes itself.
+    Sliding,
+}
+
+impl TokenType {
+    /// The claim value: "access", "refresh" or "sliding".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Access => "access",
+            TokenType::Refresh => "refresh",
+            TokenType::Sliding => "sliding",
+        }
+    }
+
+    fn parse(s: &str) -> Option<TokenType> {
+        match s {
+            "access" => Some(TokenType::Access),
+            "refresh" => Some(TokenType::Refresh),
+            "sliding" => Some(TokenType::Sliding),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TokenType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The configurable claim names.
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimNames {
+    pub user_id: String,
+    pub token_type: String,
+    pub jti: String,
+}
+
+impl ClaimNames {
+    pub(crate) fn is_reserved(&self, name: &str) -> bool {
+        is_fixed_claim(name) || name == self.user_id || name == self.token_type || name == self.jti
+    }
+}
+
+/// The verified claims of a token.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Claims {
+    /// `token_type` (or the configured name).
+    pub token_type: TokenType,
+    /// Expiry, Unix seconds.
+    pub exp: i64,
+    /// Issued-at, Unix seconds.
+    pub iat: Option<i64>,
+    /// Not-before, Unix seconds.
+    pub nbf: Option<i64>,
+    /// Token id.
+    pub jti: String,
+    /// The user id, as a string (numbers written by other issuers are converted).
+    pub user_id: String,
+    /// Session id, for session-bound tokens.
+    pub sid: Option<String>,
+    /// Sliding tokens: the last moment the token can be refreshed.
+    pub refresh_exp: Option<i64>,
+    /// Issuer.
+    pub iss: Option<String>,
+    /// Audiences (a single `aud` string becomes one entry).
+    pub aud: Vec<String>,
+    /// Every other claim, as the issuer wrote it.
+    pub extra: Map<String, Value>,
+    payload: Box<str>,
+}
+
+impl Claims {
+    /// The whole payload as the token carries it (a JSON object).
+    pub fn to_json(&self) -> &str {
+        &self.payload
+    }
+}
+
+/// Parse a verified payload. Types are strict: a string `exp` is invalid, never absent.
+pub(crate) fn parse(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
+    let text =
+        std::str::from_utf8(payload).map_err(|_| Error::Malformed("payload is not UTF-8"))?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let raw = ClaimsSeed { names }
+        .deserialize(&mut de)
+        .map_err(|_| Error::Malformed("payload is not a JSON object"))?;
+    de.end()
+        .map_err(|_| Error::Malformed("trailing data after payload"))?;
+    if raw.duplicate {
+        return Err(Error::Malformed("duplicate claim"));
+    }
+    let token_type = match raw.token_type {
+        None => return Err(Error::MissingClaim(names.token_type.clone())),
+        Some(Val::Str(s)) => {
+            TokenType::parse(&s).ok_or_else(|| Error::InvalidClaim(names.token_type.clone()))?
+        }
+        Some(_) => return Err(Error::InvalidClaim(names.token_type.clone())),
+    };
+    let exp = match raw.exp {
+        None => return Err(Error::MissingClaim("exp".into())),
+        Some(v) => number(v, "exp")?,
+    };
+    let jti = match raw.jti {
+        None => return Err(Error::MissingClaim(names.jti.clone())),
+        Some(Val::Str(s)) if !s.is_empty() => s.into_owned(),
+        Some(_) => return Err(Error::InvalidClaim(names.jti.clone())),
+    };
+    let user_id = match raw.user_id {
+        None => return Err(Error::MissingClaim(names.user_id.clone())),
+        Some(Val::Str(s)) if !s.is_empty() => s.into_owned(),
+        Some(Val::Int(i)) => i.to_string(),
+        Some(_) => return Err(Error::InvalidClaim(names.user_id.clone())),
+    };
+    let sid = match raw.sid {
+        None => None,
+        Some(Val::Str(s)) => Some(s.into_owned()),
+        Some(_) => return Err(Error::InvalidClaim("sid".into())),
+    };
+    let iss = match raw.iss {
+        None => None,
+        Some(Val::Str(s)) => Some(s.into_owned()),
+        Some(_) => return Err(Error::InvalidClaim("iss".into())),
+    };
+    let aud = match raw.aud {
+        None => Vec::new(),
+        Some(Value::String(s)) => vec![s],
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s),
+                _ => Err(Error::InvalidClaim("aud".into())),
+            })
+            .collect::<Result<_>>()?,
+        Some(_) => return Err(Error::InvalidClaim("aud".into())),
+    };
+    Ok(Claims {
+        token_type,
+        exp,
+        iat: raw.iat.map(|v| number(v, "iat")).transpose()?,
+        nbf: raw.nbf.map(|v| number(v, "nbf")).transpose()?,
+        jti,
+        user_id,
+        sid,
+        refresh_exp: raw
+            .refresh_exp
+            .map(|v| number(v, "refresh_exp"))
+            .transpose()?,
+        iss,
+        aud,
+        extra: raw.extra,
+        payload: text.into(),
+    })
+}
+
+fn number(v: Val<'_>, name: &str) -> Result<i64> {
+    match v {
+        Val::Int(i) => Ok(i),
+        // NumericDate may carry fractions; whole seconds are what we compare.
+        Val::Float(f) if f.is_finite() => Ok(f.floor() as i64),
+        _ => Err(Error::InvalidClaim(name.into())),
+    }
+}
+
+/// A claim value before its type is checked.
+enum Val<'a> {
+    Str(Cow<'a, str>),
+    Int(i64),
+    Float(f64),
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Val<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Val<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Val<'de>, E> {
+                Ok(Val::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Val<'de>, E> {
+                Ok(Val::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Val<'de>, E> {
+                Ok(Val::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Val<'de>, E> {
+                Ok(i64::try_from(v).map(Val::Int).unwrap_or(Val::Other))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<Val<'de>, E> {
+                Ok(Val::Float(v))
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<Val<'de>, E> {
+                Ok(Val::Other)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Val<'de>, E> {
+                Ok(Val::Other)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Val<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Val::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Val<'de>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Val::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A map key, borrowed when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match Val::deserialize(d)? {
+            Val::Str(s) => Ok(Key(s)),
+            _ => Err(de::Error::custom("non-string key")),
+        }
+    }
+}
+
+#[derive(Default)]
+struct RawClaims<'a> {
+    token_type: Option<Val<'a>>,
+    exp: Option<Val<'a>>,
+    iat: Option<Val<'a>>,
+    nbf: Option<Val<'a>>,
+    jti: Option<Val<'a>>,
+    user_id: Option<Val<'a>>,
+    sid: Option<Val<'a>>,
+    refresh_exp: Option<Val<'a>>,
+    iss: Option<Val<'a>>,
+    aud: Option<Value>,
+    extra: Map<String, Value>,
+    duplicate: bool,
+}
+
+struct ClaimsSeed<'n> {
+    names: &'n ClaimNames,
+}
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_> {
+    type Value = RawClaims<'de>;
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<RawClaims<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ClaimsSeed<'_> {
+    type Value = RawClaims<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<RawClaims<'de>, A::Error> {
+        let mut raw = RawClaims::default();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let slot = match &*key {
+                "exp" => &mut raw.exp,
+                "iat" => &mut raw.iat,
+                "nbf" => &mut raw.nbf,
+                "sid" => &mut raw.sid,
+                "refresh_exp" => &mut raw.refresh_exp,
+                "iss" => &mut raw.iss,
+                "aud" => {
+                    let v: Value = map.next_value()?;
+                    raw.duplicate |= raw.aud.replace(v).is_some();
+                    continue;
+                }
+                k if k == self.names.token_type => &mut raw.token_type,
+                k if k == self.names.jti => &mut raw.jti,
+                k if k == self.names.user_id => &mut raw.user_id,
+                _ => {
+                    let v: Value = map.next_value()?;
+                    raw.duplicate |= raw.extra.insert(key.into_owned(), v).is_some();
+                    continue;
+                }
+            };
+            let v: Val<'de> = map.next_value()?;
+            raw.duplicate |= slot.replace(v).is_some();
+        }
+        Ok(raw)
+    }
+}
+
+/// Writes a claims object directly into a byte buffer, in a fixed order.
+pub(crate) struct PayloadWriter<'b> {
+    buf: &'b mut Vec<u8>,
+    first: bool,
+}
+
+impl<'b> PayloadWriter<'b> {
+    pub(crate) fn new(buf: &'b mut Vec<u8>) -> Self {
+        buf.push(b'{');
+        PayloadWriter { buf, first: true }
+    }
+
+    fn key(&mut self, name: &str) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        write_json_str(self.buf, name);
+        self.buf.push(b':');
+    }
+
+    pub(crate) fn str(&mut self, name: &str, value: &str) {
+        self.key(name);
+        write_json_str(self.buf, value);
+    }
+
+    pub(crate) fn int(&mut self, name: &str, value: i64) {
+        self.key(name);
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    pub(crate) fn value(&mut self, name: &str, value: &Value) {
+        self.key(name);
+        // Writing a Value into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *self.buf, value);
+    }
+
+    pub(crate) fn finish(self) {
+        self.buf.push(b'}');
+    }
+}
+
+fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *buf, s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> ClaimNames {
+        ClaimNames {
+            user_id: "user_id".into(),
+            token_type: "token_type".into(),
+            jti: "jti".into(),
+        }
+    }
+
+    #[test]
+    fn string_exp_is_invalid_not_absent() {
+        let p = br#"{"token_type":"access","exp":"9999999999","jti":"a","user_id":"1"}"#;
+        assert_eq!(parse(p, &names()), Err(Error::InvalidClaim("exp".into())));
+    }
+
+    #[test]
+    fn escaped_and_numeric_user_ids() {
+        let p = br#"{"token_type":"access","exp":5.7,"jti":"a\u0062","user_id":42,"x":[1]}"#;
+        let c = parse(p, &names()).unwrap();
+        assert_eq!((c.exp, c.jti.as_str(), c.user_id.as_str()), (5, "ab", "42"));
+        assert_eq!(c.extra["x"], serde_json::json!([1]));
+    }
+
+    #[test]
+    fn duplicate_claims_are_malformed() {
+        let p = br#"{"token_type":"access","exp":5,"exp":9,"jti":"a","user_id":"1"}"#;
+        assert_eq!(parse(p, &names()), Err(Error::Malformed("duplicate claim")));
+    }
+
+    #[test]
+    fn writer_escapes() {
+        let mut b = Vec::new();
+        let mut w = PayloadWriter::new(&mut b);
+        w.str("user_id", "a\"b");
+        w.int("exp", -3);
+        w.finish();
+        assert_eq!(b, br#"{"user_id":"a\"b","exp":-3}"#);
+    }
+}

@@ -1,0 +1,210 @@
+//! `Config`: the single source of settings for Rust, C (as JSON) and Python (as kwargs).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Key material: a secret (HS*) or a PEM/DER key. Never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct KeyMaterial(String);
+
+impl KeyMaterial {
+    /// Wrap key text (an HMAC secret, or a PEM key).
+    pub fn new(key: impl Into<String>) -> Self {
+        KeyMaterial(key.into())
+    }
+
+    /// The raw key bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+
+    /// Whether no key was given.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyMaterial(<redacted>)")
+    }
+}
+
+impl From<&str> for KeyMaterial {
+    fn from(s: &str) -> Self {
+        KeyMaterial::new(s)
+    }
+}
+
+impl From<String> for KeyMaterial {
+    fn from(s: String) -> Self {
+        KeyMaterial(s)
+    }
+}
+
+/// Engine settings. Field names are the same in Rust, in C's JSON and in Python's kwargs.
+///
+/// ```
+/// let cfg = keyfob::Config::from_json(
+///     r#"{"signing_key": "a-secret-of-at-least-thirty-two-bytes!!", "idle_timeout_s": 600}"#,
+/// ).unwrap();
+/// assert_eq!(cfg.access_lifetime_s, 300);
+/// assert_eq!(cfg.idle_timeout_s, 600);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// JWS algorithm: "HS256" (default), "HS384", "HS512", "EdDSA", "ES256", "RS256".
+    pub algorithm: String,
+    /// The signing key: an HMAC secret (≥ 32 bytes) or a PKCS#8 (PKCS#1 for RSA) PEM private key.
+    pub signing_key: KeyMaterial,
+    /// Optional `kid` of the signing key; when set it is written in every token header.
+    pub key_id: Option<String>,
+    /// Further keys accepted for verification, by `kid` (HMAC secrets or PEM public keys).
+    pub verifying_keys: BTreeMap<String, KeyMaterial>,
+    /// Access-token lifetime in seconds.
+    pub access_lifetime_s: u64,
+    /// Absolute session lifetime in seconds (refresh token `exp`).
+    pub refresh_lifetime_s: u64,
+    /// Inactivity window in seconds.
+    pub idle_timeout_s: u64,
+    /// Sliding-token lifetime in seconds.
+    pub sliding_lifetime_s: u64,
+    /// Accept tokens without a `sid` (checked statelessly plus denylist and user epoch).
+    pub accept_sessionless: bool,
+    /// Session store: "memory".
+    pub store: String,
+    /// Rotate refresh tokens on every refresh.
+    pub rotate_refresh: bool,
+    /// Seconds after a rotation during which the previous refresh token converges.
+    pub reuse_grace_s: u64,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+    pub leeway_s: u64,
+    /// `iss` to write and require.
+    pub issuer: Option<String>,
+    /// `aud` to write and require.
+    pub audience: Option<String>,
+    /// Name of the user-id claim.
+    pub user_id_claim: String,
+    /// Name of the token-type claim.
+    pub token_type_claim: String,
+    /// Name of the token-id claim.
+    pub jti_claim: String,
+    /// Slide the idle deadline on `validate`.
+    pub touch_on_validate: bool,
+    /// Largest token accepted, in bytes.
+    pub max_token_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            algorithm: "HS256".into(),
+            signing_key: KeyMaterial::default(),
+            key_id: None,
+            verifying_keys: BTreeMap::new(),
+            access_lifetime_s: 300,
+            refresh_lifetime_s: 43_200,
+            idle_timeout_s: 1_800,
+            sliding_lifetime_s: 300,
+            accept_sessionless: false,
+            store: "memory".into(),
+            rotate_refresh: true,
+            reuse_grace_s: 0,
+            leeway_s: 0,
+            issuer: None,
+            audience: None,
+            user_id_claim: "user_id".into(),
+            token_type_claim: "token_type".into(),
+            jti_claim: "jti".into(),
+            touch_on_validate: true,
+            max_token_bytes: 8_192,
+        }
+    }
+}
+
+/// Largest lifetime accepted (100 years), so deadlines never overflow.
+const MAX_SECONDS: u64 = 100 * 366 * 24 * 3600;
+
+impl Config {
+    /// A default config with this HMAC secret.
+    pub fn with_secret(secret: impl Into<String>) -> Self {
+        Config {
+            signing_key: KeyMaterial::new(secret),
+            ..Config::default()
+        }
+    }
+
+    /// Parse from JSON; unknown fields are an error naming the field.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let cfg: Config = serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// Check values that the types cannot (zero lifetimes, names, sizes).
+    /// Keys are checked against the algorithm when the engine builds its key ring.
+    pub fn check(&self) -> Result<()> {
+        for (name, v) in [
+            ("access_lifetime_s", self.access_lifetime_s),
+            ("refresh_lifetime_s", self.refresh_lifetime_s),
+            ("idle_timeout_s", self.idle_timeout_s),
+            ("sliding_lifetime_s", self.sliding_lifetime_s),
+        ] {
+            if v == 0 {
+                return Err(Error::Config(format!("{name} must be greater than zero")));
+            }
+            if v > MAX_SECONDS {
+                return Err(Error::Config(format!("{name} is too large")));
+            }
+        }
+        for (name, v) in [
+            ("reuse_grace_s", self.reuse_grace_s),
+            ("leeway_s", self.leeway_s),
+        ] {
+            if v > MAX_SECONDS {
+                return Err(Error::Config(format!("{name} is too large")));
+            }
+        }
+        for (name, v) in [
+            ("user_id_claim", &self.user_id_claim),
+            ("token_type_claim", &self.token_type_claim),
+            ("jti_claim", &self.jti_claim),
+        ] {
+            if v.is_empty() {
+                return Err(Error::Config(format!("{name} must not be empty")));
+            }
+            if crate::claims::is_fixed_claim(v) {
+                return Err(Error::Config(format!(
+                    "{name} must not be a standard claim name (got '{v}')"
+                )));
+            }
+        }
+        let names = [&self.user_id_claim, &self.token_type_claim, &self.jti_claim];
+        if names[0] == names[1] || names[0] == names[2] || names[1] == names[2] {
+            return Err(Error::Config(
+                "user_id_claim, token_type_claim and jti_claim must differ".into(),
+            ));
+        }
+        if !(256..=1 << 20).contains(&self.max_token_bytes) {
+            return Err(Error::Config(
+                "max_token_bytes must be between 256 and 1048576".into(),
+            ));
+        }
+        if self.store != "memory" {
+            return Err(Error::Config(format!(
+                "store: unsupported store '{}' (supported: \"memory\")",
+                self.store
+            )));
+        }
+        if self.signing_key.is_empty() {
+            return Err(Error::Config("signing_key is required".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! Compact JWS: base64url segments, the protected header, size caps and the signature check.
+//! The header of our own tokens is precomputed once; payloads decode into a stack buffer.
+
+use std::borrow::Cow;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::keys::KeyRing;
+
+/// Payloads up to this size decode on the stack; larger ones (up to the token cap) on the heap.
+const STACK_PAYLOAD: usize = 2048;
+/// Largest signature any supported algorithm produces (RSA-8192).
+const MAX_SIG: usize = 1024;
+
+/// The protected header fields keyfob reads. `jku`, `x5u`, `jwk` are never trusted or fetched.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// Signs and verifies compact JWS with one key ring.
+#[derive(Debug)]
+pub(crate) struct Jws {
+    keys: KeyRing,
+    header_segment: String,
+    max_token_bytes: usize,
+}
+
+impl Jws {
+    pub(crate) fn new(keys: KeyRing, max_token_bytes: usize) -> Jws {
+        let mut header = format!(r#"{{"alg":"{}","typ":"JWT""#, keys.algorithm().name());
+        if let Some(kid) = keys.kid() {
+            header.push_str(",\"kid\":");
+            header.push_str(&serde_json::to_string(kid).unwrap_or_default());
+        }
+        header.push('}');
+        Jws {
+            header_segment: URL_SAFE_NO_PAD.encode(header.as_bytes()),
+            keys,
+            max_token_bytes,
+        }
+    }
+
+    /// Sign a payload (JSON bytes) into a compact token.
+    pub(crate) fn sign(&self, payload: &[u8]) -> Result<String> {
+        let mut out =
+            Vec::with_capacity(self.header_segment.len() + 2 + payload.len() * 4 / 3 + 400);
+        out.extend_from_slice(self.header_segment.as_bytes());
+        out.push(b'.');
+        let start = out.len();
+        out.resize(
+            start + base64::encoded_len(payload.len(), false).unwrap_or(0),
+            0,
+        );
+        let n = URL_SAFE_NO_PAD
+            .encode_slice(payload, &mut out[start..])
+            .map_err(|_| Error::InvalidArgument("payload too large".into()))?;
+        out.truncate(start + n);
+        let mut sig = Vec::with_capacity(512);
+        self.keys.sign_into(&out, &mut sig)?;
+        out.push(b'.');
+        let start = out.len();
+        out.resize(
+            start + base64::encoded_len(sig.len(), false).unwrap_or(0),
+            0,
+        );
+        let n = URL_SAFE_NO_PAD
+            .encode_slice(&sig, &mut out[start..])
+            .map_err(|_| Error::InvalidArgument("signature too large".into()))?;
+        out.truncate(start + n);
+        if out.len() > self.max_token_bytes {
+            return Err(Error::InvalidArgument(format!(
+                "the token would be {} bytes, over max_token_bytes ({})",
+                out.len(),
+                self.max_token_bytes
+            )));
+        }
+        // Only ASCII was written.
+        String::from_utf8(out).map_err(|_| Error::Malformed("non-ASCII token"))
+    }
+
+    /// Check size, structure, header and signature, then hand the decoded payload to `f`.
+    /// Nothing of the payload is parsed before the signature holds.
+    pub(crate) fn verify<R>(&self, token: &[u8], f: impl FnOnce(&[u8]) -> Result<R>) -> Result<R> {
+        if token.len() > self.max_token_bytes {
+            return Err(Error::Malformed("token is larger than max_token_bytes"));
+        }
+        let mut parts = token.splitn(4, |&b| b == b'.');
+        let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(h), Some(p), Some(s), None) => (h, p, s),
+            _ => return Err(Error::Malformed("expected three dot-separated segments")),
+        };
+        if h.is_empty() || p.is_empty() || s.is_empty() {
+            return Err(Error::Malformed("empty segment"));
+        }
+        let kid_buf;
+        let kid: Option<&str> = if h == self.header_segment.as_bytes() {
+            self.keys.kid()
+        } else {
+            kid_buf = self.check_header(h)?;
+            kid_buf.as_deref()
+        };
+        let mut sig = [0u8; MAX_SIG];
+        let sig_len =
+            decode_into(s, &mut sig).ok_or(Error::Malformed("signature is not base64url"))?;
+        let signing_input = &token[..h.len() + 1 + p.len()];
+        self.keys.verify(kid, signing_input, &sig[..sig_len])?;
+        let mut stack = [0u8; STACK_PAYLOAD];
+        let heap;
+        let payload: &[u8] = if base64::decoded_len_estimate(p.len()) <= STACK_PAYLOAD {
+            let n =
+                decode_into(p, &mut stack).ok_or(Error::Malformed("payload is not base64url"))?;
+            &stack[..n]
+        } else {
+            heap = URL_SAFE_NO_PAD
+                .decode(p)
+                .map_err(|_| Error::Malformed("payload is not base64url"))?;
+            &heap
+        };
+        f(payload)
+    }
+
+    /// Parse a foreign header: the algorithm must be ours, no `crit`, `kid` only a lookup key.
+    fn check_header(&self, segment: &[u8]) -> Result<Option<String>> {
+        let mut buf = [0u8; 1024];
+        let n =
+            decode_into(segment, &mut buf).ok_or(Error::Malformed("header is not base64url"))?;
+        let header: Header<'_> = serde_json::from_slice(&buf[..n])
+            .map_err(|_| Error::Malformed("header is not a JSON object"))?;
+        let alg = header.alg.ok_or(Error::Malformed("header has no alg"))?;
+        if alg != self.keys.algorithm().name() {
+            // Covers "none" and every algorithm-confusion attempt.
+            return Err(Error::AlgorithmNotAllowed);
+        }
+        if header.crit.is_some() {
+            return Err(Error::Malformed("crit header parameters are not supported"));
+        }
+        Ok(header.kid.map(Cow::into_owned))
+    }
+}
+
+fn decode_into(segment: &[u8], out: &mut [u8]) -> Option<usize> {
+    if base64::decoded_len_estimate(segment.len()) > out.len() {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode_slice(segment, out).ok()
+}

@@ -1,0 +1,424 @@
+//! The key ring: one signing key and the keys that verify, all tied to one algorithm.
+//! Keys are parsed once when the engine is built; nothing is set up per call.
+
+use std::fmt;
+
+use base64::Engine as _;
+use ring::hmac;
+use ring::rand::SystemRandom;
+use ring::signature::{self, KeyPair};
+
+use crate::config::{Config, KeyMaterial};
+use crate::error::{Error, Result};
+
+/// A JWS algorithm keyfob signs and verifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC with SHA-256.
+    HS256,
+    /// HMAC with SHA-384.
+    HS384,
+    /// HMAC with SHA-512.
+    HS512,
+    /// Ed25519 signatures.
+    EdDSA,
+    /// ECDSA P-256 with SHA-256, fixed-length r||s signatures.
+    ES256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RS256,
+}
+
+impl Algorithm {
+    /// The JOSE name, as written in the `alg` header.
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::HS256 => "HS256",
+            Algorithm::HS384 => "HS384",
+            Algorithm::HS512 => "HS512",
+            Algorithm::EdDSA => "EdDSA",
+            Algorithm::ES256 => "ES256",
+            Algorithm::RS256 => "RS256",
+        }
+    }
+
+    /// Parse a JOSE name (exact, case-sensitive).
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        Some(match name {
+            "HS256" => Algorithm::HS256,
+            "HS384" => Algorithm::HS384,
+            "HS512" => Algorithm::HS512,
+            "EdDSA" => Algorithm::EdDSA,
+            "ES256" => Algorithm::ES256,
+            "RS256" => Algorithm::RS256,
+            _ => return None,
+        })
+    }
+
+    fn hmac(self) -> Option<hmac::Algorithm> {
+        match self {
+            Algorithm::HS256 => Some(hmac::HMAC_SHA256),
+            Algorithm::HS384 => Some(hmac::HMAC_SHA384),
+            Algorithm::HS512 => Some(hmac::HMAC_SHA512),
+            _ => None,
+        }
+    }
+}
+
+/// Smallest HMAC secret accepted.
+pub const MIN_HMAC_KEY_BYTES: usize = 32;
+
+enum Signer {
+    Hmac(hmac::Key),
+    Ed25519(signature::Ed25519KeyPair),
+    Ecdsa(signature::EcdsaKeyPair),
+    Rsa(signature::RsaKeyPair),
+}
+
+enum Verifier {
+    Hmac(hmac::Key),
+    Public(signature::UnparsedPublicKey<Vec<u8>>),
+}
+
+impl Verifier {
+    fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        match self {
+            // Constant-time comparison inside ring.
+            Verifier::Hmac(key) => hmac::verify(key, message, sig).is_ok(),
+            Verifier::Public(key) => key.verify(message, sig).is_ok(),
+        }
+    }
+}
+
+/// Signing key plus verifying keys by `kid`, all for one algorithm. `Debug` shows no key.
+pub struct KeyRing {
+    algorithm: Algorithm,
+    kid: Option<String>,
+    signer: Signer,
+    primary: Verifier,
+    others: Vec<(String, Verifier)>,
+    rng: SystemRandom,
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .field(
+                "verifying_kids",
+                &self.others.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Build from the config's algorithm, signing key, `key_id` and `verifying_keys`.
+    pub fn from_config(cfg: &Config) -> Result<KeyRing> {
+        let algorithm = Algorithm::from_name(&cfg.algorithm).ok_or_else(|| {
+            Error::Config(format!(
+                "algorithm: unknown algorithm '{}' (expected HS256, HS384, HS512, EdDSA, ES256 or RS256)",
+                cfg.algorithm
+            ))
+        })?;
+        let rng = SystemRandom::new();
+        let (signer, primary) = signing_key(algorithm, &cfg.signing_key, &rng)?;
+        let mut others = Vec::new();
+        for (kid, key) in &cfg.verifying_keys {
+            if kid.is_empty() {
+                return Err(Error::Config(
+                    "verifying_keys: a kid must not be empty".into(),
+                ));
+            }
+            let v = verifying_key(algorithm, key)
+                .map_err(|m| Error::Config(format!("verifying_keys['{kid}']: {m}")))?;
+            others.push((kid.clone(), v));
+        }
+        Ok(KeyRing {
+            algorithm,
+            kid: cfg.key_id.clone(),
+            signer,
+            primary,
+            others,
+            rng,
+        })
+    }
+
+    /// The algorithm every key here is tied to.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The signing key's `kid`, if named.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// Sign `message`, appending the raw signature to `out`.
+    pub fn sign_into(&self, message: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        match &self.signer {
+            Signer::Hmac(key) => out.extend_from_slice(hmac::sign(key, message).as_ref()),
+            Signer::Ed25519(kp) => out.extend_from_slice(kp.sign(message).as_ref()),
+            Signer::Ecdsa(kp) => {
+                let sig = kp
+                    .sign(&self.rng, message)
+                    .map_err(|_| Error::InvalidArgument("ECDSA signing failed".into()))?;
+                out.extend_from_slice(sig.as_ref());
+            }
+            Signer::Rsa(kp) => {
+                let start = out.len();
+                out.resize(start + kp.public().modulus_len(), 0);
+                kp.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &self.rng,
+                    message,
+                    &mut out[start..],
+                )
+                .map_err(|_| Error::InvalidArgument("RSA signing failed".into()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Verify `sig` over `message`. With a `kid`, only that key is tried (unknown → `unknown_key`);
+    /// without one, the signing key and then every verifying key, so old keys keep working.
+    pub fn verify(&self, kid: Option<&str>, message: &[u8], sig: &[u8]) -> Result<()> {
+        let ok = match kid {
+            Some(kid) => {
+                if self.kid.as_deref() == Some(kid) {
+                    self.primary.verify(message, sig)
+                } else {
+                    match self.others.iter().find(|(k, _)| k == kid) {
+                        Some((_, v)) => v.verify(message, sig),
+                        None => return Err(Error::UnknownKey),
+                    }
+                }
+            }
+            None => {
+                self.primary.verify(message, sig)
+                    || self.others.iter().any(|(_, v)| v.verify(message, sig))
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::BadSignature)
+        }
+    }
+}
+
+fn signing_key(
+    alg: Algorithm,
+    key: &KeyMaterial,
+    rng: &SystemRandom,
+) -> Result<(Signer, Verifier)> {
+    let err = |m: &str| Error::Config(format!("signing_key: {m}"));
+    if let Some(h) = alg.hmac() {
+        let secret = key.as_bytes();
+        if secret.len() < MIN_HMAC_KEY_BYTES {
+            return Err(err(&format!(
+                "an {} secret must be at least {MIN_HMAC_KEY_BYTES} bytes (got {})",
+                alg.name(),
+                secret.len()
+            )));
+        }
+        if looks_like_pem(secret) {
+            return Err(err(&format!(
+                "a PEM key cannot be an {} secret; set algorithm to the key's algorithm",
+                alg.name()
+            )));
+        }
+        return Ok((
+            Signer::Hmac(hmac::Key::new(h, secret)),
+            Verifier::Hmac(hmac::Key::new(h, secret)),
+        ));
+    }
+    let (label, der) = parse_pem(key.as_bytes()).map_err(err)?;
+    let misfit = || err(&format!("the key does not fit algorithm {}", alg.name()));
+    match alg {
+        Algorithm::EdDSA => {
+            if label != "PRIVATE KEY" {
+                return Err(err("EdDSA needs a PKCS#8 'PRIVATE KEY' PEM"));
+            }
+            let kp = signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der)
+                .map_err(|_| misfit())?;
+            let public = kp.public_key().as_ref().to_vec();
+            Ok((
+                Signer::Ed25519(kp),
+                Verifier::Public(signature::UnparsedPublicKey::new(
+                    &signature::ED25519,
+                    public,
+                )),
+            ))
+        }
+        Algorithm::ES256 => {
+            if label != "PRIVATE KEY" {
+                return Err(err("ES256 needs a PKCS#8 'PRIVATE KEY' PEM"));
+            }
+            let kp = signature::EcdsaKeyPair::from_pkcs8(
+                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &der,
+                rng,
+            )
+            .map_err(|_| misfit())?;
+            let public = kp.public_key().as_ref().to_vec();
+            Ok((
+                Signer::Ecdsa(kp),
+                Verifier::Public(signature::UnparsedPublicKey::new(
+                    &signature::ECDSA_P256_SHA256_FIXED,
+                    public,
+                )),
+            ))
+        }
+        Algorithm::RS256 => {
+            let kp = match label.as_str() {
+                "PRIVATE KEY" => signature::RsaKeyPair::from_pkcs8(&der),
+                "RSA PRIVATE KEY" => signature::RsaKeyPair::from_der(&der),
+                _ => return Err(err("RS256 needs a PKCS#8 or PKCS#1 private key PEM")),
+            }
+            .map_err(|_| misfit())?;
+            let public = kp.public().as_ref().to_vec();
+            Ok((
+                Signer::Rsa(kp),
+                Verifier::Public(signature::UnparsedPublicKey::new(
+                    &signature::RSA_PKCS1_2048_8192_SHA256,
+                    public,
+                )),
+            ))
+        }
+        _ => unreachable!("HMAC handled above"),
+    }
+}
+
+fn verifying_key(alg: Algorithm, key: &KeyMaterial) -> std::result::Result<Verifier, String> {
+    if let Some(h) = alg.hmac() {
+        let secret = key.as_bytes();
+        if secret.len() < MIN_HMAC_KEY_BYTES {
+            return Err(format!(
+                "an {} secret must be at least {MIN_HMAC_KEY_BYTES} bytes",
+                alg.name()
+            ));
+        }
+        if looks_like_pem(secret) {
+            return Err(format!("a PEM key cannot be an {} secret", alg.name()));
+        }
+        return Ok(Verifier::Hmac(hmac::Key::new(h, secret)));
+    }
+    let (label, der) = parse_pem(key.as_bytes()).map_err(str::to_string)?;
+    if label.ends_with("PRIVATE KEY") {
+        // A private key verifies too: derive its public half.
+        let (_, v) = signing_key(alg, key, &SystemRandom::new()).map_err(|e| e.to_string())?;
+        return Ok(v);
+    }
+    let misfit = || format!("the key does not fit algorithm {}", alg.name());
+    let (alg_oid, public): (&[u8], Vec<u8>) = match label.as_str() {
+        "PUBLIC KEY" => spki(&der).ok_or_else(misfit)?,
+        "RSA PUBLIC KEY" if alg == Algorithm::RS256 => (OID_RSA, der.clone()),
+        _ => return Err(misfit()),
+    };
+    let params: &'static dyn signature::VerificationAlgorithm = match alg {
+        Algorithm::EdDSA if contains(alg_oid, OID_ED25519) && public.len() == 32 => {
+            &signature::ED25519
+        }
+        Algorithm::ES256
+            if contains(alg_oid, OID_EC) && contains(alg_oid, OID_P256) && public.len() == 65 =>
+        {
+            &signature::ECDSA_P256_SHA256_FIXED
+        }
+        Algorithm::RS256 if contains(alg_oid, OID_RSA) => &signature::RSA_PKCS1_2048_8192_SHA256,
+        _ => return Err(misfit()),
+    };
+    Ok(Verifier::Public(signature::UnparsedPublicKey::new(
+        params, public,
+    )))
+}
+
+const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn looks_like_pem(bytes: &[u8]) -> bool {
+    contains(bytes, b"-----BEGIN ")
+}
+
+/// Decode one PEM block into its label and DER bytes.
+fn parse_pem(text: &[u8]) -> std::result::Result<(String, Vec<u8>), &'static str> {
+    let text = std::str::from_utf8(text).map_err(|_| "the key is not UTF-8 PEM text")?;
+    let start = text
+        .find("-----BEGIN ")
+        .ok_or("expected a PEM key (-----BEGIN ...-----)")?;
+    let rest = &text[start + 11..];
+    let label_end = rest.find("-----").ok_or("malformed PEM header")?;
+    let label = rest[..label_end].to_string();
+    let body = &rest[label_end + 5..];
+    let end_marker = format!("-----END {label}-----");
+    let body_end = body.find(&end_marker).ok_or("PEM END line missing")?;
+    let b64: String = body[..body_end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| "PEM body is not valid base64")?;
+    Ok((label, der))
+}
+
+/// Read one DER TLV: (tag, content, rest).
+fn der_tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        first as usize
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let mut len = 0usize;
+        for &b in &rest[..n] {
+            len = (len << 8) | b as usize;
+        }
+        rest = &rest[n..];
+        len
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+/// SubjectPublicKeyInfo → (algorithm identifier bytes, public key bytes).
+fn spki(der: &[u8]) -> Option<(&[u8], Vec<u8>)> {
+    let (tag, seq, _) = der_tlv(der)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, alg_id, rest) = der_tlv(seq)?;
+    if tag != 0x30 {
+        return None;
+    }
+    let (tag, bits, _) = der_tlv(rest)?;
+    if tag != 0x03 || bits.first() != Some(&0) {
+        return None;
+    }
+    Some((alg_id, bits[1..].to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_keys() {
+        let cfg = Config::with_secret("super-secret-value-that-is-long-enough!!");
+        let ring = KeyRing::from_config(&cfg).unwrap();
+        let shown = format!("{ring:?} {cfg:?}");
+        assert!(!shown.contains("super-secret"), "{shown}");
+    }
+}

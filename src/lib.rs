@@ -1,0 +1,39 @@
+//! # keyfob
+//!
+//! An embeddable sliding-session engine. keyfob issues and validates JWT access and
+//! refresh tokens, keeps each login as a *session* with a sliding inactivity window and an
+//! absolute lifetime, rotates refresh tokens and detects their reuse, and revokes tokens,
+//! sessions and users immediately — access tokens included.
+//!
+//! ```
+//! use keyfob::{Config, Engine};
+//!
+//! let engine = Engine::new(Config::with_secret("change-me-to-32-or-more-random-bytes!")).unwrap();
+//! let pair = engine.login("alice", None).unwrap();
+//! assert_eq!(engine.validate(&pair.access).unwrap().user_id, "alice");
+//! ```
+//!
+//! The same engine is reachable from C (`include/keyfob.h`) and Python (`keyfob`).
+#![deny(missing_docs)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+mod claims;
+mod clock;
+mod config;
+mod engine;
+mod error;
+pub mod ffi;
+mod jws;
+mod keys;
+pub mod session;
+pub mod store;
+
+pub use claims::{Claims, TokenType};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, KeyMaterial};
+pub use engine::{Engine, SlidingToken, Stats, TokenPair};
+pub use error::{Error, ErrorCode, Result};
+pub use keys::{Algorithm, KeyRing, MIN_HMAC_KEY_BYTES};
+
+/// The library version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

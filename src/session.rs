@@ -1,0 +1,229 @@
+//! The session record and its rules: liveness, the sliding idle deadline, the rotation
+//! decision. Pure logic with no storage, so every store applies exactly the same rules.
+
+use std::fmt;
+
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::error::{Error, Result};
+
+/// A 128-bit random identifier (session id or token id), written as 32 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(pub u128);
+
+impl Id {
+    /// 128 bits from the operating system's random source.
+    pub fn random(rng: &SystemRandom) -> Result<Id> {
+        let mut b = [0u8; 16];
+        rng.fill(&mut b)
+            .map_err(|_| Error::StoreUnavailable("the OS random source failed".into()))?;
+        Ok(Id(u128::from_be_bytes(b)))
+    }
+
+    /// Parse exactly 32 lowercase hex digits.
+    pub fn parse(s: &str) -> Option<Id> {
+        let b = s.as_bytes();
+        if b.len() != 32 {
+            return None;
+        }
+        let mut v: u128 = 0;
+        for &c in b {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => return None,
+            };
+            v = (v << 4) | d as u128;
+        }
+        Some(Id(v))
+    }
+
+    /// The 32-character hex form, without allocating.
+    pub fn to_hex(self) -> [u8; 32] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 32];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = HEX[((self.0 >> (124 - 4 * i)) & 0xf) as usize];
+        }
+        out
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // to_hex is ASCII by construction.
+        f.write_str(std::str::from_utf8(&self.to_hex()).unwrap_or(""))
+    }
+}
+
+impl fmt::Debug for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Id({self})")
+    }
+}
+
+/// One login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Session id.
+    pub sid: Id,
+    /// The user who logged in.
+    pub user_id: String,
+    /// Login time.
+    pub created_at: i64,
+    /// The session ends at this moment unless activity moves it.
+    pub idle_deadline: i64,
+    /// The session ends at this moment whatever happens.
+    pub absolute_deadline: i64,
+    /// The jti of the one refresh token that may rotate now.
+    pub current_jti: Id,
+    /// When the current refresh token was issued (its `iat`).
+    pub current_iat: i64,
+    /// The jti the current one replaced, if any; the grace window runs from `current_iat`.
+    pub previous_jti: Option<Id>,
+    /// Revoked by logout, revoke or reuse detection.
+    pub revoked: bool,
+}
+
+impl Session {
+    /// A fresh session at `now`.
+    pub fn new(
+        sid: Id,
+        user_id: String,
+        refresh_jti: Id,
+        now: i64,
+        idle_timeout: i64,
+        lifetime: i64,
+    ) -> Session {
+        let absolute_deadline = now.saturating_add(lifetime);
+        Session {
+            sid,
+            user_id,
+            created_at: now,
+            idle_deadline: slide(now, idle_timeout, absolute_deadline),
+            absolute_deadline,
+            current_jti: refresh_jti,
+            current_iat: now,
+            previous_jti: None,
+            revoked: false,
+        }
+    }
+
+    /// Whether the session may be used at `now`.
+    pub fn check_alive(&self, now: i64) -> Result<()> {
+        check_alive(
+            self.revoked,
+            self.idle_deadline,
+            self.absolute_deadline,
+            now,
+        )
+    }
+
+    /// Whether a store may forget this session at `now`: it can never be used again.
+    pub fn is_dead(&self, now: i64) -> bool {
+        is_dead(self.idle_deadline, self.absolute_deadline, now)
+    }
+}
+
+/// Liveness, in the order a caller learns the most from: revoked, absolute, idle.
+pub fn check_alive(
+    revoked: bool,
+    idle_deadline: i64,
+    absolute_deadline: i64,
+    now: i64,
+) -> Result<()> {
+    if revoked {
+        Err(Error::Revoked)
+    } else if now >= absolute_deadline {
+        Err(Error::SessionExpired)
+    } else if now >= idle_deadline {
+        Err(Error::SessionIdle)
+    } else {
+        Ok(())
+    }
+}
+
+/// A session past either deadline is over for good and can be dropped.
+pub fn is_dead(idle_deadline: i64, absolute_deadline: i64, now: i64) -> bool {
+    now >= idle_deadline || now >= absolute_deadline
+}
+
+/// The idle deadline after activity at `now`: never past the absolute deadline.
+pub fn slide(now: i64, idle_timeout: i64, absolute_deadline: i64) -> i64 {
+    now.saturating_add(idle_timeout).min(absolute_deadline)
+}
+
+/// Whether a touch must be written: the deadline moves by at least one second.
+/// Touches within the same second coalesce into none.
+pub fn touch_needed(current_idle_deadline: i64, new_idle_deadline: i64) -> bool {
+    new_idle_deadline > current_idle_deadline
+}
+
+/// What to do with a presented refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// It is the current token: rotate to a new one.
+    Rotate,
+    /// It is the previous token, inside the grace window: hand out the current one again.
+    Converge,
+    /// Anything else: a stolen or replayed token. Revoke the session.
+    Reuse,
+}
+
+/// The rotation decision for `presented` at `now`.
+pub fn decide_rotation(
+    current: Id,
+    previous: Option<Id>,
+    current_iat: i64,
+    presented: Id,
+    now: i64,
+    grace: i64,
+) -> Rotation {
+    if presented == current {
+        Rotation::Rotate
+    } else if previous == Some(presented) && now < current_iat.saturating_add(grace) {
+        Rotation::Converge
+    } else {
+        Rotation::Reuse
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip() {
+        let id = Id(0x0123_4567_89ab_cdef_0011_2233_4455_6677);
+        let s = id.to_string();
+        assert_eq!(s, "0123456789abcdef0011223344556677");
+        assert_eq!(Id::parse(&s), Some(id));
+        assert_eq!(Id::parse("0123456789ABCDEF0011223344556677"), None);
+        assert_eq!(Id::parse("abc"), None);
+    }
+
+    #[test]
+    fn rules() {
+        let s = Session::new(Id(1), "u".into(), Id(2), 100, 10, 50);
+        assert_eq!((s.idle_deadline, s.absolute_deadline), (110, 150));
+        assert_eq!(s.check_alive(109), Ok(()));
+        assert_eq!(s.check_alive(110), Err(Error::SessionIdle));
+        assert_eq!(slide(145, 10, 150), 150);
+        assert_eq!(
+            decide_rotation(Id(2), Some(Id(1)), 100, Id(2), 100, 0),
+            Rotation::Rotate
+        );
+        assert_eq!(
+            decide_rotation(Id(2), Some(Id(1)), 100, Id(1), 104, 5),
+            Rotation::Converge
+        );
+        assert_eq!(
+            decide_rotation(Id(2), Some(Id(1)), 100, Id(1), 105, 5),
+            Rotation::Reuse
+        );
+        assert_eq!(
+            decide_rotation(Id(2), None, 100, Id(9), 100, 5),
+            Rotation::Reuse
+        );
+    }
+}

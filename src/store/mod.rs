@@ -1,0 +1,102 @@
+//! The session store seam. Operations are semantic — each one is a single atomic step
+//! that a shared store (Redis: one Lua script) can implement as such. The engine knows
+//! nothing of how a store keeps its data; the rules themselves live in [`crate::session`].
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use crate::error::Result;
+use crate::session::{Id, Session};
+
+/// Outcome of a successful [`SessionStore::rotate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The presented token was current; `next` is now current.
+    Rotated {
+        /// The session's absolute deadline.
+        absolute_deadline: i64,
+    },
+    /// The presented token was the previous one, inside the grace window.
+    Converged {
+        /// The current refresh token's jti, to be re-minted.
+        current_jti: Id,
+        /// The current refresh token's `iat`.
+        current_iat: i64,
+        /// The session's absolute deadline.
+        absolute_deadline: i64,
+    },
+}
+
+/// Outcome of [`SessionStore::revoke_session`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeOutcome {
+    /// The session was live and is now revoked.
+    Revoked,
+    /// The session had been revoked before.
+    AlreadyRevoked,
+    /// No such session (never existed, or swept after it ended).
+    Unknown,
+}
+
+/// Counts a store reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreStats {
+    /// Sessions held (live or revoked, not yet swept).
+    pub sessions: usize,
+    /// Of those, revoked.
+    pub revoked_sessions: usize,
+    /// Denied token ids (sessionless tokens revoked before their expiry).
+    pub denied_jtis: usize,
+    /// Users with a not-before epoch.
+    pub user_epochs: usize,
+}
+
+/// Where sessions, the jti denylist and per-user epochs live. Every method is one atomic step.
+pub trait SessionStore: Send + Sync + 'static {
+    /// Insert a new session.
+    fn create(&self, session: Session, now: i64) -> Result<()>;
+
+    /// A copy of a session, if the store holds it.
+    fn get(&self, sid: Id) -> Result<Option<Session>>;
+
+    /// Check the session is alive at `now` ([`crate::session::check_alive`]); when `slide`,
+    /// move its idle deadline ([`crate::session::slide`]), writing only when it moves.
+    fn touch(&self, sid: Id, now: i64, idle_timeout: i64, slide: bool) -> Result<()>;
+
+    /// Check alive, then apply [`crate::session::decide_rotation`] to `presented` as one
+    /// compare-and-swap: rotate to `next`, converge, or revoke the session and return
+    /// `reuse_detected`. Slides the idle deadline on success.
+    fn rotate(
+        &self,
+        sid: Id,
+        presented: Id,
+        next: Id,
+        now: i64,
+        idle_timeout: i64,
+        grace: i64,
+    ) -> Result<RotateOutcome>;
+
+    /// Revoke one session.
+    fn revoke_session(&self, sid: Id) -> Result<RevokeOutcome>;
+
+    /// Revoke every session of `user_id` and record `now` as the user's not-before epoch,
+    /// remembered until `remember_until`. Returns how many sessions were revoked.
+    fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize>;
+
+    /// The user's not-before epoch: tokens issued at or before it are revoked.
+    fn user_not_before(&self, user_id: &str) -> Result<Option<i64>>;
+
+    /// Deny a token id until `until` (its expiry).
+    fn deny_jti(&self, jti: &str, until: i64, now: i64) -> Result<()>;
+
+    /// Whether a token id is denied.
+    fn is_denied(&self, jti: &str) -> Result<bool>;
+
+    /// Drop everything that can never matter again at `now`; returns how many entries went.
+    fn sweep(&self, now: i64) -> Result<usize>;
+
+    /// Current counts.
+    fn stats(&self) -> Result<StoreStats>;
+}
