@@ -1,0 +1,31 @@
+# keyfob — every command a newcomer or CI needs. Each target installs what it needs.
+SHELL := /bin/bash
+.PHONY: test demo bench header lint test-rust test-c test-python
+
+## make test: everything CI runs (lint, Rust, C ABI, Python/Django)
+test: lint test-rust test-c test-python
+	@echo "make test: all suites passed"
+
+lint:
+	bash scripts/lint.sh
+
+test-rust:
+	bash scripts/test-rust.sh
+
+test-c:
+	bash scripts/test-c.sh
+
+test-python:
+	bash scripts/test-python.sh
+
+## make demo: the article's Django example on 127.0.0.1:8000
+demo:
+	bash scripts/demo.sh
+
+## make bench: benchmarks with the peers side by side → target/bench-report.md
+bench:
+	bash scripts/bench.sh
+
+## make header: regenerate include/keyfob.h with cbindgen
+header:
+	bash scripts/header.sh

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The Rust core: unit, integration, property and doc tests, then the examples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo test -p keyfob
+cargo run -q --example basic
+cargo run -q --example sliding
