@@ -271,6 +271,7 @@ impl Engine {
     /// because `accept_sessionless`: it is upgraded to a session ending when the token would
     /// have, and, rotating, its jti is denied so it cannot be used twice.
     fn refresh_sessionless(&self, claims: &Claims, now: i64) -> Result<TokenPair> {
+        self.check_sessionless(claims)?;
         if self.rotate_refresh {
             self.store
                 .deny_jti(&claims.jti, claims.exp.saturating_add(self.leeway), now)?;
@@ -498,21 +499,26 @@ impl Engine {
                 self.store
                     .touch(sid, now, self.idle_timeout, check == SessionCheck::Touch)?;
             }
-            None => {
-                if !self.accept_sessionless {
-                    return Err(Error::SessionRequired);
-                }
-                if self.store.is_denied(&claims.jti)? {
-                    return Err(Error::Revoked);
-                }
-                if let Some(epoch) = self.store.user_not_before(&claims.user_id)? {
-                    if claims.iat.unwrap_or(i64::MIN) <= epoch {
-                        return Err(Error::Revoked);
-                    }
-                }
-            }
+            None => self.check_sessionless(&claims)?,
         }
         Ok(claims)
+    }
+
+    /// A token without a session: allowed only with `accept_sessionless`, then checked
+    /// against the jti denylist and the user's not-before epoch.
+    fn check_sessionless(&self, claims: &Claims) -> Result<()> {
+        if !self.accept_sessionless {
+            return Err(Error::SessionRequired);
+        }
+        if self.store.is_denied(&claims.jti)? {
+            return Err(Error::Revoked);
+        }
+        if let Some(epoch) = self.store.user_not_before(&claims.user_id)? {
+            if claims.iat.unwrap_or(i64::MIN) <= epoch {
+                return Err(Error::Revoked);
+            }
+        }
+        Ok(())
     }
 
     fn mint_access(
