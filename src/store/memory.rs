@@ -104,12 +104,14 @@ impl Expiring {
         before - self.map.len()
     }
 
-    fn insert(&mut self, key: &str, value: i64, until: i64, now: i64) {
-        self.map.insert(key.into(), (value, until));
+    /// Returns whether the key was new.
+    fn insert(&mut self, key: &str, value: i64, until: i64, now: i64) -> bool {
+        let fresh = self.map.insert(key.into(), (value, until)).is_none();
         self.writes_since_sweep += 1;
         if self.writes_since_sweep >= SWEEP_MIN_WRITES.max(self.map.len() / 4) {
             self.sweep(now);
         }
+        fresh
     }
 }
 
@@ -274,9 +276,12 @@ impl SessionStore for MemoryStore {
         Ok(epochs.map.get(user_id).map(|(epoch, _)| *epoch))
     }
 
-    fn deny_jti(&self, jti: &str, until: i64, now: i64) -> Result<()> {
-        self.denied.lock().insert(jti, until, until, now);
-        Ok(())
+    fn deny_jti(&self, jti: &str, until: i64, now: i64) -> Result<bool> {
+        let mut denied = self.denied.lock();
+        if denied.map.contains_key(jti) {
+            return Ok(false);
+        }
+        Ok(denied.insert(jti, until, until, now))
     }
 
     fn is_denied(&self, jti: &str) -> Result<bool> {

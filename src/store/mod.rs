@@ -88,8 +88,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The user's not-before epoch: tokens issued at or before it are revoked.
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>>;
 
-    /// Deny a token id until `until` (its expiry).
-    fn deny_jti(&self, jti: &str, until: i64, now: i64) -> Result<()>;
+    /// Deny a token id until `until` (its expiry). Returns false when it was denied already,
+    /// so "check and deny" is one atomic step.
+    fn deny_jti(&self, jti: &str, until: i64, now: i64) -> Result<bool>;
 
     /// Whether a token id is denied.
     fn is_denied(&self, jti: &str) -> Result<bool>;
