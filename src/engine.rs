@@ -273,8 +273,11 @@ impl Engine {
     fn refresh_sessionless(&self, claims: &Claims, now: i64) -> Result<TokenPair> {
         self.check_sessionless(claims)?;
         if self.rotate_refresh {
-            self.store
-                .deny_jti(&claims.jti, claims.exp.saturating_add(self.leeway), now)?;
+            // One atomic check-and-deny: two racing refreshes cannot both upgrade the token.
+            let until = claims.exp.saturating_add(self.leeway);
+            if !self.store.deny_jti(&claims.jti, until, now)? {
+                return Err(Error::ReuseDetected);
+            }
         } else {
             let access =
                 self.mint_access(now, claims.exp, &claims.user_id, None, Some(&claims.extra))?;
@@ -382,11 +385,12 @@ impl Engine {
                 if !self.accept_sessionless {
                     return Err(Error::SessionRequired);
                 }
-                if self.store.is_denied(&claims.jti)? {
-                    return Err(Error::Revoked);
+                let until = claims.exp.saturating_add(self.leeway);
+                if self.store.deny_jti(&claims.jti, until, now)? {
+                    Ok(())
+                } else {
+                    Err(Error::Revoked)
                 }
-                self.store
-                    .deny_jti(&claims.jti, claims.exp.saturating_add(self.leeway), now)
             }
         }
     }
