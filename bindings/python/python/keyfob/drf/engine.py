@@ -1,0 +1,119 @@
+"""The one keyfob engine of this process, built from ``settings.KEYFOB`` on first use.
+
+The default store keeps sessions in this process's memory: every worker process has its own
+sessions until a shared store is configured. When a test changes ``KEYFOB`` or
+``SECRET_KEY`` (``override_settings``), the engine is dropped and rebuilt on next use,
+with empty sessions.
+
+Test hook for time: put a ``keyfob.ManualClock`` in ``KEYFOB["CLOCK"]`` and move it with
+``.advance(seconds)``; the engine then reads that clock instead of the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+import keyfob
+
+from .settings import api_settings
+
+_lock = threading.Lock()
+_engine: keyfob.Engine | None = None
+
+
+def get_engine() -> keyfob.Engine:
+    """The process's engine; built on first call, thread-safe."""
+    global _engine
+    engine = _engine
+    if engine is None:
+        with _lock:
+            if _engine is None:
+                _engine = build_engine()
+            engine = _engine
+    return engine
+
+
+def reset_engine() -> None:
+    """Drop the engine (and, with the memory store, every session); the next call rebuilds it."""
+    global _engine
+    with _lock:
+        _engine = None
+
+
+def seconds(value: Any, name: str) -> int:
+    """A duration setting (``timedelta`` or number of seconds) as whole seconds, rounded up."""
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ImproperlyConfigured(
+            f"settings.KEYFOB['{name}'] must be a timedelta or a number of seconds"
+        )
+    if value < 0:
+        raise ImproperlyConfigured(f"settings.KEYFOB['{name}'] must not be negative")
+    return math.ceil(value)
+
+
+def engine_config() -> dict[str, Any]:
+    """The ``keyfob.Engine`` keyword arguments the settings stand for (without the key)."""
+    s = api_settings
+    refresh = seconds(s.REFRESH_TOKEN_LIFETIME, "REFRESH_TOKEN_LIFETIME")
+    if s.SLIDING_TOKEN_REFRESH_LIFETIME is not None:
+        sliding_refresh = seconds(s.SLIDING_TOKEN_REFRESH_LIFETIME, "SLIDING_TOKEN_REFRESH_LIFETIME")
+        if sliding_refresh != refresh:
+            # A session has one absolute lifetime, whichever kind of token it hands out.
+            raise ImproperlyConfigured(
+                "settings.KEYFOB: SLIDING_TOKEN_REFRESH_LIFETIME must equal REFRESH_TOKEN_LIFETIME "
+                "(keyfob sessions have one absolute lifetime); set REFRESH_TOKEN_LIFETIME only"
+            )
+    audience = s.AUDIENCE
+    if isinstance(audience, (list, tuple, set)):
+        if len(audience) != 1:
+            raise ImproperlyConfigured("settings.KEYFOB['AUDIENCE'] must be one string")
+        (audience,) = audience
+    config: dict[str, Any] = {
+        "algorithm": s.ALGORITHM,
+        "access_lifetime_s": seconds(s.ACCESS_TOKEN_LIFETIME, "ACCESS_TOKEN_LIFETIME"),
+        "refresh_lifetime_s": refresh,
+        "idle_timeout_s": seconds(s.IDLE_TIMEOUT, "IDLE_TIMEOUT"),
+        "sliding_lifetime_s": seconds(s.SLIDING_TOKEN_LIFETIME, "SLIDING_TOKEN_LIFETIME"),
+        "rotate_refresh": bool(s.ROTATE_REFRESH_TOKENS),
+        "reuse_grace_s": seconds(s.REUSE_GRACE, "REUSE_GRACE"),
+        "leeway_s": seconds(s.LEEWAY, "LEEWAY"),
+        "accept_sessionless": bool(s.ACCEPT_SESSIONLESS_TOKENS),
+        "store": s.STORE,
+        "issuer": s.ISSUER,
+        "audience": audience,
+        "user_id_claim": s.USER_ID_CLAIM,
+        "token_type_claim": s.TOKEN_TYPE_CLAIM,
+        "jti_claim": s.JTI_CLAIM,
+    }
+    if s.VERIFYING_KEY and not str(s.ALGORITHM).startswith("HS"):
+        # The public half of SIGNING_KEY; keyfob derives it, but accept it under its own kid.
+        config["verifying_keys"] = {"verifying-key": s.VERIFYING_KEY}
+    config.update(s.ENGINE_OPTIONS or {})
+    return config
+
+
+def build_engine() -> keyfob.Engine:
+    key = api_settings.SIGNING_KEY
+    if key is None:
+        key = settings.SECRET_KEY
+    try:
+        return keyfob.Engine(key, clock=api_settings.CLOCK, **engine_config())
+    except keyfob.ConfigError as e:
+        raise ImproperlyConfigured(f"settings.KEYFOB: {e}") from e
+
+
+def _reset(*, setting: str, **_: Any) -> None:
+    if setting in ("KEYFOB", "SECRET_KEY"):
+        reset_engine()
+
+
+setting_changed.connect(_reset)

@@ -1,0 +1,144 @@
+"""Settings: ``settings.KEYFOB``, with simplejwt's key names and defaults plus keyfob's own.
+
+Unlike simplejwt, every value is read when used, so ``override_settings(KEYFOB=...)`` and
+``override_settings(SECRET_KEY=...)`` take effect everywhere, and the engine is rebuilt.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    # simplejwt's keys, with simplejwt's defaults except ROTATE_REFRESH_TOKENS.
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": False,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": None,  # None: settings.SECRET_KEY, read when the engine is built
+    "VERIFYING_KEY": "",
+    "AUDIENCE": None,
+    "ISSUER": None,
+    "JSON_ENCODER": None,
+    "JWK_URL": None,
+    "LEEWAY": 0,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_HEADER_NAME": "HTTP_AUTHORIZATION",
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "USER_AUTHENTICATION_RULE": "keyfob.drf.authentication.default_user_authentication_rule",
+    "AUTH_TOKEN_CLASSES": ("keyfob.drf.tokens.AccessToken",),
+    "TOKEN_TYPE_CLAIM": "token_type",
+    "JTI_CLAIM": "jti",
+    "TOKEN_USER_CLASS": "keyfob.drf.models.TokenUser",
+    "SLIDING_TOKEN_REFRESH_EXP_CLAIM": "refresh_exp",
+    "SLIDING_TOKEN_LIFETIME": timedelta(minutes=5),
+    "SLIDING_TOKEN_REFRESH_LIFETIME": None,  # None: REFRESH_TOKEN_LIFETIME (one session lifetime)
+    "TOKEN_OBTAIN_SERIALIZER": "keyfob.drf.serializers.TokenObtainPairSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "keyfob.drf.serializers.TokenRefreshSerializer",
+    "TOKEN_VERIFY_SERIALIZER": "keyfob.drf.serializers.TokenVerifySerializer",
+    "TOKEN_BLACKLIST_SERIALIZER": "keyfob.drf.serializers.TokenBlacklistSerializer",
+    "SLIDING_TOKEN_OBTAIN_SERIALIZER": "keyfob.drf.serializers.TokenObtainSlidingSerializer",
+    "SLIDING_TOKEN_REFRESH_SERIALIZER": "keyfob.drf.serializers.TokenRefreshSlidingSerializer",
+    "CHECK_REVOKE_TOKEN": False,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
+    "CHECK_USER_IS_ACTIVE": True,
+    # keyfob's own keys.
+    "IDLE_TIMEOUT": timedelta(minutes=30),
+    "REUSE_GRACE": timedelta(0),
+    "ACCEPT_SESSIONLESS_TOKENS": False,
+    "STORE": "memory",
+    "ENGINE_OPTIONS": {},  # further keyfob.Engine keyword arguments (key_id, verifying_keys, ...)
+    # Test hook: a keyfob.ManualClock the engine reads instead of the wall clock.
+    "CLOCK": None,
+}
+
+IMPORT_STRINGS = ("AUTH_TOKEN_CLASSES", "TOKEN_USER_CLASS", "USER_AUTHENTICATION_RULE")
+
+# simplejwt features keyfob does not offer: refusing them beats silently ignoring them.
+UNSUPPORTED = {
+    "JWK_URL": "keyfob never fetches keys; put public keys in ENGINE_OPTIONS['verifying_keys']",
+    "JSON_ENCODER": "extra claims must be JSON values",
+}
+
+
+class APISettings:
+    """Attribute access to ``settings.KEYFOB`` over ``DEFAULTS``, cached until ``reload()``."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+        self._checked = False
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, "KEYFOB", None) or {}
+        if not isinstance(value, dict):
+            raise ImproperlyConfigured("settings.KEYFOB must be a dict")
+        return value
+
+    def _check(self) -> None:
+        user = self.user_settings
+        unknown = sorted(set(user) - set(DEFAULTS))
+        if unknown:
+            raise ImproperlyConfigured(f"settings.KEYFOB: unknown key(s) {', '.join(unknown)}")
+        for key, why in UNSUPPORTED.items():
+            if user.get(key) is not None:
+                raise ImproperlyConfigured(f"settings.KEYFOB['{key}'] is not supported: {why}")
+        claim = user.get("SLIDING_TOKEN_REFRESH_EXP_CLAIM", "refresh_exp")
+        if claim != "refresh_exp":
+            raise ImproperlyConfigured(
+                "settings.KEYFOB['SLIDING_TOKEN_REFRESH_EXP_CLAIM'] must be 'refresh_exp'"
+            )
+        self._checked = True
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Invalid keyfob.drf setting: '{name}'")
+        if name in self._cache:
+            return self._cache[name]
+        if not self._checked:
+            self._check()
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name == "AUTH_HEADER_TYPES" and not isinstance(value, (list, tuple)):
+            value = (value,)
+        if name in IMPORT_STRINGS:
+            value = _import(value, name)
+        self._cache[name] = value
+        return value
+
+    def reload(self) -> None:
+        self._cache.clear()
+        self._checked = False
+
+
+def _import(value: Any, name: str) -> Any:
+    if isinstance(value, str):
+        return _import_one(value, name)
+    if isinstance(value, (list, tuple)):
+        return [_import_one(v, name) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _import_one(path: str, name: str) -> Any:
+    try:
+        return import_string(path)
+    except ImportError as e:
+        raise ImportError(f"Could not import '{path}' for keyfob.drf setting '{name}': {e}") from e
+
+
+api_settings = APISettings()
+
+
+def _reload(*, setting: str, **_: Any) -> None:
+    if setting in ("KEYFOB", "SECRET_KEY", "AUTH_USER_MODEL"):
+        api_settings.reload()
+
+
+setting_changed.connect(_reload)
