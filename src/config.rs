@@ -77,8 +77,13 @@ pub struct Config {
     pub sliding_lifetime_s: u64,
     /// Accept tokens without a `sid` (checked statelessly plus denylist and user epoch).
     pub accept_sessionless: bool,
-    /// Session store: "memory".
+    /// Session store: "memory", or a Redis URL `redis://[:password@]host:port/db` (feature `redis`).
     pub store: String,
+    /// Prefix of every key a shared store writes.
+    pub store_prefix: String,
+    /// Bound on each connect, read and write to a shared store, in milliseconds; past it a
+    /// call fails closed with `store_unavailable`.
+    pub store_timeout_ms: u64,
     /// Rotate refresh tokens on every refresh.
     pub rotate_refresh: bool,
     /// Seconds after a rotation during which the previous refresh token converges.
@@ -114,6 +119,8 @@ impl Default for Config {
             sliding_lifetime_s: 300,
             accept_sessionless: false,
             store: "memory".into(),
+            store_prefix: "keyfob:".into(),
+            store_timeout_ms: 200,
             rotate_refresh: true,
             reuse_grace_s: 0,
             leeway_s: 0,
@@ -126,6 +133,13 @@ impl Default for Config {
             max_token_bytes: 8_192,
         }
     }
+}
+
+/// Whether a `store` value names a Redis server (its password, if any, is never echoed).
+pub(crate) fn is_redis_url(store: &str) -> bool {
+    ["redis://", "redis+unix://", "unix://"]
+        .iter()
+        .any(|scheme| store.starts_with(scheme))
 }
 
 /// Largest lifetime accepted (100 years), so deadlines never overflow.
@@ -196,11 +210,27 @@ impl Config {
                 "max_token_bytes must be between 256 and 1048576".into(),
             ));
         }
-        if self.store != "memory" {
+        if is_redis_url(&self.store) {
+            if !cfg!(feature = "redis") {
+                return Err(Error::Config(
+                    "store: a Redis store needs keyfob built with the \"redis\" feature".into(),
+                ));
+            }
+        } else if self.store != "memory" {
+            // A URL of another scheme may carry a password: never echo it.
+            let shown = if self.store.contains("://") {
+                "a URL"
+            } else {
+                &self.store
+            };
             return Err(Error::Config(format!(
-                "store: unsupported store '{}' (supported: \"memory\")",
-                self.store
+                "store: unsupported store '{shown}' (supported: \"memory\", \"redis://host:port/db\")"
             )));
+        }
+        if !(1..=60_000).contains(&self.store_timeout_ms) {
+            return Err(Error::Config(
+                "store_timeout_ms must be between 1 and 60000".into(),
+            ));
         }
         if self.signing_key.is_empty() {
             return Err(Error::Config("signing_key is required".into()));

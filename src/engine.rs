@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::jws::Jws;
 use crate::keys::KeyRing;
 use crate::session::{Id, Session};
-use crate::store::{MemoryStore, RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
+use crate::store::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
 
 /// Tokens handed out by [`Engine::login`] and [`Engine::refresh`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +115,7 @@ impl Engine {
         let keys = KeyRing::from_config(&config)?;
         let store = match store {
             Some(s) => s,
-            None => Arc::new(MemoryStore::new()),
+            None => crate::store::from_config(&config)?,
         };
         let secs = |v: u64| v as i64; // bounded by Config::check
         Ok(Engine {

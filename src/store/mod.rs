@@ -3,11 +3,32 @@
 //! nothing of how a store keeps its data; the rules themselves live in [`crate::session`].
 
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use memory::MemoryStore;
 
-use crate::error::Result;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
 use crate::session::{Id, Session};
+
+/// The store `config.store` names: `"memory"`, or a Redis URL (feature `redis`).
+pub fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
+    if config.store == "memory" {
+        return Ok(Arc::new(MemoryStore::new()));
+    }
+    #[cfg(feature = "redis")]
+    if crate::config::is_redis_url(&config.store) {
+        let timeout = std::time::Duration::from_millis(config.store_timeout_ms);
+        let store = RedisStore::open(&config.store, &config.store_prefix, timeout)?;
+        return Ok(Arc::new(store));
+    }
+    Err(Error::Config("store: unsupported store".into()))
+}
 
 /// Outcome of a successful [`SessionStore::rotate`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,149 @@
+//! `Engine(signing_key, **config)` → `keyfob::Config`.
+//!
+//! The accepted kwargs and their kinds come from `Config::default()` serialized, so every
+//! field of `src/config.rs` is a kwarg under the same name without a list kept here:
+//! a bool default takes `bool`, a number takes `int` (and `timedelta` for `*_s` durations),
+//! a string takes `str`, an optional string takes `str | None`, a map takes `dict[str, str | bytes]`.
+
+use keyfob::Config;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyString};
+use serde_json::{Map, Value};
+
+use crate::convert::{seconds, type_name, DurationError};
+use crate::errors::config_error;
+
+/// Key material as text: `str`, or `bytes` holding UTF-8 (keys are HMAC secrets or PEM text).
+fn key_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    let py = obj.py();
+    if let Ok(s) = obj.cast::<PyString>() {
+        return s
+            .to_str()
+            .map(str::to_owned)
+            .map_err(|_| config_error(py, format!("{what} is not valid Unicode")));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return String::from_utf8(b.as_bytes().to_vec()).map_err(|_| {
+            config_error(
+                py,
+                format!("{what} bytes must be UTF-8 text (an HMAC secret or a PEM key)"),
+            )
+        });
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what} must be str or bytes, not {}",
+        type_name(obj)
+    )))
+}
+
+fn type_error(name: &str, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
+    PyTypeError::new_err(format!(
+        "{name} must be {expected}, not {}",
+        type_name(obj)
+    ))
+}
+
+/// A non-negative integer that fits the config's `u64`/`usize` fields.
+fn unsigned(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let py = obj.py();
+    if obj.lt(0)? {
+        return Err(config_error(py, format!("{name} must not be negative")));
+    }
+    obj.extract::<u64>()
+        .map(Value::from)
+        .map_err(|_| config_error(py, format!("{name} is too large")))
+}
+
+/// One kwarg as the JSON value `Config` deserializes, checked against the default's kind.
+fn field_value(name: &str, default: &Value, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let py = obj.py();
+    let is_int = obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>();
+    match default {
+        Value::Bool(_) => obj
+            .cast::<PyBool>()
+            .map(|b| Value::Bool(b.is_true()))
+            .map_err(|_| type_error(name, "bool", obj)),
+        Value::Number(_) if name.ends_with("_s") => match seconds(obj, name) {
+            Ok(s) if s < 0 => Err(config_error(py, format!("{name} must not be negative"))),
+            Ok(s) => Ok(Value::from(s)),
+            Err(DurationError::Type(_)) => Err(type_error(
+                name,
+                "int (seconds) or datetime.timedelta",
+                obj,
+            )),
+            Err(DurationError::Value(msg)) => Err(config_error(py, msg)),
+        },
+        Value::Number(_) if is_int => unsigned(name, obj),
+        Value::Number(_) => Err(type_error(name, "int", obj)),
+        Value::String(_) => obj
+            .cast::<PyString>()
+            .map_err(|_| type_error(name, "str", obj))
+            .and_then(|s| Ok(Value::String(s.to_str()?.to_owned()))),
+        Value::Null if obj.is_none() => Ok(Value::Null),
+        Value::Null => obj
+            .cast::<PyString>()
+            .map_err(|_| type_error(name, "str or None", obj))
+            .and_then(|s| Ok(Value::String(s.to_str()?.to_owned()))),
+        Value::Object(_) => {
+            let dict = obj
+                .cast::<PyDict>()
+                .map_err(|_| type_error(name, "a dict of key id to key", obj))?;
+            let mut keys = Map::new();
+            for (kid, key) in dict.iter() {
+                let kid = kid
+                    .cast::<PyString>()
+                    .map_err(|_| type_error(&format!("{name} keys"), "str", &kid))?
+                    .to_str()?
+                    .to_owned();
+                let key = key_text(&key, &format!("{name}['{kid}']"))?;
+                keys.insert(kid, Value::String(key));
+            }
+            Ok(Value::Object(keys))
+        }
+        Value::Array(_) => Err(config_error(py, format!("{name} cannot be set from Python"))),
+    }
+}
+
+/// Build and check the config. Unknown kwargs and impossible values are `ConfigError`.
+pub(crate) fn build(
+    signing_key: &Bound<'_, PyAny>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Config> {
+    let py = signing_key.py();
+    let Ok(Value::Object(defaults)) = serde_json::to_value(Config::default()) else {
+        return Err(config_error(py, "the default config is not a JSON object"));
+    };
+    let mut fields = Map::new();
+    fields.insert(
+        "signing_key".into(),
+        Value::String(key_text(signing_key, "signing_key")?),
+    );
+    if let Some(kwargs) = kwargs {
+        for (name, value) in kwargs.iter() {
+            let name: String = name.extract()?;
+            let default = defaults
+                .get(&name)
+                .filter(|_| name != "signing_key")
+                .ok_or_else(|| {
+                    let known: Vec<&str> = defaults
+                        .keys()
+                        .map(String::as_str)
+                        .filter(|k| *k != "signing_key")
+                        .collect();
+                    config_error(
+                        py,
+                        format!(
+                            "unknown config field '{name}' (known: {})",
+                            known.join(", ")
+                        ),
+                    )
+                })?;
+            let value = field_value(&name, default, &value)?;
+            fields.insert(name, value);
+        }
+    }
+    Config::from_json(&Value::Object(fields).to_string())
+        .map_err(|e| crate::errors::to_py_err(py, e))
+}
+

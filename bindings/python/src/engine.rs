@@ -1,0 +1,196 @@
+//! `keyfob.Engine`: the core engine behind a frozen Python class. Arguments are converted
+//! while holding the GIL; the engine work runs detached from the interpreter so threads scale.
+
+use keyfob::{Claims, Engine as CoreEngine};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::clock::ManualClock;
+use crate::convert::{claims_dict, extra_claims, text};
+use crate::errors::to_py_err;
+use crate::tokens::{SlidingToken, TokenPair};
+
+/// The sliding-session engine. Thread-safe: build one per process and share it.
+#[pyclass(frozen, module = "keyfob", name = "Engine")]
+pub(crate) struct Engine {
+    inner: CoreEngine,
+    /// Checked before touching a token's text, so huge strings are refused cheaply.
+    max_token_bytes: usize,
+    /// For `repr` (never the keys).
+    summary: String,
+}
+
+impl Engine {
+    fn claims<'py>(
+        &self,
+        py: Python<'py>,
+        result: keyfob::Result<Claims>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let claims = result.map_err(|e| to_py_err(py, e))?;
+        claims_dict(py, claims.to_json())
+    }
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (signing_key, *, clock = None, **config))]
+    fn new(
+        py: Python<'_>,
+        signing_key: &Bound<'_, PyAny>,
+        clock: Option<&Bound<'_, ManualClock>>,
+        config: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let config = crate::config::build(signing_key, config)?;
+        let max_token_bytes = config.max_token_bytes;
+        let summary = format!(
+            "algorithm='{}', access_lifetime_s={}, idle_timeout_s={}, refresh_lifetime_s={}",
+            config.algorithm,
+            config.access_lifetime_s,
+            config.idle_timeout_s,
+            config.refresh_lifetime_s
+        );
+        let clock = clock.map(|c| c.get().inner.clone());
+        // Parsing PEM keys can take a moment: let other threads run.
+        let inner = py
+            .detach(|| match clock {
+                Some(clock) => CoreEngine::with_clock(config, clock),
+                None => CoreEngine::new(config),
+            })
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(Engine {
+            inner,
+            max_token_bytes,
+            summary,
+        })
+    }
+
+    /// Log a user in: a new session with its access and refresh tokens.
+    #[pyo3(signature = (user_id, extra = None))]
+    fn login(
+        &self,
+        py: Python<'_>,
+        user_id: &Bound<'_, PyAny>,
+        extra: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<TokenPair> {
+        let user = crate::convert::user_id(user_id)?;
+        let extra = extra_claims(extra)?;
+        py.detach(|| self.inner.login(&user, extra.as_ref()))
+            .map(TokenPair::from)
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Authenticate a request with an access token; returns its claims and slides the session.
+    fn validate<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        let result = py.detach(|| self.inner.validate(t));
+        self.claims(py, result)
+    }
+
+    /// Like `validate`, for a sliding token.
+    fn validate_sliding<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        let result = py.detach(|| self.inner.validate_sliding(t));
+        self.claims(py, result)
+    }
+
+    /// Check any token (any type) without sliding its session; returns its claims.
+    fn verify<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        let result = py.detach(|| self.inner.verify(t));
+        self.claims(py, result)
+    }
+
+    /// Exchange a refresh token for a new access token (and a new refresh token when rotating).
+    fn refresh(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<TokenPair> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        py.detach(|| self.inner.refresh(t))
+            .map(TokenPair::from)
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Log a user in with one sliding token bound to a new session.
+    #[pyo3(signature = (user_id, extra = None))]
+    fn login_sliding(
+        &self,
+        py: Python<'_>,
+        user_id: &Bound<'_, PyAny>,
+        extra: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SlidingToken> {
+        let user = crate::convert::user_id(user_id)?;
+        let extra = extra_claims(extra)?;
+        py.detach(|| self.inner.login_sliding(&user, extra.as_ref()))
+            .map(SlidingToken::from)
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Renew an unexpired sliding token whose session is alive.
+    fn refresh_sliding(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<SlidingToken> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        py.detach(|| self.inner.refresh_sliding(t))
+            .map(SlidingToken::from)
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Revoke what the token stands for: its session (logout), or a sessionless token's id.
+    fn revoke(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        py.detach(|| self.inner.revoke(t))
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Revoke a session by id; False when it was already revoked.
+    fn revoke_session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let sid = text(session_id, "session_id")?;
+        py.detach(|| self.inner.revoke_session(sid))
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Revoke every session of a user (and their sessionless tokens); returns how many were live.
+    fn revoke_user(&self, py: Python<'_>, user_id: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let user = crate::convert::user_id(user_id)?;
+        py.detach(|| self.inner.revoke_user(&user))
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Drop ended sessions and expired denylist entries now; returns how many went.
+    fn sweep(&self, py: Python<'_>) -> PyResult<usize> {
+        py.detach(|| self.inner.sweep())
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// Counts: sessions, revoked_sessions, denied_jtis, user_epochs.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let stats = py
+            .detach(|| self.inner.stats())
+            .map_err(|e| to_py_err(py, e))?;
+        let dict = PyDict::new(py);
+        dict.set_item("sessions", stats.sessions)?;
+        dict.set_item("revoked_sessions", stats.revoked_sessions)?;
+        dict.set_item("denied_jtis", stats.denied_jtis)?;
+        dict.set_item("user_epochs", stats.user_epochs)?;
+        Ok(dict)
+    }
+
+    /// The engine's current time (Unix seconds).
+    fn now(&self) -> i64 {
+        self.inner.now()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Engine({})", self.summary)
+    }
+}
+

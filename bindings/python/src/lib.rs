@@ -1,0 +1,23 @@
+//! `keyfob._keyfob`: the native module behind the `keyfob` Python package.
+//! One file per domain: the engine, its config from kwargs, the clock, the result objects,
+//! the exception hierarchy, and value conversion.
+
+mod clock;
+mod config;
+mod convert;
+mod engine;
+mod errors;
+mod tokens;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _keyfob(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<engine::Engine>()?;
+    m.add_class::<tokens::TokenPair>()?;
+    m.add_class::<tokens::SlidingToken>()?;
+    m.add_class::<clock::ManualClock>()?;
+    errors::register(m)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

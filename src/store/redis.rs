@@ -1,0 +1,484 @@
+//! A shared store on Redis (feature `redis`, config `store = "redis://host:port/db"`), so that
+//! every worker process on every host sees the same sessions and revocations at once.
+//!
+//! Layout, under the configured prefix (default `keyfob:`):
+//! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
+//!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1.
+//!   It expires with the session's absolute deadline.
+//! - `u:<user>` the set of the user's sids, expiring with the user's last session.
+//! - `e:<user>` the user's not-before epoch, expiring when no token it covers can be alive.
+//! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
+//!
+//! Each trait operation is one Redis step: a Lua script (`redis/*.lua`, sent by EVALSHA and
+//! loaded again after NOSCRIPT) or one atomic command. The scripts apply the rules of
+//! [`crate::session`] on the `now` the engine passes, never on Redis's clock. TTLs are given
+//! relative to that `now` (`EXPIRE deadline - now`), which equals an `EXPIREAT deadline` on a
+//! true clock and stays correct when Redis's clock and the host's disagree.
+//!
+//! Fail closed: every connection, I/O or protocol error, and every call slower than the
+//! configured timeout (connect, read and write each), is [`Error::StoreUnavailable`]. A
+//! connection that failed is dropped, so the store reconnects by itself when Redis is back.
+//! Needs a standalone Redis (or a Sentinel-managed primary): the scripts touch keys of several
+//! slots, which Redis Cluster refuses.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use redis::{Connection, ConnectionLike, RedisError, Script};
+
+use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
+use crate::error::{Error, Result};
+use crate::session::{Id, Session};
+
+/// Idle connections kept for reuse; more are opened under load and closed after it.
+const MAX_IDLE_CONNECTIONS: usize = 16;
+/// Keys fetched per SCAN step by `stats`.
+const SCAN_BATCH: usize = 1_000;
+
+// Reply codes of the scripts (see redis/common.lua).
+const OK: i64 = 0;
+const UNKNOWN: i64 = 1;
+const REVOKED: i64 = 2;
+const EXPIRED: i64 = 3;
+const IDLE: i64 = 4;
+const REUSE: i64 = 5;
+const CONVERGED: i64 = 6;
+
+const COMMON_LUA: &str = include_str!("redis/common.lua");
+
+/// The scripts, each prefixed with the shared rules.
+struct Scripts {
+    create: Script,
+    touch: Script,
+    rotate: Script,
+    revoke_session: Script,
+    revoke_user: Script,
+}
+
+impl Scripts {
+    fn new() -> Scripts {
+        let with_rules = |body: &str| Script::new(&format!("{COMMON_LUA}\n{body}"));
+        Scripts {
+            create: Script::new(include_str!("redis/create.lua")),
+            touch: with_rules(include_str!("redis/touch.lua")),
+            rotate: with_rules(include_str!("redis/rotate.lua")),
+            revoke_session: Script::new(include_str!("redis/revoke_session.lua")),
+            revoke_user: Script::new(include_str!("redis/revoke_user.lua")),
+        }
+    }
+}
+
+/// Idle connections, and the process that opened them: a forked child (a pre-forking web
+/// server) must never share its parent's sockets, so it starts with none.
+struct Pool {
+    pid: u32,
+    idle: Vec<Connection>,
+}
+
+/// Sessions, denylist and user epochs in Redis, shared by every process that points at it.
+pub struct RedisStore {
+    client: redis::Client,
+    prefix: String,
+    timeout: Duration,
+    pool: Mutex<Pool>,
+    scripts: Scripts,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: show only where it points.
+        f.debug_struct("RedisStore")
+            .field(
+                "addr",
+                &self.client.get_connection_info().addr().to_string(),
+            )
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a retry on a fresh connection is harmless: the operation has no effect that a
+/// second run could change (a lost reply from a rotation must not be retried, as it was
+/// perhaps applied).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    Safe,
+    Never,
+}
+
+impl RedisStore {
+    /// A store on the Redis at `url` (`redis://[user:password@]host:port/db` or
+    /// `redis+unix:///path?db=N`), keys under `prefix`, each call bounded by `timeout`.
+    /// Connects lazily: an engine can start while Redis is down, and fails closed until it is up.
+    pub fn open(url: &str, prefix: &str, timeout: Duration) -> Result<RedisStore> {
+        if timeout.is_zero() {
+            return Err(Error::Config(
+                "store_timeout_ms must be greater than zero".into(),
+            ));
+        }
+        let client = redis::Client::open(url)
+            .map_err(|e| Error::Config(format!("store: invalid Redis URL ({e})")))?;
+        Ok(RedisStore {
+            client,
+            prefix: prefix.to_owned(),
+            timeout,
+            pool: Mutex::new(Pool {
+                pid: std::process::id(),
+                idle: Vec::new(),
+            }),
+            scripts: Scripts::new(),
+        })
+    }
+
+    fn key(&self, kind: &str, name: &str) -> String {
+        let mut k = String::with_capacity(self.prefix.len() + kind.len() + name.len());
+        k.push_str(&self.prefix);
+        k.push_str(kind);
+        k.push_str(name);
+        k
+    }
+
+    fn session_key(&self, sid: Id) -> String {
+        self.key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
+    }
+
+    /// A pooled connection (`true`) or a new one (`false`).
+    fn checkout(&self) -> Result<(Connection, bool)> {
+        {
+            let mut pool = self.pool.lock();
+            let pid = std::process::id();
+            if pool.pid != pid {
+                // Closing our copies of the parent's sockets leaves the parent's intact.
+                pool.idle.clear();
+                pool.pid = pid;
+            }
+            if let Some(conn) = pool.idle.pop() {
+                return Ok((conn, true));
+            }
+        }
+        Ok((self.connect()?, false))
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let conn = self
+            .client
+            .get_connection_with_timeout(self.timeout)
+            .map_err(unavailable)?;
+        conn.set_read_timeout(Some(self.timeout))
+            .map_err(unavailable)?;
+        conn.set_write_timeout(Some(self.timeout))
+            .map_err(unavailable)?;
+        Ok(conn)
+    }
+
+    fn checkin(&self, conn: Connection) {
+        let mut pool = self.pool.lock();
+        if conn.is_open()
+            && pool.idle.len() < MAX_IDLE_CONNECTIONS
+            && pool.pid == std::process::id()
+        {
+            pool.idle.push(conn);
+        }
+    }
+
+    /// Run `op` on a connection. On failure the connection is dropped, and so are the idle
+    /// ones (they most likely point at the same dead server); an operation that is safe to
+    /// repeat is tried once more on a fresh connection when the failed one was a pooled one.
+    fn run<T>(
+        &self,
+        retry: Retry,
+        mut op: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
+    ) -> Result<T> {
+        let (mut conn, pooled) = self.checkout()?;
+        match op(&mut conn) {
+            Ok(v) => {
+                self.checkin(conn);
+                Ok(v)
+            }
+            Err(e) => {
+                drop(conn);
+                self.pool.lock().idle.clear();
+                if !(pooled && retry == Retry::Safe && is_connection_error(&e)) {
+                    return Err(unavailable(e));
+                }
+                let mut conn = self.connect()?;
+                let v = op(&mut conn).map_err(unavailable)?;
+                self.checkin(conn);
+                Ok(v)
+            }
+        }
+    }
+
+    /// Count the keys of one kind, and pass each batch of names to `each`.
+    fn scan(
+        &self,
+        conn: &mut Connection,
+        kind: &str,
+        mut each: impl FnMut(&mut Connection, Vec<String>) -> redis::RedisResult<()>,
+    ) -> redis::RedisResult<usize> {
+        let pattern = format!("{}{kind}*", glob_escape(&self.prefix));
+        let mut cursor: u64 = 0;
+        let mut n = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_BATCH)
+                .query(conn)?;
+            n += keys.len();
+            each(conn, keys)?;
+            if next == 0 {
+                return Ok(n);
+            }
+            cursor = next;
+        }
+    }
+}
+
+fn unavailable(e: RedisError) -> Error {
+    let what = if e.is_timeout() {
+        "Redis did not answer within store_timeout_ms".to_owned()
+    } else if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+        format!("Redis is unreachable ({e})")
+    } else {
+        format!("Redis error ({e})")
+    };
+    Error::StoreUnavailable(what)
+}
+
+fn is_connection_error(e: &RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
+/// `*?[]\` taken literally in a SCAN pattern.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A script's liveness code as the engine's error.
+fn code_error(code: i64) -> Error {
+    match code {
+        UNKNOWN => Error::SessionUnknown,
+        REVOKED => Error::Revoked,
+        EXPIRED => Error::SessionExpired,
+        IDLE => Error::SessionIdle,
+        REUSE => Error::ReuseDetected,
+        other => Error::StoreUnavailable(format!("Redis script answered code {other}")),
+    }
+}
+
+fn hex(id: Id) -> String {
+    id.to_string()
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::StoreUnavailable(format!("Redis holds a malformed session ({what})"))
+}
+
+fn int_field(fields: &HashMap<String, String>, name: &str) -> Result<i64> {
+    fields
+        .get(name)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| corrupt(name))
+}
+
+fn id_field(fields: &HashMap<String, String>, name: &str) -> Result<Id> {
+    fields
+        .get(name)
+        .and_then(|v| Id::parse(v))
+        .ok_or_else(|| corrupt(name))
+}
+
+impl SessionStore for RedisStore {
+    fn create(&self, s: Session, now: i64) -> Result<()> {
+        let sid = hex(s.sid);
+        let key = self.session_key(s.sid);
+        let users = self.key("u:", &s.user_id);
+        let previous = s.previous_jti.map(hex).unwrap_or_default();
+        let ttl = s.absolute_deadline.saturating_sub(now).max(1);
+        let mut call = self.scripts.create.prepare_invoke();
+        call.key(&key)
+            .key(&users)
+            .arg(&sid)
+            .arg(&s.user_id)
+            .arg(s.created_at)
+            .arg(s.idle_deadline)
+            .arg(s.absolute_deadline)
+            .arg(hex(s.current_jti))
+            .arg(s.current_iat)
+            .arg(previous)
+            .arg(if s.revoked { "1" } else { "0" })
+            .arg(ttl);
+        // Writing the same session twice leaves the same state: safe to retry.
+        self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        Ok(())
+    }
+
+    fn get(&self, sid: Id) -> Result<Option<Session>> {
+        let key = self.session_key(sid);
+        let fields: HashMap<String, String> =
+            self.run(Retry::Safe, |c| redis::cmd("HGETALL").arg(&key).query(c))?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let previous = match fields.get("p").map(String::as_str) {
+            None | Some("") => None,
+            Some(p) => Some(Id::parse(p).ok_or_else(|| corrupt("p"))?),
+        };
+        Ok(Some(Session {
+            sid,
+            user_id: fields.get("u").cloned().ok_or_else(|| corrupt("u"))?,
+            created_at: int_field(&fields, "c")?,
+            idle_deadline: int_field(&fields, "i")?,
+            absolute_deadline: int_field(&fields, "a")?,
+            current_jti: id_field(&fields, "j")?,
+            current_iat: int_field(&fields, "t")?,
+            previous_jti: previous,
+            revoked: fields.get("r").map(String::as_str) == Some("1"),
+        }))
+    }
+
+    fn touch(&self, sid: Id, now: i64, idle_timeout: i64, slide: bool) -> Result<()> {
+        let key = self.session_key(sid);
+        let mut call = self.scripts.touch.prepare_invoke();
+        call.key(&key)
+            .arg(now)
+            .arg(idle_timeout)
+            .arg(if slide { "1" } else { "0" });
+        // A slide is idempotent (the deadline only moves forward to the same value).
+        match self.run(Retry::Safe, |c| call.invoke::<i64>(c))? {
+            OK => Ok(()),
+            code => Err(code_error(code)),
+        }
+    }
+
+    fn rotate(
+        &self,
+        sid: Id,
+        presented: Id,
+        next: Id,
+        now: i64,
+        idle_timeout: i64,
+        grace: i64,
+    ) -> Result<RotateOutcome> {
+        let key = self.session_key(sid);
+        let mut call = self.scripts.rotate.prepare_invoke();
+        call.key(&key)
+            .arg(hex(presented))
+            .arg(hex(next))
+            .arg(now)
+            .arg(idle_timeout)
+            .arg(grace);
+        let reply: Vec<String> = self.run(Retry::Never, |c| call.invoke(c))?;
+        let int = |i: usize| -> Result<i64> {
+            reply
+                .get(i)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| corrupt("rotate reply"))
+        };
+        let jti = || -> Result<Id> {
+            reply
+                .get(2)
+                .and_then(|v| Id::parse(v))
+                .ok_or_else(|| corrupt("rotate reply"))
+        };
+        match int(0)? {
+            OK => Ok(RotateOutcome::Rotated {
+                absolute_deadline: int(1)?,
+            }),
+            CONVERGED => Ok(RotateOutcome::Converged {
+                current_jti: jti()?,
+                current_iat: int(3)?,
+                absolute_deadline: int(1)?,
+            }),
+            code => Err(code_error(code)),
+        }
+    }
+
+    fn revoke_session(&self, sid: Id) -> Result<RevokeOutcome> {
+        let key = self.session_key(sid);
+        let mut call = self.scripts.revoke_session.prepare_invoke();
+        call.key(&key);
+        match self.run(Retry::Never, |c| call.invoke::<i64>(c))? {
+            1 => Ok(RevokeOutcome::Revoked),
+            2 => Ok(RevokeOutcome::AlreadyRevoked),
+            _ => Ok(RevokeOutcome::Unknown),
+        }
+    }
+
+    fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
+        let mut call = self.scripts.revoke_user.prepare_invoke();
+        call.key(self.key("u:", user_id))
+            .key(self.key("e:", user_id))
+            .arg(now)
+            .arg(remember_until.saturating_sub(now).max(1))
+            .arg(self.key("s:", ""));
+        let n: i64 = self.run(Retry::Never, |c| call.invoke(c))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {
+        let key = self.key("e:", user_id);
+        self.run(Retry::Safe, |c| redis::cmd("GET").arg(&key).query(c))
+    }
+
+    fn deny_jti(&self, jti: &str, until: i64, now: i64) -> Result<bool> {
+        let key = self.key("d:", jti);
+        let ttl = until.saturating_sub(now).max(1);
+        // SET NX is the atomic check-and-deny; the entry expires when the token does.
+        let set: Option<String> = self.run(Retry::Never, |c| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(until)
+                .arg("NX")
+                .arg("EX")
+                .arg(ttl)
+                .query(c)
+        })?;
+        Ok(set.is_some())
+    }
+
+    fn is_denied(&self, jti: &str) -> Result<bool> {
+        let key = self.key("d:", jti);
+        self.run(Retry::Safe, |c| redis::cmd("EXISTS").arg(&key).query(c))
+    }
+
+    /// A no-op returning 0: Redis drops sessions, denylist entries and epochs itself when
+    /// their TTL runs out, so there is nothing to sweep.
+    fn sweep(&self, _now: i64) -> Result<usize> {
+        Ok(0)
+    }
+
+    /// Counts by SCAN over this prefix: O(keys), meant for diagnostics, not the hot path.
+    fn stats(&self) -> Result<StoreStats> {
+        self.run(Retry::Safe, |c| {
+            let mut st = StoreStats::default();
+            st.sessions = self.scan(c, "s:", |c, keys| {
+                if keys.is_empty() {
+                    return Ok(());
+                }
+                let mut pipe = redis::pipe();
+                for k in &keys {
+                    pipe.cmd("HGET").arg(k).arg("r");
+                }
+                let flags: Vec<Option<String>> = pipe.query(c)?;
+                st.revoked_sessions += flags.iter().filter(|f| f.as_deref() == Some("1")).count();
+                Ok(())
+            })?;
+            st.denied_jtis = self.scan(c, "d:", |_, _| Ok(()))?;
+            st.user_epochs = self.scan(c, "e:", |_, _| Ok(()))?;
+            Ok(st)
+        })
+    }
+}

@@ -1,0 +1,22 @@
+-- Insert a session (KEYS[1]) and index its sid in its user's set (KEYS[2]).
+-- ARGV: sid, user, created, idle, absolute, jti, iat, previous ('' for none), revoked, ttl.
+-- Both keys expire with the session's absolute deadline (ttl = absolute - now, in seconds).
+local ttl = tonumber(ARGV[10])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 'i', ARGV[4], 'a', ARGV[5],
+  'j', ARGV[6], 't', ARGV[7], 'p', ARGV[8], 'r', ARGV[9])
+redis.call('EXPIRE', KEYS[1], ttl)
+local size = redis.call('SADD', KEYS[2], ARGV[1]) == 1 and redis.call('SCARD', KEYS[2]) or 0
+if redis.call('TTL', KEYS[2]) < ttl then
+  redis.call('EXPIRE', KEYS[2], ttl)
+end
+-- Amortized pruning of ended sessions from a busy user's set: O(1) per login.
+if size > 0 and size % 64 == 0 then
+  local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
+  for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+    if redis.call('EXISTS', prefix .. sid) == 0 then
+      redis.call('SREM', KEYS[2], sid)
+    end
+  end
+end
+return 0

@@ -1,0 +1,21 @@
+-- SessionStore::rotate as one compare-and-swap. KEYS[1]: the session.
+-- ARGV: presented jti, next jti, now, idle_timeout, grace.
+-- Replies {code} or, on success, {code, absolute, current jti, current iat}.
+local s = redis.call('HMGET', KEYS[1], 'r', 'i', 'a', 'j', 't', 'p')
+if not s[3] then return {1} end
+local now, idle, absolute = tonumber(ARGV[3]), tonumber(s[2]), tonumber(s[3])
+local code = alive(s[1], idle, absolute, now)
+if code ~= 0 then return {code} end
+local presented = ARGV[1]
+-- session::decide_rotation
+if presented == s[4] then
+  redis.call('HSET', KEYS[1], 'p', s[4], 'j', ARGV[2], 't', ARGV[3])
+  slide(KEYS[1], idle, absolute, now, tonumber(ARGV[4]))
+  return {0, s[3], ARGV[2], ARGV[3]}
+end
+if presented == s[6] and now < tonumber(s[5]) + tonumber(ARGV[5]) then
+  slide(KEYS[1], idle, absolute, now, tonumber(ARGV[4]))
+  return {6, s[3], s[4], s[5]}
+end
+redis.call('HSET', KEYS[1], 'r', '1')
+return {5}
