@@ -154,9 +154,11 @@ impl Config {
         }
     }
 
-    /// Parse from JSON; unknown fields are an error naming the field.
+    /// Parse from JSON; unknown fields and wrong types are an error naming the field.
     pub fn from_json(json: &str) -> Result<Self> {
-        let cfg: Config = serde_json::from_str(json).map_err(|e| Error::Config(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| Error::Config(format!("not valid JSON: {}", redacted(&e))))?;
+        let cfg = Config::deserialize(&value).map_err(|e| field_error(&value, &e))?;
         cfg.check()?;
         Ok(cfg)
     }
@@ -237,4 +239,31 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// serde's messages quote the offending value, which may be key material put in the wrong
+/// field: keep the shape of the complaint, never the value.
+fn redacted(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if msg.starts_with("unknown field") {
+        return msg;
+    }
+    match msg.find("expected ") {
+        Some(i) => format!("invalid value, {}", &msg[i..]),
+        None => "invalid value".into(),
+    }
+}
+
+/// Name the field a deserialization error comes from by retrying each field alone.
+fn field_error(value: &serde_json::Value, e: &serde_json::Error) -> Error {
+    if let Some(fields) = value.as_object() {
+        for (name, v) in fields {
+            let mut single = serde_json::Map::new();
+            single.insert(name.clone(), v.clone());
+            if let Err(e) = Config::deserialize(&serde_json::Value::Object(single)) {
+                return Error::Config(format!("{name}: {}", redacted(&e)));
+            }
+        }
+    }
+    Error::Config(redacted(e))
 }

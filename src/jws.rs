@@ -98,16 +98,21 @@ impl Jws {
             (Some(h), Some(p), Some(s), None) => (h, p, s),
             _ => return Err(Error::Malformed("expected three dot-separated segments")),
         };
-        if h.is_empty() || p.is_empty() || s.is_empty() {
+        if h.is_empty() || p.is_empty() {
             return Err(Error::Malformed("empty segment"));
         }
         let kid_buf;
         let kid: Option<&str> = if h == self.header_segment.as_bytes() {
             self.keys.kid()
         } else {
+            // Before the signature's emptiness: an unsecured `alg: none` token (empty
+            // signature) is an algorithm refusal, not a formatting slip.
             kid_buf = self.check_header(h)?;
             kid_buf.as_deref()
         };
+        if s.is_empty() {
+            return Err(Error::Malformed("empty segment"));
+        }
         let mut sig = [0u8; MAX_SIG];
         let sig_len =
             decode_into(s, &mut sig).ok_or(Error::Malformed("signature is not base64url"))?;
@@ -133,6 +138,10 @@ impl Jws {
         let mut buf = [0u8; 1024];
         let n =
             decode_into(segment, &mut buf).ok_or(Error::Malformed("header is not base64url"))?;
+        // serde would also read a struct from a JSON array; a JOSE header is an object.
+        if buf[..n].iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::Malformed("header is not a JSON object"));
+        }
         let header: Header<'_> = serde_json::from_slice(&buf[..n])
             .map_err(|_| Error::Malformed("header is not a JSON object"))?;
         let alg = header.alg.ok_or(Error::Malformed("header has no alg"))?;

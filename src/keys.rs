@@ -145,6 +145,21 @@ impl KeyRing {
         })
     }
 
+    /// A ring of one raw HMAC secret, no `kid` (the JWS test seam; RFC secrets are binary).
+    pub(crate) fn hmac(algorithm: Algorithm, secret: &[u8]) -> Result<KeyRing> {
+        let h = algorithm
+            .hmac()
+            .ok_or_else(|| Error::Config("algorithm: not an HMAC algorithm".into()))?;
+        Ok(KeyRing {
+            algorithm,
+            kid: None,
+            signer: Signer::Hmac(hmac::Key::new(h, secret)),
+            primary: Verifier::Hmac(hmac::Key::new(h, secret)),
+            others: Vec::new(),
+            rng: SystemRandom::new(),
+        })
+    }
+
     /// The algorithm every key here is tied to.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm

@@ -37,3 +37,30 @@ pub use keys::{Algorithm, KeyRing, MIN_HMAC_KEY_BYTES};
 
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Test seam for the JWS layer alone (RFC test vectors whose payloads are not keyfob
+/// claims). Not part of the API: no stability promise.
+#[doc(hidden)]
+pub mod __jws {
+    use crate::{Algorithm, Config, KeyRing, Result};
+
+    /// Check a compact JWS's size, header and signature with the key ring `config`
+    /// describes; returns the decoded payload without interpreting it.
+    pub fn verify(config: &Config, token: &str) -> Result<Vec<u8>> {
+        let jws = crate::jws::Jws::new(KeyRing::from_config(config)?, config.max_token_bytes);
+        jws.verify(token.as_bytes(), |payload| Ok(payload.to_vec()))
+    }
+
+    /// Like [`verify`] with a raw HMAC secret (which `Config` cannot hold when not UTF-8).
+    pub fn verify_hmac(algorithm: Algorithm, secret: &[u8], token: &str) -> Result<Vec<u8>> {
+        let jws = crate::jws::Jws::new(KeyRing::hmac(algorithm, secret)?, 8192);
+        jws.verify(token.as_bytes(), |payload| Ok(payload.to_vec()))
+    }
+
+    /// The raw signature `config`'s signing key makes over `signing_input`.
+    pub fn sign(config: &Config, signing_input: &[u8]) -> Result<Vec<u8>> {
+        let mut sig = Vec::new();
+        KeyRing::from_config(config)?.sign_into(signing_input, &mut sig)?;
+        Ok(sig)
+    }
+}
