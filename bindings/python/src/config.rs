@@ -2,7 +2,7 @@
 //!
 //! The accepted kwargs and their kinds come from `Config::default()` serialized, so every
 //! field of `src/config.rs` is a kwarg under the same name without a list kept here:
-//! a bool default takes `bool`, a number takes `int` (and `timedelta` for `*_s` durations),
+//! a bool default takes `bool`, a number takes `int` (and `timedelta` for `*_s`/`*_ms` durations),
 //! a string takes `str`, an optional string takes `str | None`, a map takes `dict[str, str | bytes]`.
 
 use keyfob::Config;
@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyString};
 use serde_json::{Map, Value};
 
-use crate::convert::{seconds, type_name, DurationError};
+use crate::convert::{duration, type_name, DurationError, Unit};
 use crate::errors::config_error;
 
 /// Key material as text: `str`, or `bytes` holding UTF-8 (keys are HMAC secrets or PEM text).
@@ -38,10 +38,7 @@ fn key_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
 }
 
 fn type_error(name: &str, expected: &str, obj: &Bound<'_, PyAny>) -> PyErr {
-    PyTypeError::new_err(format!(
-        "{name} must be {expected}, not {}",
-        type_name(obj)
-    ))
+    PyTypeError::new_err(format!("{name} must be {expected}, not {}", type_name(obj)))
 }
 
 /// A non-negative integer that fits the config's `u64`/`usize` fields.
@@ -55,6 +52,17 @@ fn unsigned(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
         .map_err(|_| config_error(py, format!("{name} is too large")))
 }
 
+/// Durations are the fields named `*_s` (seconds) and `*_ms` (milliseconds).
+fn duration_unit(name: &str) -> Option<Unit> {
+    if name.ends_with("_s") {
+        Some(Unit::Seconds)
+    } else if name.ends_with("_ms") {
+        Some(Unit::Milliseconds)
+    } else {
+        None
+    }
+}
+
 /// One kwarg as the JSON value `Config` deserializes, checked against the default's kind.
 fn field_value(name: &str, default: &Value, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     let py = obj.py();
@@ -64,18 +72,16 @@ fn field_value(name: &str, default: &Value, obj: &Bound<'_, PyAny>) -> PyResult<
             .cast::<PyBool>()
             .map(|b| Value::Bool(b.is_true()))
             .map_err(|_| type_error(name, "bool", obj)),
-        Value::Number(_) if name.ends_with("_s") => match seconds(obj, name) {
-            Ok(s) if s < 0 => Err(config_error(py, format!("{name} must not be negative"))),
-            Ok(s) => Ok(Value::from(s)),
-            Err(DurationError::Type(_)) => Err(type_error(
-                name,
-                "int (seconds) or datetime.timedelta",
-                obj,
-            )),
-            Err(DurationError::Value(msg)) => Err(config_error(py, msg)),
+        Value::Number(_) => match duration_unit(name) {
+            Some(unit) => match duration(obj, name, unit) {
+                Ok(n) if n < 0 => Err(config_error(py, format!("{name} must not be negative"))),
+                Ok(n) => Ok(Value::from(n)),
+                Err(DurationError::Type(err)) => Err(err),
+                Err(DurationError::Value(msg)) => Err(config_error(py, msg)),
+            },
+            None if is_int => unsigned(name, obj),
+            None => Err(type_error(name, "int", obj)),
         },
-        Value::Number(_) if is_int => unsigned(name, obj),
-        Value::Number(_) => Err(type_error(name, "int", obj)),
         Value::String(_) => obj
             .cast::<PyString>()
             .map_err(|_| type_error(name, "str", obj))
@@ -101,7 +107,10 @@ fn field_value(name: &str, default: &Value, obj: &Bound<'_, PyAny>) -> PyResult<
             }
             Ok(Value::Object(keys))
         }
-        Value::Array(_) => Err(config_error(py, format!("{name} cannot be set from Python"))),
+        Value::Array(_) => Err(config_error(
+            py,
+            format!("{name} cannot be set from Python"),
+        )),
     }
 }
 
@@ -146,4 +155,3 @@ pub(crate) fn build(
     Config::from_json(&Value::Object(fields).to_string())
         .map_err(|e| crate::errors::to_py_err(py, e))
 }
-

@@ -33,9 +33,9 @@ pub(crate) fn token<'a>(
     max_bytes: usize,
 ) -> PyResult<&'a str> {
     let py = obj.py();
-    let text = obj.cast::<PyString>().map_err(|_| {
-        PyTypeError::new_err(format!("{what} must be str, not {}", type_name(obj)))
-    })?;
+    let text = obj
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("{what} must be str, not {}", type_name(obj))))?;
     // Each code point is at least one UTF-8 byte, so this bound is exact enough to refuse early.
     if text.len()? > max_bytes {
         return Err(to_py_err(
@@ -50,9 +50,9 @@ pub(crate) fn token<'a>(
 /// A plain `str` argument (session ids).
 pub(crate) fn text<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a str> {
     let py = obj.py();
-    let text = obj.cast::<PyString>().map_err(|_| {
-        PyTypeError::new_err(format!("{what} must be str, not {}", type_name(obj)))
-    })?;
+    let text = obj
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("{what} must be str, not {}", type_name(obj))))?;
     text.to_str().map_err(|_| {
         to_py_err(
             py,
@@ -94,10 +94,26 @@ pub(crate) enum DurationError {
     Value(String),
 }
 
-/// Whole seconds from an `int` or a `datetime.timedelta` (which must be whole seconds).
-/// `bool` is refused although it is an `int`: `idle_timeout_s=True` is a mistake.
-pub(crate) fn seconds(obj: &Bound<'_, PyAny>, what: &str) -> Result<i64, DurationError> {
+/// The unit of a duration argument.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unit {
+    Seconds,
+    Milliseconds,
+}
+
+/// A whole number of `unit`s from an `int` or a `datetime.timedelta` (which must not hold a
+/// fraction of the unit). `bool` is refused although it is an `int`: `idle_timeout_s=True`
+/// is a mistake.
+pub(crate) fn duration(
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+    unit: Unit,
+) -> Result<i64, DurationError> {
     let py = obj.py();
+    let unit_name = match unit {
+        Unit::Seconds => "seconds",
+        Unit::Milliseconds => "milliseconds",
+    };
     if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() {
         return obj
             .extract::<i64>()
@@ -108,7 +124,7 @@ pub(crate) fn seconds(obj: &Bound<'_, PyAny>, what: &str) -> Result<i64, Duratio
         .map_err(DurationError::Type)?;
     if !is_timedelta {
         return Err(DurationError::Type(PyTypeError::new_err(format!(
-            "{what} must be int (seconds) or datetime.timedelta, not {}",
+            "{what} must be int ({unit_name}) or datetime.timedelta, not {}",
             type_name(obj)
         ))));
     }
@@ -117,18 +133,27 @@ pub(crate) fn seconds(obj: &Bound<'_, PyAny>, what: &str) -> Result<i64, Duratio
             .and_then(|v| v.extract::<i64>())
             .map_err(DurationError::Type)
     };
-    if part("microseconds")? != 0 {
+    let micros = part("microseconds")?;
+    let per_unit = match unit {
+        Unit::Seconds => 1_000_000,
+        Unit::Milliseconds => 1_000,
+    };
+    if micros % per_unit != 0 {
         return Err(DurationError::Value(format!(
-            "{what} must be a whole number of seconds"
+            "{what} must be a whole number of {unit_name}"
         )));
     }
-    // |days| <= 999_999_999, so this cannot overflow.
-    Ok(part("days")? * 86_400 + part("seconds")?)
+    // |days| <= 999_999_999, so none of this can overflow.
+    let whole_seconds = part("days")? * 86_400 + part("seconds")?;
+    Ok(match unit {
+        Unit::Seconds => whole_seconds,
+        Unit::Milliseconds => whole_seconds * 1_000 + micros / 1_000,
+    })
 }
 
 /// `seconds` for plain (non-config) arguments: bad values are a `ValueError`.
 pub(crate) fn seconds_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<i64> {
-    seconds(obj, what).map_err(|e| match e {
+    duration(obj, what, Unit::Seconds).map_err(|e| match e {
         DurationError::Type(err) => err,
         DurationError::Value(msg) => PyValueError::new_err(msg),
     })
@@ -140,12 +165,19 @@ pub(crate) fn extra_claims(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Ma
         return Ok(None);
     };
     let dict = obj.cast::<PyDict>().map_err(|_| {
-        PyTypeError::new_err(format!("extra must be a dict or None, not {}", type_name(obj)))
+        PyTypeError::new_err(format!(
+            "extra must be a dict or None, not {}",
+            type_name(obj)
+        ))
     })?;
     dict_to_json(dict, "extra", 0).map(Some)
 }
 
-fn dict_to_json(dict: &Bound<'_, PyDict>, path: &str, depth: usize) -> PyResult<Map<String, Value>> {
+fn dict_to_json(
+    dict: &Bound<'_, PyDict>,
+    path: &str,
+    depth: usize,
+) -> PyResult<Map<String, Value>> {
     let mut out = Map::new();
     for (key, value) in dict.iter() {
         let key = key.cast::<PyString>().map_err(|_| {

@@ -193,4 +193,3 @@ impl Engine {
         format!("Engine({})", self.summary)
     }
 }
-

@@ -117,7 +117,12 @@ fn build(py: Python<'_>) -> PyResult<Classes> {
                 vec![base.bind(py).clone(), py.get_type::<PyValueError>()]
             }
         };
-        let doc = format!("{} (code {}, '{}').", code.message(), code as u32, code.name());
+        let doc = format!(
+            "{} (code {}, '{}').",
+            code.message(),
+            code as u32,
+            code.name()
+        );
         by_code.push(new_class(
             py,
             &class_name(code),

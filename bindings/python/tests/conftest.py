@@ -1,0 +1,20 @@
+"""Shared fixtures for the keyfob module tests. The DRF tests (tests/drf/) add their own
+Django setup in their conftest; this file stays free of Django."""
+
+from __future__ import annotations
+
+import pytest
+
+import keyfob
+from engine_support import SECRET, START
+
+
+@pytest.fixture
+def manual_clock() -> keyfob.ManualClock:
+    return keyfob.ManualClock(START)
+
+
+@pytest.fixture
+def engine(manual_clock: keyfob.ManualClock) -> keyfob.Engine:
+    """An engine with the default config on the manual clock."""
+    return keyfob.Engine(SECRET, clock=manual_clock)
