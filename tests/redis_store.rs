@@ -749,6 +749,49 @@ mod redis_backend {
         assert_eq!(e.validate(&next.access), Err(Error::Revoked));
     }
 
+    /// How many HSETs the server has run (scripts' writes included) since the last reset.
+    fn hset_calls(conn: &mut ::redis::Connection) -> u64 {
+        let info: String = ::redis::cmd("INFO")
+            .arg("commandstats")
+            .query(conn)
+            .unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix("cmdstat_hset:calls="))
+            .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn touches_within_one_second_coalesce_into_no_write() {
+        let server = Server::start();
+        let clock = clock();
+        let mut cfg = config();
+        cfg.store = server.url();
+        let e = Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap();
+        let pair = e.login("pia", None).unwrap();
+        let mut conn = ::redis::Client::open(server.url())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let _: () = ::redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .query(&mut conn)
+            .unwrap();
+        for _ in 0..20 {
+            assert!(e.validate(&pair.access).is_ok());
+        }
+        assert_eq!(hset_calls(&mut conn), 0, "the deadline did not move");
+        clock.advance(1);
+        for _ in 0..20 {
+            assert!(e.validate(&pair.access).is_ok());
+        }
+        assert_eq!(
+            hset_calls(&mut conn),
+            1,
+            "one write for the second that passed"
+        );
+    }
+
     #[test]
     fn sweep_is_left_to_redis_ttls() {
         let clock = clock();
