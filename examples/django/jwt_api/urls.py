@@ -1,5 +1,4 @@
 from django.urls import path
-
 from keyfob.drf.views import (
     TokenBlacklistView,
     TokenObtainPairView,

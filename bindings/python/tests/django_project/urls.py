@@ -1,7 +1,6 @@
 from django.urls import include, path
-from rest_framework_simplejwt import views as simplejwt_views
-
 from keyfob.drf import views as keyfob_views
+from rest_framework_simplejwt import views as simplejwt_views
 
 from . import views
 

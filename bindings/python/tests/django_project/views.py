@@ -1,11 +1,10 @@
 """The article's HelloView, once per authentication flavour."""
 
+from keyfob.drf import authentication as keyfob_auth
 from rest_framework import permissions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import authentication as simplejwt_auth
-
-from keyfob.drf import authentication as keyfob_auth
 
 
 class SimplejwtHelloView(APIView):

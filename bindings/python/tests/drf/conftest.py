@@ -7,15 +7,15 @@ import base64
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
-
-import pytest
-from rest_framework.test import APIClient
+from typing import Any
 
 import keyfob
+import pytest
 from keyfob.drf.engine import reset_engine
+from rest_framework.test import APIClient
 
 JWT_TEXT = re.compile(rb'"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"')
 JWT_VALUE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -74,7 +74,9 @@ class Flavor:
         self.clock = clock
 
     def _reply(self, response: Any) -> Reply:
-        headers = {h: response.headers.get(h) for h in ("WWW-Authenticate", "Content-Type", "Allow")}
+        headers = {
+            h: response.headers.get(h) for h in ("WWW-Authenticate", "Content-Type", "Allow")
+        }
         return Reply(response.status_code, response.content, headers)
 
     def post(self, path: str, data: Any = None) -> Reply:
@@ -154,7 +156,9 @@ def both(sj: Flavor, kf: Flavor) -> Callable[[Callable[[Flavor], Reply]], Reply]
     def run(scenario: Callable[[Flavor], Reply]) -> Reply:
         expected = scenario(sj)
         got = scenario(kf)
-        assert got.shape() == expected.shape(), f"simplejwt: {expected.shape()}\nkeyfob: {got.shape()}"
+        assert got.shape() == expected.shape(), (
+            f"simplejwt: {expected.shape()}\nkeyfob: {got.shape()}"
+        )
         return got
 
     return run

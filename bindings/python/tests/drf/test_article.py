@@ -26,7 +26,9 @@ EXAMPLE = Path(django_settings.EXAMPLE)
 ARTICLE_TAMPERED = {
     "detail": "Given token not valid for any token type",
     "code": "token_not_valid",
-    "messages": [{"token_class": "AccessToken", "token_type": "access", "message": "Token is invalid"}],
+    "messages": [
+        {"token_class": "AccessToken", "token_type": "access", "message": "Token is invalid"}
+    ],
 }
 
 
@@ -85,7 +87,13 @@ def test_keyfob_tokens_decode_with_pyjwt(kf, admin):
 
 def pyjwt_access(user_id, key, **extra):
     now = int(time.time())
-    claims = {"token_type": "access", "exp": now + 300, "iat": now, "jti": uuid.uuid4().hex, "user_id": str(user_id)}
+    claims = {
+        "token_type": "access",
+        "exp": now + 300,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "user_id": str(user_id),
+    }
     return jwt.encode({**claims, **extra}, key, algorithm="HS256")
 
 
@@ -118,7 +126,9 @@ def free_port() -> int:
 
 
 def manage(project: Path, *args: str, env: dict) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=project, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=project, env=env, check=True, capture_output=True
+    )
 
 
 @pytest.fixture
@@ -185,7 +195,9 @@ def test_article_flow_against_a_real_server(live_server_url):
 
     final = article_flow(post, get)
     # The server signs with DJANGO_SECRET_KEY: PyJWT checks its tokens with that key.
-    claims = jwt.decode(final["access"], "live-server-test-secret-key-0123456789abcdef", algorithms=["HS256"])
+    claims = jwt.decode(
+        final["access"], "live-server-test-secret-key-0123456789abcdef", algorithms=["HS256"]
+    )
     assert claims["token_type"] == "access"
     # Bad credentials, as the article's users would see them.
     status, body = post("/api/token/", {"username": "admin", "password": "nope"})

@@ -379,3 +379,79 @@ def test_stateless_user_authentication(both, admin):
     assert reply.status == 200
     assert reply.data["class"] == "TokenUser"
     assert reply.data["id"] == str(admin.id)
+
+
+def crafted(**claims) -> str:
+    """A token signed with SECRET_KEY by PyJWT, from the claims of a valid access token
+    (value None: the claim left out)."""
+    import time
+    import uuid
+
+    import jwt
+    from django.conf import settings
+
+    now = int(time.time())
+    base = {
+        "token_type": "access",
+        "exp": now + 300,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "user_id": "1",
+    }
+    payload = {k: v for k, v in {**base, **claims}.items() if v is not None}
+    return jwt.encode(payload, settings.SECRET_KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "claims, message",
+    [
+        ({"jti": None}, "Token has no id"),
+        ({"token_type": None}, "Token has no type"),
+        ({"exp": None}, "Token has no 'exp' claim"),
+        ({"token_type": "other"}, "Token has wrong type"),
+        ({"token_type": 5}, "Token has wrong type"),
+        ({"exp": "soon"}, "Token is invalid"),
+        ({"nbf": 9999999999}, "Token is invalid"),
+        ({"iat": 9999999999}, "Token is invalid"),
+    ],
+)
+def test_bad_claims(both, claims, message):
+    token = crafted(**claims)
+    reply = both(lambda f: f.hello(token))
+    assert reply.status == 401
+    assert reply.body == token_not_valid(message)
+
+
+def test_token_without_user_id(both):
+    token = crafted(user_id=None)
+    reply = both(lambda f: f.hello(token))
+    assert reply.status == 401
+    assert reply.body == {
+        "detail": "Token contained no recognizable user identification",
+        "code": "token_not_valid",
+    }
+
+
+# (A refresh token without jti crashes simplejwt: KeyError, a 500.)
+@pytest.mark.parametrize("claims", [{"token_type": "access"}, {"exp": None}])
+def test_refresh_with_bad_claims(both, claims):
+    token = crafted(**claims)
+    reply = both(lambda f: f.refresh(token))
+    assert reply.status == 401
+    expected = {
+        "jti": "Token has no id",
+        "token_type": "Token has wrong type",
+        "exp": "Token has no 'exp' claim",
+    }
+    assert reply.body == {"detail": expected[next(iter(claims))], "code": "token_not_valid"}
+
+
+def test_blacklist_with_access_token_after_logout(both):
+    def scenario(f: Flavor):
+        tokens = f.login()
+        f.blacklist(tokens["refresh"])
+        return f.blacklist(tokens["access"])
+
+    reply = both(scenario)
+    assert reply.status == 401
+    assert reply.body == {"detail": "Token has wrong type", "code": "token_not_valid"}

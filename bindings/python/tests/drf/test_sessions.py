@@ -8,7 +8,6 @@ from datetime import timedelta
 import jwt
 import pytest
 from django.conf import settings as django_settings
-
 from keyfob.drf.engine import get_engine
 
 from .conftest import Flavor
@@ -36,7 +35,9 @@ def test_logout_ends_the_session_for_its_access_token(sj: Flavor, kf: Flavor):
         else:
             assert after.status == 401
             assert after.body == token_not_valid("Token is blacklisted")
-            assert kf.verify(tokens["access"]).body == {"non_field_errors": ["Token is blacklisted"]}
+            assert kf.verify(tokens["access"]).body == {
+                "non_field_errors": ["Token is blacklisted"]
+            }
 
 
 def test_logout_leaves_other_sessions_alone(kf: Flavor):
@@ -77,7 +78,12 @@ def test_reuse_grace_lets_concurrent_refreshes_converge(settings, clock, kf: Fla
 
 
 def test_session_ends_after_idle_timeout(settings, clock, kf: Flavor):
-    configure(settings, clock, IDLE_TIMEOUT=timedelta(minutes=10), ACCESS_TOKEN_LIFETIME=timedelta(hours=1))
+    configure(
+        settings,
+        clock,
+        IDLE_TIMEOUT=timedelta(minutes=10),
+        ACCESS_TOKEN_LIFETIME=timedelta(hours=1),
+    )
     tokens = kf.login()
     clock.advance(599)
     assert kf.hello(tokens["access"]).status == 200  # activity slides the idle window
@@ -99,7 +105,9 @@ def test_refreshing_keeps_an_idle_limited_session_alive(settings, clock, kf: Fla
         assert kf.hello(reply.data["access"]).status == 200
 
 
-def test_session_ends_at_refresh_token_lifetime_however_often_it_refreshes(settings, clock, kf: Flavor):
+def test_session_ends_at_refresh_token_lifetime_however_often_it_refreshes(
+    settings, clock, kf: Flavor
+):
     configure(
         settings,
         clock,

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import HTTP_HEADER_ENCODING, authentication
 from rest_framework.request import Request
 
-from .exceptions import AuthenticationFailed, InvalidToken, TokenError
+import keyfob
+
+from .exceptions import AuthenticationFailed, InvalidToken, TokenError, claim_of
 from .settings import api_settings
 from .tokens import Token, get_md5_hash_password
 
@@ -21,6 +23,12 @@ def auth_header_types() -> tuple[str, ...]:
 def www_authenticate(realm: str) -> str:
     """The ``WWW-Authenticate`` value of a 401: ``Bearer realm="api"`` by default."""
     return f'{auth_header_types()[0]} realm="{realm}"'
+
+
+def missing_user_id(error: TokenError) -> bool:
+    return isinstance(error.cause, keyfob.MissingClaimError) and (
+        claim_of(error.cause) == api_settings.USER_ID_CLAIM
+    )
 
 
 class JWTAuthentication(authentication.BaseAuthentication):
@@ -74,10 +82,12 @@ class JWTAuthentication(authentication.BaseAuthentication):
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         messages = []
+        errors = []
         for token_class in api_settings.AUTH_TOKEN_CLASSES:
             try:
                 return token_class(raw_token)
             except TokenError as e:
+                errors.append(e)
                 messages.append(
                     {
                         "token_class": token_class.__name__,
@@ -85,6 +95,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
                         "message": e.args[0],
                     }
                 )
+        if any(missing_user_id(e) for e in errors):
+            # simplejwt accepts such a token, then fails to find its user: answer as it does.
+            raise InvalidToken(_("Token contained no recognizable user identification"))
         raise InvalidToken(
             {"detail": _("Given token not valid for any token type"), "messages": messages}
         )
@@ -122,5 +135,6 @@ JWTTokenUserAuthentication = JWTStatelessUserAuthentication
 
 
 def default_user_authentication_rule(user: Any) -> bool:
-    """Who may obtain and refresh tokens: an existing user, active unless CHECK_USER_IS_ACTIVE is off."""
+    """Who may obtain and refresh tokens: an existing user, and an active one unless
+    CHECK_USER_IS_ACTIVE is off."""
     return user is not None and (not api_settings.CHECK_USER_IS_ACTIVE or user.is_active)

@@ -65,7 +65,9 @@ def engine_config() -> dict[str, Any]:
     s = api_settings
     refresh = seconds(s.REFRESH_TOKEN_LIFETIME, "REFRESH_TOKEN_LIFETIME")
     if s.SLIDING_TOKEN_REFRESH_LIFETIME is not None:
-        sliding_refresh = seconds(s.SLIDING_TOKEN_REFRESH_LIFETIME, "SLIDING_TOKEN_REFRESH_LIFETIME")
+        sliding_refresh = seconds(
+            s.SLIDING_TOKEN_REFRESH_LIFETIME, "SLIDING_TOKEN_REFRESH_LIFETIME"
+        )
         if sliding_refresh != refresh:
             # A session has one absolute lifetime, whichever kind of token it hands out.
             raise ImproperlyConfigured(

@@ -87,15 +87,26 @@ def message_for(error: keyfob.TokenError) -> Any:
     if isinstance(error, keyfob.MissingClaimError):
         from .settings import api_settings
 
-        match = _CLAIM_IN_MESSAGE.search(str(error))
-        claim = match.group(1) if match else None
+        claim = claim_of(error)
         if claim == "exp":
             return _("Token has no '{}' claim").format("exp")
         if claim == api_settings.JTI_CLAIM:
             return _("Token has no id")
         if claim == api_settings.TOKEN_TYPE_CLAIM:
             return _("Token has no type")
+    if isinstance(error, keyfob.InvalidClaimError):
+        from .settings import api_settings
+
+        # simplejwt compares the type claim with what it wants, whatever its value.
+        if claim_of(error) == api_settings.TOKEN_TYPE_CLAIM:
+            return TOKEN_HAS_WRONG_TYPE
     return TOKEN_IS_INVALID
+
+
+def claim_of(error: keyfob.TokenError) -> str | None:
+    """The claim a missing_claim / invalid_claim error names."""
+    match = _CLAIM_IN_MESSAGE.search(str(error))
+    return match.group(1) if match else None
 
 
 def raise_token_error(error: keyfob.TokenError) -> NoReturn:

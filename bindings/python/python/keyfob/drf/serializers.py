@@ -42,7 +42,10 @@ class TokenObtainSerializer(serializers.Serializer):
         self.fields["password"] = PasswordField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        credentials = {self.username_field: attrs[self.username_field], "password": attrs["password"]}
+        credentials = {
+            self.username_field: attrs[self.username_field],
+            "password": attrs["password"],
+        }
         if "request" in self.context:
             credentials["request"] = self.context["request"]
         self.user = authenticate(**credentials)

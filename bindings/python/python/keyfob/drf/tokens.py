@@ -15,6 +15,7 @@ import json
 from typing import Any, ClassVar, TypeVar
 
 from django.utils.translation import gettext_lazy as _
+from typing_extensions import Self
 
 import keyfob
 
@@ -23,6 +24,16 @@ from .exceptions import TOKEN_HAS_WRONG_TYPE, TOKEN_IS_INVALID, TokenError, rais
 from .settings import api_settings
 
 T = TypeVar("T", bound="Token")
+
+# Errors raised after a token's signature and claims passed: its session is the problem.
+SESSION_ERRORS = (
+    keyfob.RevokedError,
+    keyfob.ReuseDetectedError,
+    keyfob.SessionIdleError,
+    keyfob.SessionExpiredError,
+    keyfob.SessionUnknownError,
+    keyfob.SessionRequiredError,
+)
 
 
 def get_md5_hash_password(password: str) -> str:
@@ -64,8 +75,17 @@ class Token:
     # -- checking ---------------------------------------------------------------------------
 
     def _check(self, raw: str) -> dict[str, Any]:
-        claims = self._engine_call(get_engine().verify, raw)
-        if self.token_type is not None and claims.get(api_settings.TOKEN_TYPE_CLAIM) != self.token_type:
+        try:
+            claims = get_engine().verify(raw)
+        except SESSION_ERRORS as e:
+            # The signature and claims passed; simplejwt, knowing no sessions, would now
+            # check the type: so a token of the wrong type says so first.
+            if decode_payload(raw).get(api_settings.TOKEN_TYPE_CLAIM) != self.token_type:
+                raise TokenError(TOKEN_HAS_WRONG_TYPE, e) from e
+            raise_token_error(e)
+        except keyfob.TokenError as e:
+            raise_token_error(e)
+        if claims.get(api_settings.TOKEN_TYPE_CLAIM) != self.token_type:
             raise TokenError(TOKEN_HAS_WRONG_TYPE)
         return claims
 
@@ -79,7 +99,9 @@ class Token:
     # -- minting ----------------------------------------------------------------------------
 
     def _mint(self, user_id: str, extra: dict[str, Any] | None) -> str:
-        raise TypeError(f"{type(self).__name__} cannot be created directly; use RefreshToken.for_user")
+        raise TypeError(
+            f"{type(self).__name__} cannot be created directly; use RefreshToken.for_user"
+        )
 
     def _minted(self) -> str:
         if self.token is None:
@@ -93,7 +115,7 @@ class Token:
         return self.token
 
     @classmethod
-    def for_user(cls: type[T], user: Any) -> T:
+    def for_user(cls, user: Any) -> Self:
         """A new token for ``user``; the login happens when the token is first turned into text."""
         token = cls()
         token[api_settings.USER_ID_CLAIM] = str(getattr(user, api_settings.USER_ID_FIELD))
