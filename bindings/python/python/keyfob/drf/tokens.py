@@ -12,10 +12,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
-from typing_extensions import Self
 
 import keyfob
 
@@ -23,7 +22,8 @@ from .engine import get_engine
 from .exceptions import TOKEN_HAS_WRONG_TYPE, TOKEN_IS_INVALID, TokenError, raise_token_error
 from .settings import api_settings
 
-T = TypeVar("T", bound="Token")
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 # Errors raised after a token's signature and claims passed: its session is the problem.
 SESSION_ERRORS = (
