@@ -16,8 +16,11 @@
 //! true clock and stays correct when Redis's clock and the host's disagree.
 //!
 //! Fail closed: every connection, I/O or protocol error, and every call slower than the
-//! configured timeout (connect, read and write each), is [`Error::StoreUnavailable`]. A
-//! connection that failed is dropped, so the store reconnects by itself when Redis is back.
+//! configured timeout (it bounds the connect, each write and each read), is
+//! [`Error::StoreUnavailable`]. A connection that failed is dropped with the idle ones, so the
+//! store reconnects by itself when Redis is back; an operation that is safe to repeat is
+//! retried once on a fresh connection when a pooled one turns out broken (e.g. after a Redis
+//! restart), never after a timeout.
 //! Needs a standalone Redis (or a Sentinel-managed primary): the scripts touch keys of several
 //! slots, which Redis Cluster refuses.
 
@@ -200,7 +203,7 @@ impl RedisStore {
             Err(e) => {
                 drop(conn);
                 self.pool.lock().idle.clear();
-                if !(pooled && retry == Retry::Safe && is_connection_error(&e)) {
+                if !(pooled && retry == Retry::Safe && is_broken_connection(&e)) {
                     return Err(unavailable(e));
                 }
                 let mut conn = self.connect()?;
@@ -250,8 +253,9 @@ fn unavailable(e: RedisError) -> Error {
     Error::StoreUnavailable(what)
 }
 
-fn is_connection_error(e: &RedisError) -> bool {
-    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+/// A connection that broke (not one that was slow: a slow Redis is as slow for a retry).
+fn is_broken_connection(e: &RedisError) -> bool {
+    !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
 }
 
 /// `*?[]\` taken literally in a SCAN pattern.
@@ -320,7 +324,7 @@ impl SessionStore for RedisStore {
             .arg(previous)
             .arg(if s.revoked { "1" } else { "0" })
             .arg(ttl);
-        // Writing the same session twice leaves the same state: safe to retry.
+        // The script never overwrites an existing session: safe to retry.
         self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
         Ok(())
     }

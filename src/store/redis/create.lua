@@ -1,8 +1,10 @@
 -- Insert a session (KEYS[1]) and index its sid in its user's set (KEYS[2]).
 -- ARGV: sid, user, created, idle, absolute, jti, iat, previous ('' for none), revoked, ttl.
 -- Both keys expire with the session's absolute deadline (ttl = absolute - now, in seconds).
+-- Sids are random: an existing key is this same session written by an earlier attempt whose
+-- reply was lost, and it may have been revoked since. Never overwrite it.
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local ttl = tonumber(ARGV[10])
-redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 'i', ARGV[4], 'a', ARGV[5],
   'j', ARGV[6], 't', ARGV[7], 'p', ARGV[8], 'r', ARGV[9])
 redis.call('EXPIRE', KEYS[1], ttl)
