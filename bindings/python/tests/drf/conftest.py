@@ -1,7 +1,17 @@
 """Fixtures for keyfob.drf's tests: the user admin/admin, a ManualClock in the engine, and
 ``Flavor``s that send the same requests to simplejwt (``/sj/api/``) and keyfob (``/kf/api/``)."""
 
+# ruff: noqa: E402  (Django must be set up before DRF's test module is imported)
 from __future__ import annotations
+
+import os
+
+import django
+
+# pytest-django finds no settings module when the whole suite starts from tests/ (whose
+# conftest stays free of Django), so the DRF tests name theirs and set Django up here.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "django_project.settings")
+django.setup()
 
 import base64
 import json
