@@ -206,7 +206,6 @@ impl SessionStore for MemoryStore {
     ) -> Result<RotateOutcome> {
         let mut shard = self.shard(sid).write();
         let slot = shard.map.get_mut(&sid.0).ok_or(Error::SessionUnknown)?;
-        slot.check_alive(now)?;
         let decision = session::decide_rotation(
             slot.current_jti,
             slot.previous_jti,
@@ -215,6 +214,11 @@ impl SessionStore for MemoryStore {
             now,
             grace,
         );
+        // A replay is reported as one even once the session is revoked (e.g. by the replay
+        // that raced it): liveness only matters to a legitimate rotation.
+        if decision != Rotation::Reuse {
+            slot.check_alive(now)?;
+        }
         match decision {
             Rotation::Rotate => {
                 slot.previous_jti = Some(slot.current_jti);

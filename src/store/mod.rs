@@ -86,9 +86,11 @@ pub trait SessionStore: Send + Sync + 'static {
     /// move its idle deadline ([`crate::session::slide`]), writing only when it moves.
     fn touch(&self, sid: Id, now: i64, idle_timeout: i64, slide: bool) -> Result<()>;
 
-    /// Check alive, then apply [`crate::session::decide_rotation`] to `presented` as one
-    /// compare-and-swap: rotate to `next`, converge, or revoke the session and return
-    /// `reuse_detected`. Slides the idle deadline on success.
+    /// Apply [`crate::session::decide_rotation`] to `presented` as one compare-and-swap.
+    /// A replay (neither current nor previous-in-grace) revokes the session and returns
+    /// `reuse_detected` whatever the session's state, so every racing replay hears the same
+    /// verdict. Otherwise check alive, then rotate to `next` or converge, sliding the idle
+    /// deadline.
     fn rotate(
         &self,
         sid: Id,
