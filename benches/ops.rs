@@ -1,0 +1,77 @@
+//! Instruction-count driver for callgrind: `ops <op> <iterations>` sets up once and runs one
+//! operation `iterations` times. `scripts/bench.sh` runs it twice under
+//! `valgrind --tool=callgrind` and divides the difference, which gives instructions per
+//! operation: repeatable even on a busy machine, unlike wall time.
+
+use std::hint::black_box;
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use keyfob::{Config, Engine};
+use serde::{Deserialize, Serialize};
+
+const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
+
+#[derive(Serialize, Deserialize)]
+struct AccessClaims {
+    token_type: String,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    user_id: String,
+    sid: String,
+}
+
+const OPS: &str = "validate|verify|login|refresh|jwt_decode|jwt_encode|hmac_sign";
+
+fn main() {
+    // cargo bench appends `--bench`; positional arguments are ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let (Some(op), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok()))
+    else {
+        // Nothing to count when run as part of `cargo bench`.
+        eprintln!("usage: ops <{OPS}> <iterations>");
+        return;
+    };
+    let engine = Engine::new(Config::with_secret(SECRET)).expect("bench config is valid");
+    let pair = engine.login("42", None).expect("login");
+    let access = pair.access.clone();
+    let claims = engine.verify(&access).expect("verifies");
+    let peer_claims = AccessClaims {
+        token_type: "access".into(),
+        exp: claims.exp,
+        iat: claims.iat.unwrap_or_default(),
+        jti: claims.jti.clone(),
+        user_id: claims.user_id.clone(),
+        sid: claims.sid.clone().unwrap_or_default(),
+    };
+    let enc_key = EncodingKey::from_secret(SECRET.as_bytes());
+    let dec_key = DecodingKey::from_secret(SECRET.as_bytes());
+    let validation = Validation::new(Algorithm::HS256);
+    let peer_token = jsonwebtoken::encode(&Header::default(), &peer_claims, &enc_key).unwrap();
+    let hmac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
+    let input = access[..access.rfind('.').unwrap()].as_bytes().to_vec();
+    let mut current = pair.refresh.expect("refresh token");
+    for _ in 0..n {
+        match op.as_str() {
+            "validate" => drop(black_box(engine.validate(black_box(&access)).unwrap())),
+            "verify" => drop(black_box(engine.verify(black_box(&access)).unwrap())),
+            "login" => drop(black_box(engine.login(black_box("42"), None).unwrap())),
+            "refresh" => {
+                current = engine.refresh(black_box(&current)).unwrap().refresh.unwrap();
+            }
+            "jwt_decode" => drop(black_box(
+                jsonwebtoken::decode::<AccessClaims>(black_box(&peer_token), &dec_key, &validation)
+                    .unwrap(),
+            )),
+            "jwt_encode" => drop(black_box(
+                jsonwebtoken::encode(&Header::default(), black_box(&peer_claims), &enc_key)
+                    .unwrap(),
+            )),
+            "hmac_sign" => drop(black_box(ring::hmac::sign(&hmac_key, black_box(&input)))),
+            other => panic!("unknown op {other}; one of {OPS}"),
+        }
+    }
+}
