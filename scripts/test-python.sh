@@ -14,8 +14,11 @@ ruff format --check "${lint_paths[@]}"
 echo "== mypy.stubtest keyfob._keyfob" >&2
 python -m mypy.stubtest keyfob._keyfob
 
-echo "== mypy (the package and its stubs, strict)" >&2
-(cd bindings/python/python && python -m mypy keyfob/__init__.py keyfob/_keyfob.pyi)
+echo "== mypy --strict: the package, its stubs, and the module tests written against them" >&2
+python -m mypy --config-file bindings/python/pyproject.toml \
+    bindings/python/python/keyfob/__init__.py bindings/python/python/keyfob/_keyfob.pyi
+(cd bindings/python/tests && python -m mypy --config-file ../pyproject.toml \
+    conftest.py engine_support.py test_engine*.py test_stubs.py)
 
 echo "== pytest bindings/python/tests" >&2
 python -m pytest -q bindings/python/tests

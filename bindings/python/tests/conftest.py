@@ -3,9 +3,8 @@ Django setup in their conftest; this file stays free of Django."""
 
 from __future__ import annotations
 
-import pytest
-
 import keyfob
+import pytest
 from engine_support import SECRET, START
 
 

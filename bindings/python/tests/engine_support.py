@@ -23,6 +23,9 @@ def segments(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     header, payload, signature = token.split(".")
 
     def decode(segment: str) -> dict[str, Any]:
-        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        decoded: dict[str, Any] = json.loads(
+            base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        )
+        return decoded
 
     return decode(header), decode(payload), signature

@@ -1,7 +1,7 @@
 """Type stubs for the native module ``keyfob._keyfob`` (checked by ``mypy.stubtest``)."""
 
 from datetime import timedelta
-from typing import Any, ClassVar, TypedDict, final
+from typing import Any, ClassVar, TypeAlias, TypedDict, final
 
 __all__ = [
     "AlgorithmNotAllowedError",
@@ -39,13 +39,13 @@ __all__ = [
 
 __version__: str
 
-_Seconds = int | timedelta
+_Seconds: TypeAlias = int | timedelta
 """A duration: whole seconds, or a ``timedelta`` of whole seconds."""
 
-_Milliseconds = int | timedelta
+_Milliseconds: TypeAlias = int | timedelta
 """A duration: whole milliseconds, or a ``timedelta`` of whole milliseconds."""
 
-_Key = str | bytes
+_Key: TypeAlias = str | bytes
 """_Key material: an HMAC secret or a PEM key, as text or UTF-8 bytes."""
 
 class _Stats(TypedDict):
