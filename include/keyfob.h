@@ -331,7 +331,7 @@ keyfob_status keyfob_login(const keyfob_engine *engine,
  * `engine` NULL or live; `token` NULL or readable for `token_len` bytes; `claims_out` NULL or writable.
  */
 keyfob_status keyfob_validate(const keyfob_engine *engine,
-                              const uint8_t *token_ptr,
+                              const uint8_t *token,
                               size_t token_len,
                               keyfob_string **claims_out);
 
@@ -349,7 +349,7 @@ keyfob_status keyfob_validate(const keyfob_engine *engine,
  * writable for `buf_len` bytes; `needed_out` NULL (an invalid argument) or writable.
  */
 keyfob_status keyfob_validate_into(const keyfob_engine *engine,
-                                   const uint8_t *token_ptr,
+                                   const uint8_t *token,
                                    size_t token_len,
                                    char *buf,
                                    size_t buf_len,
@@ -364,7 +364,7 @@ keyfob_status keyfob_validate_into(const keyfob_engine *engine,
  * As `keyfob_validate`.
  */
 keyfob_status keyfob_validate_sliding(const keyfob_engine *engine,
-                                      const uint8_t *token_ptr,
+                                      const uint8_t *token,
                                       size_t token_len,
                                       keyfob_string **claims_out);
 
@@ -378,7 +378,7 @@ keyfob_status keyfob_validate_sliding(const keyfob_engine *engine,
  * As `keyfob_validate`.
  */
 keyfob_status keyfob_verify(const keyfob_engine *engine,
-                            const uint8_t *token_ptr,
+                            const uint8_t *token,
                             size_t token_len,
                             keyfob_string **claims_out);
 
@@ -395,7 +395,7 @@ keyfob_status keyfob_verify(const keyfob_engine *engine,
  * `engine` NULL or live; `token` NULL or readable for `token_len` bytes; `pair_out` NULL or writable.
  */
 keyfob_status keyfob_refresh(const keyfob_engine *engine,
-                             const uint8_t *token_ptr,
+                             const uint8_t *token,
                              size_t token_len,
                              keyfob_token_pair **pair_out);
 
@@ -431,7 +431,7 @@ keyfob_status keyfob_login_sliding(const keyfob_engine *engine,
  * `token_out` and `session_id_out` NULL or writable.
  */
 keyfob_status keyfob_refresh_sliding(const keyfob_engine *engine,
-                                     const uint8_t *token_ptr,
+                                     const uint8_t *token,
                                      size_t token_len,
                                      keyfob_string **token_out,
                                      keyfob_string **session_id_out);
@@ -447,7 +447,7 @@ keyfob_status keyfob_refresh_sliding(const keyfob_engine *engine,
  * `engine` NULL or live; `token` NULL or readable for `token_len` bytes.
  */
 keyfob_status keyfob_revoke(const keyfob_engine *engine,
-                            const uint8_t *token_ptr,
+                            const uint8_t *token,
                             size_t token_len);
 
 /**

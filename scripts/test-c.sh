@@ -1,4 +1,76 @@
 #!/usr/bin/env bash
+# The C ABI suite: header freshness, release build (libkeyfob.so + libkeyfob.a), the C and
+# C++ examples, the C tests under ASan+UBSan, then the same tests once under valgrind.
 set -euo pipefail
-echo "test-c: not yet written" >&2
-exit 1
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+OUT="$ROOT/target/c-tests"
+mkdir -p "$OUT"
+
+need() { # command, Debian package
+    command -v "$1" >/dev/null 2>&1 && return
+    echo "test-c: installing $2" >&2
+    if [[ ! -d /var/lib/apt/lists/partial || -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v partial || true)" ]]; then
+        apt-get update -qq
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need cc gcc
+need c++ g++
+need pkg-config pkg-config
+need valgrind valgrind
+
+step() { printf '\n== test-c: %s\n' "$*"; }
+
+step "header is up to date (pinned cbindgen)"
+bash scripts/header.sh --check
+
+step "header compiles alone as C99 and C++17"
+printf '#include "keyfob.h"\nint main(void) { return keyfob_version() == 0; }\n' >"$OUT/header_only.c"
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c "$OUT/header_only.c" -o "$OUT/header_only_c.o"
+c++ -std=c++17 -Wall -Wextra -Werror -pedantic -x c++ -Iinclude -c "$OUT/header_only.c" -o "$OUT/header_only_cpp.o"
+
+step "cargo build --release -p keyfob"
+cargo build --release -p keyfob
+LIB="$ROOT/target/release"
+test -f "$LIB/libkeyfob.so" && test -f "$LIB/libkeyfob.a"
+# What a Rust staticlib needs from the system (see `--print native-static-libs`).
+STATIC_DEPS="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+
+step "pkg-config file for the build tree"
+mkdir -p "$ROOT/target/pkgconfig"
+VERSION="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)"
+sed -e "s|@PREFIX@|$ROOT|" -e "s|@INCLUDEDIR@|$ROOT/include|" -e "s|@LIBDIR@|$LIB|" \
+    -e "s|@VERSION@|$VERSION|" keyfob.pc.in >"$ROOT/target/pkgconfig/keyfob.pc"
+export PKG_CONFIG_PATH="$ROOT/target/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+pkg-config --modversion keyfob
+
+step "examples/c/hello.c (shared library, via pkg-config)"
+# shellcheck disable=SC2046
+cc -std=c99 -Wall -Wextra -Werror -pedantic examples/c/hello.c \
+    $(pkg-config --cflags --libs keyfob) -Wl,-rpath,"$LIB" -o "$OUT/hello_c"
+"$OUT/hello_c"
+
+step "examples/cpp/hello.cpp (static library)"
+c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude examples/cpp/hello.cpp \
+    "$LIB/libkeyfob.a" $STATIC_DEPS -o "$OUT/hello_cpp"
+"$OUT/hello_cpp"
+
+CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -g -Iinclude -Itests/c)
+TESTS=(tests/c/*.c)
+
+step "tests/c under AddressSanitizer + UndefinedBehaviorSanitizer (static library)"
+cc "${CFLAGS[@]}" -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+    -fno-sanitize-recover=all "${TESTS[@]}" "$LIB/libkeyfob.a" $STATIC_DEPS -o "$OUT/tests_asan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    "$OUT/tests_asan"
+
+step "tests/c under valgrind memcheck (shared library, no sanitizers)"
+cc "${CFLAGS[@]}" -O0 "${TESTS[@]}" -L"$LIB" -lkeyfob -lpthread -Wl,-rpath,"$LIB" \
+    -o "$OUT/tests_valgrind"
+valgrind --quiet --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect "$OUT/tests_valgrind"
+
+echo
+echo "test-c: all C ABI checks passed"

@@ -49,7 +49,7 @@ pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> Result<
 ///
 /// # Safety
 /// As [`bytes`].
-pub(crate) unsafe fn token<'a>(ptr: *const u8, len: usize) -> Result<&'a str> {
+pub(crate) unsafe fn token_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str> {
     if len > MAX_TOKEN_BYTES && !ptr.is_null() {
         return Err(Error::Malformed("token is larger than max_token_bytes"));
     }

@@ -7,8 +7,8 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::ffi::args::{
-    extra_claims, free_handle, handle, handle_out, into_handle, optional_handle_out, text, token,
-    value_out,
+    extra_claims, free_handle, handle, handle_out, into_handle, optional_handle_out, text,
+    token_str, value_out,
 };
 use crate::ffi::clock::keyfob_manual_clock;
 use crate::ffi::panic::ffi_boundary;
@@ -154,7 +154,7 @@ pub unsafe extern "C" fn keyfob_login(
 #[no_mangle]
 pub unsafe extern "C" fn keyfob_validate(
     engine: *const keyfob_engine,
-    token_ptr: *const u8,
+    token: *const u8,
     token_len: usize,
     claims_out: *mut *mut keyfob_string,
 ) -> keyfob_status {
@@ -162,7 +162,7 @@ pub unsafe extern "C" fn keyfob_validate(
         // SAFETY: the caller's pointers follow the contract above.
         let out = unsafe { optional_handle_out(claims_out) };
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let claims = engine.validate(unsafe { token(token_ptr, token_len) }?)?;
+        let claims = engine.validate(unsafe { token_str(token, token_len) }?)?;
         if let Some(out) = out {
             *out = keyfob_string::new_handle(claims.to_json());
         }
@@ -184,7 +184,7 @@ pub unsafe extern "C" fn keyfob_validate(
 #[no_mangle]
 pub unsafe extern "C" fn keyfob_validate_into(
     engine: *const keyfob_engine,
-    token_ptr: *const u8,
+    token: *const u8,
     token_len: usize,
     buf: *mut c_char,
     buf_len: usize,
@@ -195,7 +195,7 @@ pub unsafe extern "C" fn keyfob_validate_into(
         let needed = unsafe { value_out(needed_out, "needed_out") }?;
         *needed = 0;
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let claims = engine.validate(unsafe { token(token_ptr, token_len) }?)?;
+        let claims = engine.validate(unsafe { token_str(token, token_len) }?)?;
         unsafe { copy_to_buffer(claims.to_json(), buf, buf_len, needed) }
     })
 }
@@ -209,7 +209,7 @@ pub unsafe extern "C" fn keyfob_validate_into(
 #[no_mangle]
 pub unsafe extern "C" fn keyfob_validate_sliding(
     engine: *const keyfob_engine,
-    token_ptr: *const u8,
+    token: *const u8,
     token_len: usize,
     claims_out: *mut *mut keyfob_string,
 ) -> keyfob_status {
@@ -217,7 +217,7 @@ pub unsafe extern "C" fn keyfob_validate_sliding(
         // SAFETY: the caller's pointers follow the contract above.
         let out = unsafe { optional_handle_out(claims_out) };
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let claims = engine.validate_sliding(unsafe { token(token_ptr, token_len) }?)?;
+        let claims = engine.validate_sliding(unsafe { token_str(token, token_len) }?)?;
         if let Some(out) = out {
             *out = keyfob_string::new_handle(claims.to_json());
         }
@@ -235,7 +235,7 @@ pub unsafe extern "C" fn keyfob_validate_sliding(
 #[no_mangle]
 pub unsafe extern "C" fn keyfob_verify(
     engine: *const keyfob_engine,
-    token_ptr: *const u8,
+    token: *const u8,
     token_len: usize,
     claims_out: *mut *mut keyfob_string,
 ) -> keyfob_status {
@@ -243,7 +243,7 @@ pub unsafe extern "C" fn keyfob_verify(
         // SAFETY: the caller's pointers follow the contract above.
         let out = unsafe { optional_handle_out(claims_out) };
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let claims = engine.verify(unsafe { token(token_ptr, token_len) }?)?;
+        let claims = engine.verify(unsafe { token_str(token, token_len) }?)?;
         if let Some(out) = out {
             *out = keyfob_string::new_handle(claims.to_json());
         }
@@ -264,7 +264,7 @@ pub unsafe extern "C" fn keyfob_verify(
 #[no_mangle]
 pub unsafe extern "C" fn keyfob_refresh(
     engine: *const keyfob_engine,
-    token_ptr: *const u8,
+    token: *const u8,
     token_len: usize,
     pair_out: *mut *mut keyfob_token_pair,
 ) -> keyfob_status {
@@ -272,7 +272,7 @@ pub unsafe extern "C" fn keyfob_refresh(
         // SAFETY: the caller's pointers follow the contract above.
         let out = unsafe { handle_out(pair_out, "pair_out") }?;
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let pair = engine.refresh(unsafe { token(token_ptr, token_len) }?)?;
+        let pair = engine.refresh(unsafe { token_str(token, token_len) }?)?;
         *out = keyfob_token_pair::new_handle(&pair);
         Ok(())
     })
@@ -326,7 +326,7 @@ pub unsafe extern "C" fn keyfob_login_sliding(
 #[no_mangle]
 pub unsafe extern "C" fn keyfob_refresh_sliding(
     engine: *const keyfob_engine,
-    token_ptr: *const u8,
+    token: *const u8,
     token_len: usize,
     token_out: *mut *mut keyfob_string,
     session_id_out: *mut *mut keyfob_string,
@@ -336,7 +336,7 @@ pub unsafe extern "C" fn keyfob_refresh_sliding(
         let sid_out = unsafe { optional_handle_out(session_id_out) };
         let out = unsafe { handle_out(token_out, "token_out") }?;
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let sliding = engine.refresh_sliding(unsafe { token(token_ptr, token_len) }?)?;
+        let sliding = engine.refresh_sliding(unsafe { token_str(token, token_len) }?)?;
         *out = keyfob_string::new_handle(&sliding.token);
         if let Some(sid_out) = sid_out {
             *sid_out = keyfob_string::new_handle(&sliding.session_id);
@@ -356,13 +356,13 @@ pub unsafe extern "C" fn keyfob_refresh_sliding(
 #[no_mangle]
 pub unsafe extern "C" fn keyfob_revoke(
     engine: *const keyfob_engine,
-    token_ptr: *const u8,
+    token: *const u8,
     token_len: usize,
 ) -> keyfob_status {
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        engine.revoke(unsafe { token(token_ptr, token_len) }?)
+        engine.revoke(unsafe { token_str(token, token_len) }?)
     })
 }
 
