@@ -85,7 +85,8 @@ class Flavor:
 
     def _reply(self, response: Any) -> Reply:
         headers = {
-            h: response.headers.get(h) for h in ("WWW-Authenticate", "Content-Type", "Allow")
+            h: response.headers.get(h)
+            for h in ("WWW-Authenticate", "Content-Type", "Allow", "Vary")
         }
         return Reply(response.status_code, response.content, headers)
 
