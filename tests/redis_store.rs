@@ -749,6 +749,41 @@ mod redis_backend {
         assert_eq!(e.validate(&next.access), Err(Error::Revoked));
     }
 
+    fn config_set(conn: &mut ::redis::Connection, name: &str, value: &str) {
+        let _: () = ::redis::cmd("CONFIG")
+            .arg("SET")
+            .arg(name)
+            .arg(value)
+            .query(conn)
+            .unwrap();
+    }
+
+    /// A Redis that refuses writes (full, with `noeviction`) fails the writes closed, still
+    /// answers reads, and takes writes again once it has room.
+    #[test]
+    fn a_full_redis_fails_writes_closed() {
+        let server = Server::start();
+        let clock = clock();
+        let mut cfg = config();
+        cfg.store = server.url();
+        let e = Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap();
+        let pair = e.login("quinn", None).unwrap();
+        let mut admin = ::redis::Client::open(server.url())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        config_set(&mut admin, "maxmemory-policy", "noeviction");
+        config_set(&mut admin, "maxmemory", "1");
+        unavailable(e.login("quinn", None));
+        unavailable(e.refresh(pair.refresh.as_deref().unwrap()));
+        unavailable(e.revoke(&pair.access));
+        config_set(&mut admin, "maxmemory", "0");
+        assert!(e.validate(&pair.access).is_ok());
+        let next = e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
+        e.revoke(&next.access).unwrap();
+        assert_eq!(e.validate(&next.access), Err(Error::Revoked));
+    }
+
     /// How many HSETs the server has run (scripts' writes included) since the last reset.
     fn hset_calls(conn: &mut ::redis::Connection) -> u64 {
         let info: String = ::redis::cmd("INFO")

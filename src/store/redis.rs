@@ -186,32 +186,40 @@ impl RedisStore {
         }
     }
 
-    /// Run `op` on a connection. On failure the connection is dropped, and so are the idle
-    /// ones (they most likely point at the same dead server); an operation that is safe to
-    /// repeat is tried once more on a fresh connection when the failed one was a pooled one.
+    /// Run `op` on a connection. A connection that broke or timed out is dropped (it may
+    /// still owe a reply); when it broke, the idle ones go too, as they most likely point at
+    /// the same dead server, and an operation that is safe to repeat is tried once more on a
+    /// fresh connection if the broken one came from the pool. An error reply from Redis
+    /// leaves the connection usable.
     fn run<T>(
         &self,
         retry: Retry,
         mut op: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let (mut conn, pooled) = self.checkout()?;
-        match op(&mut conn) {
+        let e = match op(&mut conn) {
             Ok(v) => {
                 self.checkin(conn);
-                Ok(v)
+                return Ok(v);
             }
-            Err(e) => {
-                drop(conn);
-                self.pool.lock().idle.clear();
-                if !(pooled && retry == Retry::Safe && is_broken_connection(&e)) {
-                    return Err(unavailable(e));
-                }
-                let mut conn = self.connect()?;
-                let v = op(&mut conn).map_err(unavailable)?;
+            Err(e) if !(e.is_timeout() || is_broken_connection(&e)) => {
                 self.checkin(conn);
-                Ok(v)
+                return Err(unavailable(e));
             }
+            Err(e) => e,
+        };
+        drop(conn);
+        if !is_broken_connection(&e) {
+            return Err(unavailable(e));
         }
+        self.pool.lock().idle.clear();
+        if !(pooled && retry == Retry::Safe) {
+            return Err(unavailable(e));
+        }
+        let mut conn = self.connect()?;
+        let v = op(&mut conn).map_err(unavailable)?;
+        self.checkin(conn);
+        Ok(v)
     }
 
     /// Count the keys of one kind, and pass each batch of names to `each`.
