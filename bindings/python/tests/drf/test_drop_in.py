@@ -455,3 +455,28 @@ def test_blacklist_with_access_token_after_logout(both):
     reply = both(scenario)
     assert reply.status == 401
     assert reply.body == {"detail": "Token has wrong type", "code": "token_not_valid"}
+
+
+@pytest.mark.parametrize(
+    "send, claims, expected",
+    [
+        (
+            "hello",
+            {"exp": "9999999999"},
+            token_not_valid("Token is invalid"),
+        ),
+        (
+            "refresh",
+            {"token_type": "refresh", "jti": None},
+            {"detail": "Token has no id", "code": "token_not_valid"},
+        ),
+    ],
+    ids=["string-exp", "refresh-without-jti"],
+)
+def test_where_simplejwt_crashes_keyfob_answers_401(sj, kf, send, claims, expected):
+    token = crafted(**claims)
+    with pytest.raises((TypeError, KeyError)):
+        getattr(sj, send)(token)
+    reply = getattr(kf, send)(token)
+    assert reply.status == 401
+    assert reply.body == expected
