@@ -7,11 +7,14 @@ ROOT="$PWD"
 OUT="$ROOT/target/c-tests"
 mkdir -p "$OUT"
 
+# Tools from Debian, installed only when missing (one apt-get update at most).
+APT_UPDATED=
 need() { # command, Debian package
     command -v "$1" >/dev/null 2>&1 && return
     echo "test-c: installing $2" >&2
-    if [[ ! -d /var/lib/apt/lists/partial || -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v partial || true)" ]]; then
+    if [[ -z "$APT_UPDATED" ]]; then
         apt-get update -qq
+        APT_UPDATED=1
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
 }
@@ -24,6 +27,16 @@ step() { printf '\n== test-c: %s\n' "$*"; }
 
 step "header is up to date (pinned cbindgen)"
 bash scripts/header.sh --check
+
+step "every type and function in the header is documented"
+# A declaration line must follow the end of a doc comment (" */").
+awk '
+    /^(typedef|enum|struct|[a-z_][a-z_0-9 ]*[ *]keyfob_[a-z_]*\()/ && !/^typedef (enum|uint32_t)/ {
+        if (prev !~ /\*\/$/) { print "undocumented: " $0; bad = 1 }
+    }
+    NF { prev = $0 }
+    END { exit bad }
+' include/keyfob.h
 
 step "header compiles alone as C99 and C++17"
 printf '#include "keyfob.h"\nint main(void) { return keyfob_version() == 0; }\n' >"$OUT/header_only.c"

@@ -249,6 +249,38 @@ static void test_bad_configs(keyfob_manual_clock *clock) {
     }
 }
 
+/* Clock values at the edges of int64_t: every call still answers a defined status. */
+static void test_extreme_times(void) {
+    const int64_t times[] = {INT64_MAX, INT64_MAX - 1, INT64_MIN, INT64_MIN + 1, 0, -1};
+    keyfob_manual_clock *clock = NULL;
+    keyfob_engine *engine;
+    size_t i;
+    CHECK_OK(keyfob_manual_clock_new(T0, &clock));
+    engine = engine_on(clock, "{\"signing_key\": \"" SECRET "\", \"leeway_s\": 60}");
+    for (i = 0; i < sizeof times / sizeof times[0]; i++) {
+        keyfob_token_pair *pair = NULL, *next = NULL;
+        keyfob_status s;
+        CHECK_OK(keyfob_manual_clock_set(clock, times[i]));
+        s = keyfob_login(engine, STR("edge"), NULL, 0, &pair);
+        CHECK(s <= KEYFOB_DPOP_REPLAYED && s != KEYFOB_PANIC);
+        CHECK((s == KEYFOB_OK) == (pair != NULL));
+        if (pair) {
+            s = keyfob_validate(engine, STR(access_of(pair)), NULL);
+            CHECK(s <= KEYFOB_DPOP_REPLAYED && s != KEYFOB_PANIC);
+            CHECK_OK(keyfob_manual_clock_advance(clock, 1));
+            s = keyfob_refresh(engine, STR(refresh_of(pair)), &next);
+            CHECK(s <= KEYFOB_DPOP_REPLAYED && s != KEYFOB_PANIC);
+            CHECK((s == KEYFOB_OK) == (next != NULL));
+        }
+        s = keyfob_sweep(engine, NULL);
+        CHECK(s == KEYFOB_OK);
+        keyfob_token_pair_free(next);
+        keyfob_token_pair_free(pair);
+    }
+    keyfob_engine_free(engine);
+    keyfob_manual_clock_free(clock);
+}
+
 void test_arguments(void) {
     keyfob_manual_clock *clock = NULL;
     keyfob_engine *engine;
@@ -266,6 +298,7 @@ void test_arguments(void) {
     test_extra_claims(engine);
     test_oversized_tokens(engine);
     test_bad_configs(clock);
+    test_extreme_times();
 
     keyfob_token_pair_free(pair);
     keyfob_engine_free(engine);
