@@ -702,6 +702,17 @@ mod redis_backend {
         let err = e.login("mia", None).unwrap_err();
         assert!(matches!(err, Error::StoreUnavailable(_)), "{err}");
         assert!(!err.to_string().contains("hunter2"), "{err}");
+        let store = RedisStore::open(
+            "redis://:hunter2-password@127.0.0.1:1/0",
+            "p:",
+            Duration::from_millis(100),
+        )
+        .unwrap();
+        let shown = format!("{store:?}");
+        assert!(
+            shown.contains("127.0.0.1") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 
     #[test]
