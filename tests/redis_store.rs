@@ -722,7 +722,7 @@ mod redis_backend {
         let mut cfg = config();
         cfg.store = server.url();
         cfg.store_prefix = fresh_namespace("down");
-        cfg.store_timeout_ms = 200;
+        cfg.store_timeout_ms = 500;
         let e = Arc::new(Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap());
         let pair = e.login("nina", None).unwrap();
         let refresh = pair.refresh.clone().unwrap();
@@ -777,6 +777,7 @@ mod redis_backend {
         let clock = clock();
         let mut cfg = config();
         cfg.store = server.url();
+        cfg.store_timeout_ms = 5_000; // not about timeouts: never flaky on a busy machine
         let e = Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap();
         let pair = e.login("quinn", None).unwrap();
         let mut admin = ::redis::Client::open(server.url())
@@ -813,6 +814,7 @@ mod redis_backend {
         let clock = clock();
         let mut cfg = config();
         cfg.store = server.url();
+        cfg.store_timeout_ms = 5_000; // not about timeouts: never flaky on a busy machine
         let e = Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap();
         let pair = e.login("pia", None).unwrap();
         let mut conn = ::redis::Client::open(server.url())
