@@ -667,6 +667,7 @@ mod redis_backend {
         let mut cfg = config();
         cfg.store = shared_url();
         cfg.store_prefix = fresh_namespace("config");
+        cfg.store_timeout_ms = 5_000;
         let one = Engine::with_parts(cfg.clone(), Arc::new(clock.clone()), None).unwrap();
         let two = Engine::with_parts(cfg.clone(), Arc::new(clock.clone()), None).unwrap();
         let pair = one.login("lena", None).unwrap();
