@@ -99,7 +99,7 @@ def test_signing_key_defaults_to_secret_key(settings, kf: Flavor):
 
 
 def test_explicit_signing_key(settings, clock, kf: Flavor):
-    key = "a-dedicated-jwt-signing-key-0123456789abcdefgh"
+    key = "a-dedicated-jwt-signing-key-for-hs512-" + "0123456789abcdef" * 2
     configure(settings, clock, SIGNING_KEY=key, ALGORITHM="HS512")
     access = kf.login()["access"]
     assert jwt.get_unverified_header(access)["alg"] == "HS512"
