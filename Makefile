@@ -1,9 +1,9 @@
 # keyfob — every command a newcomer or CI needs. Each target installs what it needs.
 SHELL := /bin/bash
-.PHONY: test demo bench header lint test-rust test-c test-python
+.PHONY: test demo bench header lint test-rust test-redis test-c test-python
 
-## make test: everything CI runs (lint, Rust, C ABI, Python/Django)
-test: lint test-rust test-c test-python
+## make test: everything CI runs (lint, Rust, Redis store, C ABI, Python/Django)
+test: lint test-rust test-redis test-c test-python
 	@echo "make test: all suites passed"
 
 lint:
@@ -11,6 +11,9 @@ lint:
 
 test-rust:
 	bash scripts/test-rust.sh
+
+test-redis:
+	bash scripts/test-redis.sh
 
 test-c:
 	bash scripts/test-c.sh
