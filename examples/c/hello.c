@@ -24,6 +24,9 @@ static void fail(const char *step, keyfob_status status) {
 
 static const uint8_t *bytes(const char *s) { return (const uint8_t *)s; }
 
+/* The last characters of a token (its signature), enough to tell tokens apart. */
+static const char *tail(const char *token, size_t len) { return len > 16 ? token + len - 16 : token; }
+
 int main(void) {
     keyfob_engine *engine = NULL;
     keyfob_token_pair *login = NULL, *refreshed = NULL;
@@ -42,9 +45,10 @@ int main(void) {
     if (status != KEYFOB_OK) fail("login", status);
     access = keyfob_token_pair_access(login, &access_len);
     refresh = keyfob_token_pair_refresh(login, &refresh_len);
-    printf("1. login     -> session %s\n   access  %.24s... (%zu bytes)\n"
-           "   refresh %.24s... (%zu bytes)\n",
-           keyfob_token_pair_session_id(login, NULL), access, access_len, refresh, refresh_len);
+    printf("1. login     -> session %s\n   access  ...%s (%zu bytes)\n"
+           "   refresh ...%s (%zu bytes)\n",
+           keyfob_token_pair_session_id(login, NULL), tail(access, access_len), access_len,
+           tail(refresh, refresh_len), refresh_len);
 
     /* 2. An authenticated request presents the access token. */
     status = keyfob_validate(engine, bytes(access), access_len, &claims);
@@ -58,7 +62,8 @@ int main(void) {
     if (status != KEYFOB_OK) fail("refresh", status);
     access = keyfob_token_pair_access(refreshed, &access_len);
     refresh = keyfob_token_pair_refresh(refreshed, &refresh_len);
-    printf("3. refresh   -> new access %.24s..., new refresh %.24s...\n", access, refresh);
+    printf("3. refresh   -> new access ...%s, new refresh ...%s\n", tail(access, access_len),
+           tail(refresh, refresh_len));
     status = keyfob_validate(engine, bytes(access), access_len, NULL);
     if (status != KEYFOB_OK) fail("validate new access", status);
     printf("   validate  -> ok with the new access token\n");

@@ -93,7 +93,8 @@ int main() {
         std::cout << "2. validate  -> ok, claims " << claims << "\n";
 
         Pair second = refresh(engine, refresh_of(first));
-        std::cout << "3. refresh   -> new access " << access_of(second).substr(0, 24) << "...\n";
+        std::cout << "3. refresh   -> new access ..." << access_of(second).substr(access_of(second).size() - 16)
+                  << "\n";
         check("validate new access", validate(engine, access_of(second), nullptr));
         std::cout << "   validate  -> ok with the new access token\n";
 
