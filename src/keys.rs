@@ -323,7 +323,11 @@ fn verifying_key(alg: Algorithm, key: &KeyMaterial) -> std::result::Result<Verif
     let (label, der) = parse_pem(key.as_bytes()).map_err(str::to_string)?;
     if label.ends_with("PRIVATE KEY") {
         // A private key verifies too: derive its public half.
-        let (_, v) = signing_key(alg, key, &SystemRandom::new()).map_err(|e| e.to_string())?;
+        // Its complaint is about this verifying key, not the signing key.
+        let (_, v) = signing_key(alg, key, &SystemRandom::new()).map_err(|e| match e {
+            Error::Config(m) => m.trim_start_matches("signing_key: ").to_string(),
+            other => other.to_string(),
+        })?;
         return Ok(v);
     }
     let misfit = || format!("the key does not fit algorithm {}", alg.name());

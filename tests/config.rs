@@ -275,3 +275,16 @@ fn config_errors_never_echo_the_key() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_misfit_private_verifying_key_is_blamed_on_verifying_keys() {
+    let (ec_private, _, _) = p256_keys();
+    let mut cfg = Config::with_secret(ed25519_keys().0);
+    cfg.algorithm = "EdDSA".into();
+    cfg.verifying_keys
+        .insert("old".into(), ec_private.as_str().into());
+    let msg = config_error(cfg);
+    assert!(msg.starts_with("verifying_keys['old']: "), "{msg}");
+    assert!(!msg.contains("signing_key"), "{msg}");
+    assert!(!msg.contains("invalid configuration"), "{msg}");
+}

@@ -770,3 +770,46 @@ fn rfc8037_a_ed25519_vector_verifies() {
         Err(Error::BadSignature)
     );
 }
+
+#[test]
+fn duplicate_header_members_are_malformed() {
+    // Which `alg` would a reader believe? Neither.
+    let f = fixture(config());
+    let token = forge_raw(
+        r#"{"alg":"none","alg":"HS256"}"#,
+        &access_claims(&f.sid).to_string(),
+    );
+    assert!(matches!(
+        f.engine.validate(&token),
+        Err(Error::Malformed(_))
+    ));
+}
+
+#[test]
+fn deeply_nested_json_is_malformed_not_a_stack_overflow() {
+    let f = fixture(config());
+    let deep = format!("{}{}", "[".repeat(5_000), "]".repeat(5_000));
+    let claims = access_claims(&f.sid).to_string();
+    let payload = format!("{},\"x\":{deep}}}", &claims[..claims.len() - 1]);
+    let token = forge_raw(r#"{"alg":"HS256","typ":"JWT"}"#, &payload);
+    assert!(matches!(
+        f.engine.validate(&token),
+        Err(Error::Malformed(_))
+    ));
+    let payload = format!("{},\"exp\":{deep}}}", &claims[..claims.len() - 1]);
+    let token = forge_raw(r#"{"alg":"HS256","typ":"JWT"}"#, &payload);
+    assert!(matches!(
+        f.engine.validate(&token),
+        Err(Error::Malformed(_))
+    ));
+    let nested_crit = format!(
+        "{{\"alg\":\"HS256\",\"crit\":{}{}}}",
+        "[".repeat(400),
+        "]".repeat(400)
+    );
+    let token = forge_raw(&nested_crit, &claims);
+    assert!(matches!(
+        f.engine.validate(&token),
+        Err(Error::Malformed(_))
+    ));
+}
