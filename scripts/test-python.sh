@@ -22,3 +22,20 @@ python -m mypy --config-file bindings/python/pyproject.toml \
 
 echo "== pytest bindings/python/tests" >&2
 python -m pytest -q bindings/python/tests
+
+echo "== pip install ./bindings/python into a fresh venv (as a user would)" >&2
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+fresh="$scratch/venv"
+"$(python -c 'import sys; print(sys._base_executable)')" -m venv "$fresh"
+"$fresh/bin/python" -m pip install -q --disable-pip-version-check ./bindings/python
+(cd "$fresh" && bin/python - <<'PY'
+import keyfob
+
+engine = keyfob.Engine("fresh-venv-check-secret-0123456789abcdef")
+pair = engine.login(1)
+assert engine.validate(pair.access)["user_id"] == "1"
+assert keyfob.__file__.startswith(__import__("sys").prefix), keyfob.__file__
+print(f"fresh venv: keyfob {keyfob.__version__} installed and working")
+PY
+)
