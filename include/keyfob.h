@@ -225,6 +225,8 @@ keyfob_status keyfob_manual_clock_new(int64_t now,
 /**
  * Set the clock to `now` (Unix seconds).
  *
+ * Ownership: `clock` stays the caller's; nothing is allocated.
+ *
  * # Safety
  * `clock` must be NULL (an invalid argument) or a live clock.
  */
@@ -233,6 +235,8 @@ keyfob_status keyfob_manual_clock_set(const keyfob_manual_clock *clock,
 
 /**
  * Move the clock by `seconds` (negative moves it back).
+ *
+ * Ownership: `clock` stays the caller's; nothing is allocated.
  *
  * # Safety
  * `clock` must be NULL (an invalid argument) or a live clock.
@@ -243,6 +247,8 @@ keyfob_status keyfob_manual_clock_advance(const keyfob_manual_clock *clock,
 /**
  * Read the clock (Unix seconds) into `*now_out`.
  *
+ * Ownership: `clock` stays the caller's; `*now_out` is a plain value.
+ *
  * # Safety
  * `clock` must be NULL or a live clock; `now_out` NULL or writable (NULL is an invalid argument).
  */
@@ -251,6 +257,8 @@ keyfob_status keyfob_manual_clock_now(const keyfob_manual_clock *clock,
 
 /**
  * Free a manual clock. NULL is a no-op. Engines using it keep running on its last time.
+ *
+ * Ownership: takes back a clock from `keyfob_manual_clock_new`; free each clock once.
  *
  * # Safety
  * `clock` is NULL or a live clock, not used again afterwards.
@@ -293,6 +301,8 @@ keyfob_status keyfob_engine_new_with_clock(const uint8_t *config_json,
 /**
  * Free an engine and every session it holds in memory. NULL is a no-op.
  * Call it once, after every thread has stopped using the engine.
+ *
+ * Ownership: takes back an engine from `keyfob_engine_new` / `_new_with_clock`.
  *
  * # Safety
  * `engine` is NULL or a live engine, not used again afterwards by any thread.
@@ -455,7 +465,7 @@ keyfob_status keyfob_revoke(const keyfob_engine *engine,
  * id this engine does not know answers `KEYFOB_SESSION_UNKNOWN`). When `was_live_out` is
  * not NULL it receives whether the session was live (false: it was already revoked).
  *
- * Ownership: `session_id` is only read during the call.
+ * Ownership: `session_id` is only read during the call; nothing is allocated.
  *
  * # Safety
  * `engine` NULL or live; `session_id` NULL or readable for `session_id_len` bytes;
@@ -470,7 +480,7 @@ keyfob_status keyfob_revoke_session(const keyfob_engine *engine,
  * Revoke every session of a user, and every sessionless token issued to them until now.
  * When `revoked_out` is not NULL it receives how many live sessions were revoked.
  *
- * Ownership: `user_id` is only read during the call.
+ * Ownership: `user_id` is only read during the call; nothing is allocated.
  *
  * # Safety
  * `engine` NULL or live; `user_id` NULL or readable for `user_id_len` bytes;
@@ -484,6 +494,8 @@ keyfob_status keyfob_revoke_user(const keyfob_engine *engine,
 /**
  * Drop ended sessions and expired denylist entries now (writes also do this, amortized,
  * so calling it is optional). When `removed_out` is not NULL it receives how many went.
+ *
+ * Ownership: nothing is allocated; `*removed_out` is a plain value.
  *
  * # Safety
  * `engine` NULL or live; `removed_out` NULL or writable.
@@ -505,6 +517,8 @@ keyfob_status keyfob_engine_stats(const keyfob_engine *engine,
 /**
  * The engine's current time (Unix seconds) into `*now_out`: the wall clock, or the
  * manual clock it was built with.
+ *
+ * Ownership: nothing is allocated; `*now_out` is a plain value.
  *
  * # Safety
  * `engine` NULL or live; `now_out` NULL (an invalid argument) or writable.
@@ -542,6 +556,8 @@ const char *keyfob_string_ptr(const keyfob_string *string);
 /**
  * The string's length in bytes, without the terminating NUL. 0 when `string` is NULL.
  *
+ * Ownership: `string` stays the caller's.
+ *
  * # Safety
  * `string` is NULL or a live handle from keyfob.
  */
@@ -549,6 +565,8 @@ size_t keyfob_string_len(const keyfob_string *string);
 
 /**
  * Free a string returned by keyfob. NULL is a no-op. Free each string exactly once.
+ *
+ * Ownership: takes back the string; pointers from `keyfob_string_ptr` die with it.
  *
  * # Safety
  * `string` is NULL or a live handle from keyfob, not used again afterwards.
@@ -593,6 +611,8 @@ const char *keyfob_token_pair_session_id(const keyfob_token_pair *pair,
 
 /**
  * Free a token pair and every string borrowed from it. NULL is a no-op.
+ *
+ * Ownership: takes back a pair from `keyfob_login` / `keyfob_refresh`; free each pair once.
  *
  * # Safety
  * `pair` is NULL or a live handle from keyfob, not used again afterwards.

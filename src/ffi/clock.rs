@@ -36,6 +36,8 @@ pub unsafe extern "C" fn keyfob_manual_clock_new(
 
 /// Set the clock to `now` (Unix seconds).
 ///
+/// Ownership: `clock` stays the caller's; nothing is allocated.
+///
 /// # Safety
 /// `clock` must be NULL (an invalid argument) or a live clock.
 #[no_mangle]
@@ -52,6 +54,8 @@ pub unsafe extern "C" fn keyfob_manual_clock_set(
 
 /// Move the clock by `seconds` (negative moves it back).
 ///
+/// Ownership: `clock` stays the caller's; nothing is allocated.
+///
 /// # Safety
 /// `clock` must be NULL (an invalid argument) or a live clock.
 #[no_mangle]
@@ -67,6 +71,8 @@ pub unsafe extern "C" fn keyfob_manual_clock_advance(
 }
 
 /// Read the clock (Unix seconds) into `*now_out`.
+///
+/// Ownership: `clock` stays the caller's; `*now_out` is a plain value.
 ///
 /// # Safety
 /// `clock` must be NULL or a live clock; `now_out` NULL or writable (NULL is an invalid argument).
@@ -85,6 +91,8 @@ pub unsafe extern "C" fn keyfob_manual_clock_now(
 }
 
 /// Free a manual clock. NULL is a no-op. Engines using it keep running on its last time.
+///
+/// Ownership: takes back a clock from `keyfob_manual_clock_new`; free each clock once.
 ///
 /// # Safety
 /// `clock` is NULL or a live clock, not used again afterwards.

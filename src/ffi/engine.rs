@@ -102,6 +102,8 @@ pub unsafe extern "C" fn keyfob_engine_new_with_clock(
 /// Free an engine and every session it holds in memory. NULL is a no-op.
 /// Call it once, after every thread has stopped using the engine.
 ///
+/// Ownership: takes back an engine from `keyfob_engine_new` / `_new_with_clock`.
+///
 /// # Safety
 /// `engine` is NULL or a live engine, not used again afterwards by any thread.
 #[no_mangle]
@@ -370,7 +372,7 @@ pub unsafe extern "C" fn keyfob_revoke(
 /// id this engine does not know answers `KEYFOB_SESSION_UNKNOWN`). When `was_live_out` is
 /// not NULL it receives whether the session was live (false: it was already revoked).
 ///
-/// Ownership: `session_id` is only read during the call.
+/// Ownership: `session_id` is only read during the call; nothing is allocated.
 ///
 /// # Safety
 /// `engine` NULL or live; `session_id` NULL or readable for `session_id_len` bytes;
@@ -397,7 +399,7 @@ pub unsafe extern "C" fn keyfob_revoke_session(
 /// Revoke every session of a user, and every sessionless token issued to them until now.
 /// When `revoked_out` is not NULL it receives how many live sessions were revoked.
 ///
-/// Ownership: `user_id` is only read during the call.
+/// Ownership: `user_id` is only read during the call; nothing is allocated.
 ///
 /// # Safety
 /// `engine` NULL or live; `user_id` NULL or readable for `user_id_len` bytes;
@@ -423,6 +425,8 @@ pub unsafe extern "C" fn keyfob_revoke_user(
 
 /// Drop ended sessions and expired denylist entries now (writes also do this, amortized,
 /// so calling it is optional). When `removed_out` is not NULL it receives how many went.
+///
+/// Ownership: nothing is allocated; `*removed_out` is a plain value.
 ///
 /// # Safety
 /// `engine` NULL or live; `removed_out` NULL or writable.
@@ -470,6 +474,8 @@ pub unsafe extern "C" fn keyfob_engine_stats(
 
 /// The engine's current time (Unix seconds) into `*now_out`: the wall clock, or the
 /// manual clock it was built with.
+///
+/// Ownership: nothing is allocated; `*now_out` is a plain value.
 ///
 /// # Safety
 /// `engine` NULL or live; `now_out` NULL (an invalid argument) or writable.

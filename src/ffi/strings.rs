@@ -67,6 +67,8 @@ pub unsafe extern "C" fn keyfob_string_ptr(string: *const keyfob_string) -> *con
 
 /// The string's length in bytes, without the terminating NUL. 0 when `string` is NULL.
 ///
+/// Ownership: `string` stays the caller's.
+///
 /// # Safety
 /// `string` is NULL or a live handle from keyfob.
 #[no_mangle]
@@ -78,6 +80,8 @@ pub unsafe extern "C" fn keyfob_string_len(string: *const keyfob_string) -> usiz
 }
 
 /// Free a string returned by keyfob. NULL is a no-op. Free each string exactly once.
+///
+/// Ownership: takes back the string; pointers from `keyfob_string_ptr` die with it.
 ///
 /// # Safety
 /// `string` is NULL or a live handle from keyfob, not used again afterwards.
@@ -176,6 +180,8 @@ pub unsafe extern "C" fn keyfob_token_pair_session_id(
 }
 
 /// Free a token pair and every string borrowed from it. NULL is a no-op.
+///
+/// Ownership: takes back a pair from `keyfob_login` / `keyfob_refresh`; free each pair once.
 ///
 /// # Safety
 /// `pair` is NULL or a live handle from keyfob, not used again afterwards.
