@@ -104,6 +104,16 @@ pub struct Config {
     pub touch_on_validate: bool,
     /// Largest token accepted, in bytes.
     pub max_token_bytes: usize,
+    /// A refresh (or bound validate) presenting another client binding value than the
+    /// session's revokes the session, as a leaked token is the likely cause.
+    pub client_mismatch_revokes: bool,
+    /// `validate` also requires the session's client binding value, when it has one.
+    pub bind_validate: bool,
+    /// A DPoP proof's `iat` may lie this many seconds before or after now.
+    pub dpop_iat_window_s: u64,
+    /// Most DPoP proof ids remembered at once (for replay detection, each until its `iat`
+    /// leaves the window); past it new proofs are refused until old ones expire.
+    pub dpop_replay_cache_size: usize,
 }
 
 impl Default for Config {
@@ -131,6 +141,10 @@ impl Default for Config {
             jti_claim: "jti".into(),
             touch_on_validate: true,
             max_token_bytes: 8_192,
+            client_mismatch_revokes: true,
+            bind_validate: false,
+            dpop_iat_window_s: 60,
+            dpop_replay_cache_size: 100_000,
         }
     }
 }
@@ -232,6 +246,16 @@ impl Config {
         if !(1..=60_000).contains(&self.store_timeout_ms) {
             return Err(Error::Config(
                 "store_timeout_ms must be between 1 and 60000".into(),
+            ));
+        }
+        if !(1..=3_600).contains(&self.dpop_iat_window_s) {
+            return Err(Error::Config(
+                "dpop_iat_window_s must be between 1 and 3600".into(),
+            ));
+        }
+        if !(1..=10_000_000).contains(&self.dpop_replay_cache_size) {
+            return Err(Error::Config(
+                "dpop_replay_cache_size must be between 1 and 10000000".into(),
             ));
         }
         if self.signing_key.is_empty() {

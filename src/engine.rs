@@ -6,13 +6,18 @@ use std::sync::Arc;
 use ring::rand::SystemRandom;
 use serde_json::{Map, Value};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use crate::binding::Presentation;
 use crate::claims::{self, ClaimNames, Claims, PayloadWriter, TokenType};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::dpop::Verifier;
 use crate::error::{Error, Result};
 use crate::jws::Jws;
 use crate::keys::KeyRing;
-use crate::session::{Id, Session};
+use crate::session::{Binding, ClientCheck, Id, Mismatch, Presented, Session};
 use crate::store::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
 
 /// Tokens handed out by [`Engine::login`] and [`Engine::refresh`].
@@ -73,6 +78,9 @@ pub struct Engine {
     touch_on_validate: bool,
     issuer: Option<String>,
     audience: Option<String>,
+    dpop: Verifier,
+    client_mismatch_revokes: bool,
+    bind_validate: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -118,6 +126,11 @@ impl Engine {
             None => crate::store::from_config(&config)?,
         };
         let secs = |v: u64| v as i64; // bounded by Config::check
+        let dpop = Verifier::new(
+            config.dpop_iat_window_s,
+            config.dpop_replay_cache_size,
+            config.max_token_bytes,
+        );
         Ok(Engine {
             jws: Jws::new(keys, config.max_token_bytes),
             names: ClaimNames {
@@ -139,6 +152,9 @@ impl Engine {
             touch_on_validate: config.touch_on_validate,
             issuer: config.issuer,
             audience: config.audience,
+            dpop,
+            client_mismatch_revokes: config.client_mismatch_revokes,
+            bind_validate: config.bind_validate,
         })
     }
 
@@ -150,11 +166,39 @@ impl Engine {
     /// Log `user_id` in: create a session and return its access and refresh tokens.
     /// `extra` claims are copied into every token of the session; reserved names are refused.
     pub fn login(&self, user_id: &str, extra: Option<&Map<String, Value>>) -> Result<TokenPair> {
+        self.login_bound(user_id, extra, &Presentation::none())
+    }
+
+    /// Like [`Engine::login`], binding the session to the client: to the SHA-256 of
+    /// `presentation.client_id` (which [`Engine::refresh_bound`] must then present again),
+    /// and to the key of the DPoP proof `presentation.dpop` (its RFC 7638 thumbprint, written
+    /// as `cnf.jkt` in the tokens; refresh and validate then need a proof from that key).
+    /// The proof is checked against the login request's method and URL.
+    pub fn login_bound(
+        &self,
+        user_id: &str,
+        extra: Option<&Map<String, Value>>,
+        presentation: &Presentation<'_>,
+    ) -> Result<TokenPair> {
         self.check_login_args(user_id, extra)?;
         let now = self.clock.now();
+        let client = presentation.client_digest()?;
+        let jkt = match &presentation.dpop {
+            None => None,
+            Some(req) => {
+                if extra.is_some_and(|e| e.contains_key("cnf")) {
+                    return Err(Error::InvalidArgument(
+                        "extra claim 'cnf' is reserved for a DPoP-bound session".into(),
+                    ));
+                }
+                let proof = self.dpop.check(req, now, None)?;
+                self.dpop.consume(&proof, now)?;
+                Some(proof.jkt)
+            }
+        };
         let sid = Id::random(&self.rng)?;
         let refresh_jti = Id::random(&self.rng)?;
-        let session = Session::new(
+        let mut session = Session::new(
             sid,
             user_id.to_owned(),
             refresh_jti,
@@ -162,6 +206,7 @@ impl Engine {
             self.idle_timeout,
             self.refresh_lifetime,
         );
+        session.binding = Binding { client, jkt };
         let absolute = session.absolute_deadline;
         let refresh = self.mint(&Mint {
             kind: TokenType::Refresh,
@@ -172,8 +217,9 @@ impl Engine {
             sid: Some(sid),
             refresh_exp: None,
             extra,
+            cnf: jkt,
         })?;
-        let access = self.mint_access(now, absolute, user_id, Some(sid), extra)?;
+        let access = self.mint_access(now, absolute, user_id, Some(sid), extra, jkt)?;
         self.store.create(session, now)?;
         Ok(TokenPair {
             access,
@@ -185,12 +231,21 @@ impl Engine {
     /// Authenticate a request: an access token, all checks, the session alive;
     /// slides the idle deadline (when `touch_on_validate`).
     pub fn validate(&self, access: &str) -> Result<Claims> {
+        self.validate_bound(access, &Presentation::none())
+    }
+
+    /// Like [`Engine::validate`] for a request that presents its client: a session bound to
+    /// a DPoP key needs `presentation.dpop`, a proof from that key over this request's
+    /// method and URL with `ath` = the access token's hash; with `bind_validate`, a session
+    /// bound to a client id needs `presentation.client_id`. A proof sent with an unbound
+    /// token is ignored.
+    pub fn validate_bound(&self, access: &str, presentation: &Presentation<'_>) -> Result<Claims> {
         let check = if self.touch_on_validate {
             SessionCheck::Touch
         } else {
             SessionCheck::Peek
         };
-        self.check_token(access.as_bytes(), Some(TokenType::Access), check)
+        self.check_token(access, Some(TokenType::Access), check, Some(presentation))
     }
 
     /// Like [`Engine::validate`] for a sliding token (simplejwt's single-token mode).
@@ -200,12 +255,17 @@ impl Engine {
         } else {
             SessionCheck::Peek
         };
-        self.check_token(token.as_bytes(), Some(TokenType::Sliding), check)
+        self.check_token(
+            token,
+            Some(TokenType::Sliding),
+            check,
+            Some(&Presentation::none()),
+        )
     }
 
     /// Check any token (any type): signature, claims and session, without sliding anything.
     pub fn verify(&self, token: &str) -> Result<Claims> {
-        self.check_token(token.as_bytes(), None, SessionCheck::Peek)
+        self.check_token(token, None, SessionCheck::Peek, None)
     }
 
     /// Exchange a refresh token for a new access token (and, rotating, a new refresh token).
@@ -214,6 +274,19 @@ impl Engine {
     /// the current refresh token again, byte for byte (for deterministic algorithms), so
     /// concurrent refreshes converge. Any other replay revokes the whole session.
     pub fn refresh(&self, refresh: &str) -> Result<TokenPair> {
+        self.refresh_bound(refresh, &Presentation::none())
+    }
+
+    /// Like [`Engine::refresh`] for a request that presents its client: a session bound to a
+    /// client id needs the same `presentation.client_id` (else `client_mismatch`, and with
+    /// `client_mismatch_revokes` the session is revoked); a session bound to a DPoP key needs
+    /// `presentation.dpop`, a proof from that key over this request's method and URL.
+    /// A sessionless token (with `accept_sessionless`) is upgraded unbound, as by `refresh`.
+    pub fn refresh_bound(
+        &self,
+        refresh: &str,
+        presentation: &Presentation<'_>,
+    ) -> Result<TokenPair> {
         let now = self.clock.now();
         let claims = self.check_claims(refresh.as_bytes(), Some(TokenType::Refresh), now)?;
         let extra = Some(&claims.extra);
@@ -221,9 +294,19 @@ impl Engine {
             return self.refresh_sessionless(&claims, now);
         };
         let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
+        let binding = self.presented(
+            &claims,
+            presentation,
+            now,
+            None,
+            self.refresh_client_check(),
+        )?;
+        let cnf = binding.binding.jkt;
         if !self.rotate_refresh {
-            self.store.touch(sid, now, self.idle_timeout, true)?;
-            let access = self.mint_access(now, claims.exp, &claims.user_id, Some(sid), extra)?;
+            self.store
+                .touch(sid, now, self.idle_timeout, true, Some(&binding))?;
+            let access =
+                self.mint_access(now, claims.exp, &claims.user_id, Some(sid), extra, cnf)?;
             return Ok(TokenPair {
                 access,
                 refresh: None,
@@ -240,6 +323,7 @@ impl Engine {
             now,
             self.idle_timeout,
             self.reuse_grace,
+            &binding,
         )?;
         let (jti, iat, absolute) = match outcome {
             RotateOutcome::Rotated { absolute_deadline } => (next, now, absolute_deadline),
@@ -258,8 +342,9 @@ impl Engine {
             sid: Some(sid),
             refresh_exp: None,
             extra,
+            cnf,
         })?;
-        let access = self.mint_access(now, absolute, &claims.user_id, Some(sid), extra)?;
+        let access = self.mint_access(now, absolute, &claims.user_id, Some(sid), extra, cnf)?;
         Ok(TokenPair {
             access,
             refresh: Some(refresh),
@@ -279,8 +364,14 @@ impl Engine {
                 return Err(Error::ReuseDetected);
             }
         } else {
-            let access =
-                self.mint_access(now, claims.exp, &claims.user_id, None, Some(&claims.extra))?;
+            let access = self.mint_access(
+                now,
+                claims.exp,
+                &claims.user_id,
+                None,
+                Some(&claims.extra),
+                None,
+            )?;
             return Ok(TokenPair {
                 access,
                 refresh: None,
@@ -310,8 +401,9 @@ impl Engine {
             sid: Some(sid),
             refresh_exp: None,
             extra,
+            cnf: None,
         })?;
-        let access = self.mint_access(now, absolute, &claims.user_id, Some(sid), extra)?;
+        let access = self.mint_access(now, absolute, &claims.user_id, Some(sid), extra, None)?;
         self.store.create(session, now)?;
         Ok(TokenPair {
             access,
@@ -357,7 +449,14 @@ impl Engine {
         }
         let sid_text = claims.sid.as_deref().ok_or(Error::SessionRequired)?;
         let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
-        self.store.touch(sid, now, self.idle_timeout, true)?;
+        // Sliding sessions are never bound; the check still refuses a bound one.
+        self.store.touch(
+            sid,
+            now,
+            self.idle_timeout,
+            true,
+            Some(&Presented::default()),
+        )?;
         let token =
             self.mint_sliding(now, refresh_exp, &claims.user_id, sid, Some(&claims.extra))?;
         Ok(SlidingToken {
@@ -489,23 +588,81 @@ impl Engine {
     }
 
     /// Signature, claims and session.
+    /// With `presentation` (validate), the session's binding is checked too.
     fn check_token(
         &self,
-        token: &[u8],
+        token: &str,
         want: Option<TokenType>,
         check: SessionCheck,
+        presentation: Option<&Presentation<'_>>,
     ) -> Result<Claims> {
         let now = self.clock.now();
-        let claims = self.check_claims(token, want, now)?;
+        let claims = self.check_claims(token.as_bytes(), want, now)?;
         match claims.sid.as_deref() {
             Some(sid_text) => {
                 let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
-                self.store
-                    .touch(sid, now, self.idle_timeout, check == SessionCheck::Touch)?;
+                let binding = match presentation {
+                    None => None,
+                    Some(p) => {
+                        let client_check = if self.bind_validate {
+                            self.refresh_client_check()
+                        } else {
+                            ClientCheck::Skip
+                        };
+                        Some(self.presented(&claims, p, now, Some(token), client_check)?)
+                    }
+                };
+                self.store.touch(
+                    sid,
+                    now,
+                    self.idle_timeout,
+                    check == SessionCheck::Touch,
+                    binding.as_ref(),
+                )?;
             }
             None => self.check_sessionless(&claims)?,
         }
         Ok(claims)
+    }
+
+    fn refresh_client_check(&self) -> ClientCheck {
+        if self.client_mismatch_revokes {
+            ClientCheck::RequireOrRevoke
+        } else {
+            ClientCheck::Require
+        }
+    }
+
+    /// What `presentation` shows for the session-bound token `claims`, for the store to
+    /// compare with the session's binding. A proof counts only for a token bound to a key
+    /// (`cnf.jkt`), and only when it is from that key: its id is remembered after that
+    /// check, so proofs from keys no session is bound to never fill the replay cache.
+    /// `access` is the access token of a resource request (its hash must be the proof's `ath`).
+    fn presented(
+        &self,
+        claims: &Claims,
+        presentation: &Presentation<'_>,
+        now: i64,
+        access: Option<&str>,
+        client_check: ClientCheck,
+    ) -> Result<Presented> {
+        let client = presentation.client_digest()?;
+        let jkt = match (token_jkt(claims), &presentation.dpop) {
+            (Some(bound), Some(req)) => {
+                let proof = self.dpop.check(req, now, access)?;
+                if proof.jkt != bound {
+                    return Err(Mismatch::KeyDiffers.error());
+                }
+                self.dpop.consume(&proof, now)?;
+                Some(proof.jkt)
+            }
+            // Unbound token: a proof proves nothing. No proof: the store refuses a bound session.
+            _ => None,
+        };
+        Ok(Presented {
+            binding: Binding { client, jkt },
+            client_check,
+        })
     }
 
     /// A token without a session: allowed only with `accept_sessionless`, then checked
@@ -532,6 +689,7 @@ impl Engine {
         user_id: &str,
         sid: Option<Id>,
         extra: Option<&Map<String, Value>>,
+        cnf: Option<[u8; 32]>,
     ) -> Result<String> {
         self.mint(&Mint {
             kind: TokenType::Access,
@@ -542,6 +700,7 @@ impl Engine {
             sid,
             refresh_exp: None,
             extra,
+            cnf,
         })
     }
 
@@ -562,6 +721,7 @@ impl Engine {
             sid: Some(sid),
             refresh_exp: Some(absolute),
             extra,
+            cnf: None,
         })
     }
 
@@ -592,9 +752,18 @@ impl Engine {
         if let Some(aud) = &self.audience {
             w.str("aud", aud);
         }
+        if let Some(jkt) = m.cnf {
+            w.value(
+                "cnf",
+                &serde_json::json!({ "jkt": URL_SAFE_NO_PAD.encode(jkt) }),
+            );
+        }
         if let Some(extra) = m.extra {
             for (k, v) in extra {
-                w.value(k, v);
+                // A bound token's extra claims hold the `cnf` it was minted with: written above.
+                if m.cnf.is_none() || k != "cnf" {
+                    w.value(k, v);
+                }
             }
         }
         w.finish();
@@ -611,6 +780,14 @@ struct Mint<'a> {
     sid: Option<Id>,
     refresh_exp: Option<i64>,
     extra: Option<&'a Map<String, Value>>,
+    /// The DPoP key thumbprint the token is bound to (`cnf.jkt`).
+    cnf: Option<[u8; 32]>,
+}
+
+/// The key a token is bound to: its `cnf.jkt` (a base64url SHA-256), if well-formed.
+fn token_jkt(claims: &Claims) -> Option<[u8; 32]> {
+    let jkt = claims.extra.get("cnf")?.get("jkt")?.as_str()?;
+    URL_SAFE_NO_PAD.decode(jkt).ok()?.try_into().ok()
 }
 
 #[cfg(test)]

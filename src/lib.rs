@@ -17,9 +17,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+mod binding;
 mod claims;
 mod clock;
 mod config;
+mod dpop;
 mod engine;
 mod error;
 pub mod ffi;
@@ -28,9 +30,11 @@ mod keys;
 pub mod session;
 pub mod store;
 
+pub use binding::Presentation;
 pub use claims::{Claims, TokenType};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, KeyMaterial};
+pub use dpop::{jwk_thumbprint, DpopRequest};
 pub use engine::{Engine, SlidingToken, Stats, TokenPair};
 pub use error::{Error, ErrorCode, Result};
 pub use keys::{Algorithm, KeyRing, MIN_HMAC_KEY_BYTES};

@@ -83,6 +83,8 @@ pub struct Session {
     pub previous_jti: Option<Id>,
     /// Revoked by logout, revoke or reuse detection.
     pub revoked: bool,
+    /// The client the session is bound to (digests only); empty for an unbound session.
+    pub binding: Binding,
 }
 
 impl Session {
@@ -106,6 +108,7 @@ impl Session {
             current_iat: now,
             previous_jti: None,
             revoked: false,
+            binding: Binding::default(),
         }
     }
 
@@ -157,6 +160,92 @@ pub fn slide(now: i64, idle_timeout: i64, absolute_deadline: i64) -> i64 {
 /// Touches within the same second coalesce into none.
 pub fn touch_needed(current_idle_deadline: i64, new_idle_deadline: i64) -> bool {
     new_idle_deadline > current_idle_deadline
+}
+
+/// What a session is bound to. Only digests are kept: a store never holds the client id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Binding {
+    /// SHA-256 of the client binding value (OAuth client id, device id) given at login.
+    pub client: Option<[u8; 32]>,
+    /// RFC 7638 SHA-256 thumbprint of the DPoP key the session was created with (`cnf.jkt`).
+    pub jkt: Option<[u8; 32]>,
+}
+
+impl Binding {
+    /// Whether nothing binds the session (every session before client binding existed).
+    pub fn is_unbound(&self) -> bool {
+        self.client.is_none() && self.jkt.is_none()
+    }
+}
+
+/// How a request's client binding value is checked against the session's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientCheck {
+    /// Not checked (validate, unless `bind_validate`).
+    #[default]
+    Skip,
+    /// Must match; a mismatch is `client_mismatch`.
+    Require,
+    /// Must match; a mismatch is `client_mismatch` and revokes the session.
+    RequireOrRevoke,
+}
+
+/// What a request presents against a session's [`Binding`]. The DPoP key is always checked:
+/// a session bound to a key needs a verified proof from that key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Presented {
+    /// The presented client value's digest and the verified proof key's thumbprint.
+    pub binding: Binding,
+    /// How the client value is checked.
+    pub client_check: ClientCheck,
+}
+
+/// Why a presentation does not fit a session's binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    /// Another (or no) client binding value.
+    Client,
+    /// The session is bound to a DPoP key and no proof came with the request.
+    ProofRequired,
+    /// The proof was made with another key than the session's.
+    KeyDiffers,
+}
+
+impl Mismatch {
+    /// The error every store reports for it.
+    pub fn error(self) -> Error {
+        match self {
+            Mismatch::Client => Error::ClientMismatch,
+            Mismatch::ProofRequired => {
+                Error::DpopInvalid("the session is bound to a DPoP key; a proof is required".into())
+            }
+            Mismatch::KeyDiffers => {
+                Error::DpopInvalid("the proof's key is not the key the session is bound to".into())
+            }
+        }
+    }
+
+    /// Whether this mismatch revokes the session.
+    pub fn revokes(self, presented: &Presented) -> bool {
+        self == Mismatch::Client && presented.client_check == ClientCheck::RequireOrRevoke
+    }
+}
+
+/// Check a presentation against the session's binding. An unbound session accepts anything.
+pub fn check_binding(bound: &Binding, presented: &Presented) -> std::result::Result<(), Mismatch> {
+    if let Some(client) = bound.client {
+        if presented.client_check != ClientCheck::Skip && presented.binding.client != Some(client) {
+            return Err(Mismatch::Client);
+        }
+    }
+    if let Some(jkt) = bound.jkt {
+        match presented.binding.jkt {
+            None => return Err(Mismatch::ProofRequired),
+            Some(k) if k != jkt => return Err(Mismatch::KeyDiffers),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// What to do with a presented refresh token.
@@ -225,5 +314,57 @@ mod tests {
             decide_rotation(Id(2), None, 100, Id(9), 100, 5),
             Rotation::Reuse
         );
+    }
+
+    #[test]
+    fn binding_rules() {
+        let bound = Binding {
+            client: Some([1; 32]),
+            jkt: Some([2; 32]),
+        };
+        let both = |client_check| Presented {
+            binding: bound,
+            client_check,
+        };
+        assert_eq!(check_binding(&bound, &both(ClientCheck::Require)), Ok(()));
+        assert_eq!(
+            check_binding(&Binding::default(), &Presented::default()),
+            Ok(())
+        );
+        let other_client = Presented {
+            binding: Binding {
+                client: Some([9; 32]),
+                ..bound
+            },
+            client_check: ClientCheck::RequireOrRevoke,
+        };
+        assert_eq!(check_binding(&bound, &other_client), Err(Mismatch::Client));
+        assert!(Mismatch::Client.revokes(&other_client));
+        assert!(!Mismatch::Client.revokes(&both(ClientCheck::Require)));
+        let skip = Presented {
+            binding: Binding {
+                client: None,
+                ..bound
+            },
+            client_check: ClientCheck::Skip,
+        };
+        assert_eq!(check_binding(&bound, &skip), Ok(()));
+        let no_proof = Presented {
+            binding: Binding { jkt: None, ..bound },
+            client_check: ClientCheck::Require,
+        };
+        assert_eq!(
+            check_binding(&bound, &no_proof),
+            Err(Mismatch::ProofRequired)
+        );
+        let other_key = Presented {
+            binding: Binding {
+                jkt: Some([3; 32]),
+                ..bound
+            },
+            client_check: ClientCheck::Require,
+        };
+        assert_eq!(check_binding(&bound, &other_key), Err(Mismatch::KeyDiffers));
+        assert!(!Mismatch::KeyDiffers.revokes(&other_key));
     }
 }

@@ -10,7 +10,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
 use crate::error::{Error, Result};
-use crate::session::{self, Id, Rotation, Session};
+use crate::session::{self, Binding, Id, Presented, Rotation, Session};
 
 const SHARDS: usize = 64;
 /// A shard is swept after this many inserts, or a quarter of its size, whichever is larger:
@@ -46,6 +46,7 @@ struct Slot {
     revoked: AtomicBool,
     current_jti: Id,
     previous_jti: Option<Id>,
+    binding: Binding,
 }
 
 impl Slot {
@@ -71,6 +72,16 @@ impl Slot {
 
     fn is_dead(&self, now: i64) -> bool {
         session::is_dead(self.idle(), self.absolute_deadline, now)
+    }
+
+    /// The binding rule; a mismatch that revokes does so under the caller's lock.
+    fn check_binding(&self, presented: &Presented) -> Result<()> {
+        session::check_binding(&self.binding, presented).map_err(|m| {
+            if m.revokes(presented) {
+                self.revoked.store(true, Ordering::Release);
+            }
+            m.error()
+        })
     }
 }
 
@@ -160,6 +171,7 @@ impl SessionStore for MemoryStore {
             revoked: AtomicBool::new(s.revoked),
             current_jti: s.current_jti,
             previous_jti: s.previous_jti,
+            binding: s.binding,
         };
         let mut shard = self.shard(s.sid).write();
         shard.map.insert(s.sid.0, slot);
@@ -182,12 +194,23 @@ impl SessionStore for MemoryStore {
             current_iat: s.current_iat,
             previous_jti: s.previous_jti,
             revoked: s.revoked.load(Ordering::Acquire),
+            binding: s.binding,
         }))
     }
 
-    fn touch(&self, sid: Id, now: i64, idle_timeout: i64, slide: bool) -> Result<()> {
+    fn touch(
+        &self,
+        sid: Id,
+        now: i64,
+        idle_timeout: i64,
+        slide: bool,
+        presented: Option<&Presented>,
+    ) -> Result<()> {
         let shard = self.shard(sid).read();
         let slot = shard.map.get(&sid.0).ok_or(Error::SessionUnknown)?;
+        if let Some(presented) = presented {
+            slot.check_binding(presented)?;
+        }
         slot.check_alive(now)?;
         if slide {
             slot.slide(now, idle_timeout);
@@ -203,9 +226,11 @@ impl SessionStore for MemoryStore {
         now: i64,
         idle_timeout: i64,
         grace: i64,
+        binding: &Presented,
     ) -> Result<RotateOutcome> {
         let mut shard = self.shard(sid).write();
         let slot = shard.map.get_mut(&sid.0).ok_or(Error::SessionUnknown)?;
+        slot.check_binding(binding)?;
         let decision = session::decide_rotation(
             slot.current_jti,
             slot.previous_jti,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{Id, Session};
+use crate::session::{Id, Presented, Session};
 
 /// The store `config.store` names: `"memory"`, or a Redis URL (feature `redis`).
 pub fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
@@ -84,13 +84,25 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Check the session is alive at `now` ([`crate::session::check_alive`]); when `slide`,
     /// move its idle deadline ([`crate::session::slide`]), writing only when it moves.
-    fn touch(&self, sid: Id, now: i64, idle_timeout: i64, slide: bool) -> Result<()>;
+    /// With `presented`, first check it against the session's binding
+    /// ([`crate::session::check_binding`]), revoking when the mismatch says so.
+    fn touch(
+        &self,
+        sid: Id,
+        now: i64,
+        idle_timeout: i64,
+        slide: bool,
+        presented: Option<&Presented>,
+    ) -> Result<()>;
 
     /// Apply [`crate::session::decide_rotation`] to `presented` as one compare-and-swap.
     /// A replay (neither current nor previous-in-grace) revokes the session and returns
     /// `reuse_detected` whatever the session's state, so every racing replay hears the same
     /// verdict. Otherwise check alive, then rotate to `next` or converge, sliding the idle
-    /// deadline.
+    /// deadline. Before all that, `binding` is checked against the session's binding
+    /// ([`crate::session::check_binding`]): a mismatch rotates nothing (and revokes when the
+    /// mismatch says so).
+    #[allow(clippy::too_many_arguments)]
     fn rotate(
         &self,
         sid: Id,
@@ -99,6 +111,7 @@ pub trait SessionStore: Send + Sync + 'static {
         now: i64,
         idle_timeout: i64,
         grace: i64,
+        binding: &Presented,
     ) -> Result<RotateOutcome>;
 
     /// Revoke one session.

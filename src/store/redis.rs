@@ -3,7 +3,9 @@
 //!
 //! Layout, under the configured prefix (default `keyfob:`):
 //! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
-//!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1.
+//!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
+//!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
+//!   when not bound).
 //!   It expires with the session's absolute deadline.
 //! - `u:<user>` the set of the user's sids, expiring with the user's last session.
 //! - `e:<user>` the user's not-before epoch, expiring when no token it covers can be alive.
@@ -32,7 +34,7 @@ use redis::{Connection, ConnectionLike, RedisError, Script};
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
 use crate::error::{Error, Result};
-use crate::session::{Id, Session};
+use crate::session::{Binding, ClientCheck, Id, Mismatch, Presented, Session};
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
 const MAX_IDLE_CONNECTIONS: usize = 16;
@@ -47,6 +49,9 @@ const EXPIRED: i64 = 3;
 const IDLE: i64 = 4;
 const REUSE: i64 = 5;
 const CONVERGED: i64 = 6;
+const CLIENT_MISMATCH: i64 = 7;
+const PROOF_REQUIRED: i64 = 8;
+const KEY_DIFFERS: i64 = 9;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
 
@@ -286,12 +291,54 @@ fn code_error(code: i64) -> Error {
         EXPIRED => Error::SessionExpired,
         IDLE => Error::SessionIdle,
         REUSE => Error::ReuseDetected,
+        CLIENT_MISMATCH => Mismatch::Client.error(),
+        PROOF_REQUIRED => Mismatch::ProofRequired.error(),
+        KEY_DIFFERS => Mismatch::KeyDiffers.error(),
         other => Error::StoreUnavailable(format!("Redis script answered code {other}")),
     }
 }
 
 fn hex(id: Id) -> String {
     id.to_string()
+}
+
+fn digest_hex(digest: Option<[u8; 32]>) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64);
+    for b in digest.iter().flatten() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+fn digest_field(fields: &HashMap<String, String>, name: &str) -> Result<Option<[u8; 32]>> {
+    let text = match fields.get(name).map(String::as_str) {
+        None | Some("") => return Ok(None),
+        Some(t) => t,
+    };
+    let mut out = [0u8; 32];
+    if text.len() != 64 {
+        return Err(corrupt(name));
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(text.get(2 * i..2 * i + 2).unwrap_or("x"), 16)
+            .map_err(|_| corrupt(name))?;
+    }
+    Ok(Some(out))
+}
+
+/// The binding check's arguments to the scripts: mode, client digest, key thumbprint.
+fn binding_args(presented: &Presented) -> [String; 3] {
+    let mode = match presented.client_check {
+        ClientCheck::Skip => "0",
+        ClientCheck::Require => "1",
+        ClientCheck::RequireOrRevoke => "2",
+    };
+    [
+        mode.to_owned(),
+        digest_hex(presented.binding.client),
+        digest_hex(presented.binding.jkt),
+    ]
 }
 
 fn corrupt(what: &str) -> Error {
@@ -331,7 +378,9 @@ impl SessionStore for RedisStore {
             .arg(s.current_iat)
             .arg(previous)
             .arg(if s.revoked { "1" } else { "0" })
-            .arg(ttl);
+            .arg(ttl)
+            .arg(digest_hex(s.binding.client))
+            .arg(digest_hex(s.binding.jkt));
         // The script never overwrites an existing session: safe to retry.
         self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
         Ok(())
@@ -358,17 +407,31 @@ impl SessionStore for RedisStore {
             current_iat: int_field(&fields, "t")?,
             previous_jti: previous,
             revoked: fields.get("r").map(String::as_str) == Some("1"),
+            binding: Binding {
+                client: digest_field(&fields, "b")?,
+                jkt: digest_field(&fields, "k")?,
+            },
         }))
     }
 
-    fn touch(&self, sid: Id, now: i64, idle_timeout: i64, slide: bool) -> Result<()> {
+    fn touch(
+        &self,
+        sid: Id,
+        now: i64,
+        idle_timeout: i64,
+        slide: bool,
+        presented: Option<&Presented>,
+    ) -> Result<()> {
         let key = self.session_key(sid);
         let mut call = self.scripts.touch.prepare_invoke();
         call.key(&key)
             .arg(now)
             .arg(idle_timeout)
-            .arg(if slide { "1" } else { "0" });
-        // A slide is idempotent (the deadline only moves forward to the same value).
+            .arg(if slide { "1" } else { "0" })
+            .arg(if presented.is_some() { "1" } else { "0" })
+            .arg(&binding_args(presented.unwrap_or(&Presented::default()))[..]);
+        // A slide is idempotent (the deadline only moves forward to the same value), and so
+        // is a revocation for a client mismatch.
         match self.run(Retry::Safe, |c| call.invoke::<i64>(c))? {
             OK => Ok(()),
             code => Err(code_error(code)),
@@ -383,6 +446,7 @@ impl SessionStore for RedisStore {
         now: i64,
         idle_timeout: i64,
         grace: i64,
+        binding: &Presented,
     ) -> Result<RotateOutcome> {
         let key = self.session_key(sid);
         let mut call = self.scripts.rotate.prepare_invoke();
@@ -391,7 +455,8 @@ impl SessionStore for RedisStore {
             .arg(hex(next))
             .arg(now)
             .arg(idle_timeout)
-            .arg(grace);
+            .arg(grace)
+            .arg(&binding_args(binding)[..]);
         let reply: Vec<String> = self.run(Retry::Never, |c| call.invoke(c))?;
         let int = |i: usize| -> Result<i64> {
             reply

@@ -1,8 +1,11 @@
 -- SessionStore::rotate as one compare-and-swap. KEYS[1]: the session.
--- ARGV: presented jti, next jti, now, idle_timeout, grace.
+-- ARGV: presented jti, next jti, now, idle_timeout, grace, then binding()'s mode, client
+-- digest and key thumbprint.
 -- Replies {code} or, on success, {code, absolute, current jti, current iat}.
-local s = redis.call('HMGET', KEYS[1], 'r', 'i', 'a', 'j', 't', 'p')
+local s = redis.call('HMGET', KEYS[1], 'r', 'i', 'a', 'j', 't', 'p', 'b', 'k')
 if not s[3] then return {1} end
+local mismatch = binding(KEYS[1], s[7], s[8], ARGV[6], ARGV[7], ARGV[8])
+if mismatch ~= 0 then return {mismatch} end
 local now, idle, absolute = tonumber(ARGV[3]), tonumber(s[2]), tonumber(s[3])
 local code = alive(s[1], idle, absolute, now)
 if code ~= 0 then return {code} end
