@@ -175,7 +175,9 @@ proptest! {
         let w = world();
         let original = &w.issued[which];
         let token = apply(original, &m);
-        prop_assume!(token != *original);
+        if token == *original {
+            return Ok(()); // an edit that changed nothing (same char, same segment)
+        }
         prop_assert_eq!(feed(&w.engine, &token), [false; 5], "{:?}", m);
         prop_assert!(w.engine.revoke(&token).is_err());
     }
@@ -189,7 +191,9 @@ proptest! {
         let w = world();
         let original = &w.issued[which];
         let token = apply(&apply(original, &m1), &m2);
-        prop_assume!(token != *original);
+        if token == *original {
+            return Ok(()); // an edit that changed nothing (same char, same segment)
+        }
         prop_assert_eq!(feed(&w.engine, &token), [false; 5]);
     }
 
