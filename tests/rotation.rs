@@ -215,3 +215,24 @@ fn a_refresh_jti_that_is_not_hex_is_invalid_claim() {
         Err(Error::InvalidClaim("jti".into()))
     );
 }
+
+#[test]
+fn es256_convergence_reissues_the_same_token_identity() {
+    // ECDSA signatures are randomized (ring has no RFC 6979), so a converged ES256 token
+    // cannot be byte-identical; it is the same token otherwise: same claims, same jti,
+    // and either copy continues the chain.
+    let mut cfg = grace(10);
+    cfg.signing_key = p256_keys().0.into();
+    cfg.algorithm = "ES256".into();
+    let (engine, _) = engine_at(cfg);
+    let r0 = engine.login("alice", None).unwrap().refresh.unwrap();
+    let r1 = engine.refresh(&r0).unwrap().refresh.unwrap();
+    let again = engine.refresh(&r0).unwrap().refresh.unwrap();
+    assert_eq!(
+        segments(&again)[..2],
+        segments(&r1)[..2],
+        "same header and claims"
+    );
+    assert_eq!(jti_of(&again), jti_of(&r1));
+    engine.refresh(&again).unwrap();
+}
