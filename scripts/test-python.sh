@@ -20,8 +20,10 @@ python -m mypy --config-file bindings/python/pyproject.toml \
 (cd bindings/python/tests && python -m mypy --config-file ../pyproject.toml \
     conftest.py engine_support.py test_engine*.py test_stubs.py)
 
-echo "== pytest bindings/python/tests" >&2
-python -m pytest -q bindings/python/tests
+echo "== pytest bindings/python/tests (with a throwaway Redis for the shared-store tests)" >&2
+# scripts/test-redis.sh installs redis-server when missing, starts one on a free loopback
+# port, exports KEYFOB_TEST_REDIS_URL for the command it runs, and stops it afterwards.
+bash scripts/test-redis.sh python -m pytest -q bindings/python/tests
 
 echo "== pip install ./bindings/python into a fresh venv (as a user would)" >&2
 scratch="$(mktemp -d)"

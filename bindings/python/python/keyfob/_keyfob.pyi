@@ -117,6 +117,10 @@ class Engine:
         jti_claim: str = "jti",
         touch_on_validate: bool = True,
         max_token_bytes: int = 8192,
+        client_mismatch_revokes: bool = True,
+        bind_validate: bool = False,
+        dpop_iat_window_s: _Seconds = 60,
+        dpop_replay_cache_size: int = 100000,
     ) -> Engine: ...
     def login(self, user_id: str | int, extra: dict[str, Any] | None = None) -> TokenPair: ...
     def validate(self, token: str) -> dict[str, Any]: ...
