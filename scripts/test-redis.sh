@@ -2,7 +2,7 @@
 # The Redis store: installs redis-server when missing, starts a throwaway one on a free
 # loopback port in a temporary directory, runs the store suite against it (and the memory
 # store), and stops it on exit.
-#   bash scripts/test-redis.sh               the Rust store tests
+#   bash scripts/test-redis.sh               the Rust store tests (and the binding tests on Redis)
 #   bash scripts/test-redis.sh CMD ARGS...   CMD instead, with KEYFOB_TEST_REDIS_URL set
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,5 +43,5 @@ echo "== redis-server $(redis-server --version | grep -o 'v=[0-9.]*') on $KEYFOB
 if [ "$#" -gt 0 ]; then
   "$@"
 else
-  cargo test -p keyfob --features redis --test redis_store
+  cargo test -p keyfob --features redis --test redis_store --test client_binding --test dpop
 fi
