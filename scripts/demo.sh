@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/python-env.sh
 
 addr="${KEYFOB_DEMO_ADDR:-127.0.0.1:8000}"
+export DJANGO_SETTINGS_MODULE=django_jwt.settings  # not whatever the shell had
 cd examples/django
 
 python manage.py migrate --noinput
