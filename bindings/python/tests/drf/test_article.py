@@ -125,6 +125,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_listening(url: str, server: subprocess.Popen) -> None:
+    """Poll until the server answers HTTP (or has exited)."""
+    for _ in range(600):
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with status {server.returncode}")
+        try:
+            requests.get(url + "/api/hello/", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {url}")
+
+
 def manage(project: Path, *args: str, env: dict) -> None:
     subprocess.run(
         [sys.executable, "manage.py", *args], cwd=project, env=env, check=True, capture_output=True
@@ -159,16 +172,7 @@ def live_server_url(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):  # until it listens (or dies)
-            if server.poll() is not None:
-                raise RuntimeError(f"runserver exited: {server.stderr.read().decode()}")
-            try:
-                requests.get(url + "/api/hello/", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("runserver did not start listening")
+        wait_until_listening(url, server)
         yield url
     finally:
         server.terminate()

@@ -252,3 +252,14 @@ def test_engine_errors_map_to_simplejwt_messages():
 def test_engine_module_documents_the_clock_hook():
     assert 'KEYFOB["CLOCK"]' in engine_module.__doc__
     assert api_settings.CLOCK is not None  # the autouse fixture uses it
+
+
+def test_engine_is_built_once_when_threads_race():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from keyfob.drf.engine import reset_engine
+
+    reset_engine()
+    with ThreadPoolExecutor(8) as pool:
+        engines = list(pool.map(lambda _: get_engine(), range(64)))
+    assert all(e is engines[0] for e in engines)
