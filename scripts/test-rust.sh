@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 cargo test -p keyfob
 cargo run -q --example basic
 cargo run -q --example sliding
+cargo run -q --example dpop
