@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
 /// Key material: a secret (HS*) or a PEM/DER key. Never shown by `Debug`.
-#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(transparent)]
 pub struct KeyMaterial(String);
 
@@ -56,7 +56,7 @@ impl From<String> for KeyMaterial {
 /// assert_eq!(cfg.access_lifetime_s, 300);
 /// assert_eq!(cfg.idle_timeout_s, 600);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// JWS algorithm: "HS256" (default), "HS384", "HS512", "EdDSA", "ES256", "RS256".

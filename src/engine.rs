@@ -264,8 +264,25 @@ impl Engine {
     }
 
     /// Check any token (any type): signature, claims and session, without sliding anything.
+    /// A refresh token that was rotated out (and is not inside the grace window) answers
+    /// `revoked`, as simplejwt's blacklist would.
     pub fn verify(&self, token: &str) -> Result<Claims> {
-        self.check_token(token, None, SessionCheck::Peek, None)
+        let claims = self.check_token(token, None, SessionCheck::Peek, None)?;
+        if claims.token_type == TokenType::Refresh && self.rotate_refresh {
+            if let (Some(sid), Some(jti)) = (
+                claims.sid.as_deref().and_then(Id::parse),
+                Id::parse(&claims.jti),
+            ) {
+                let session = self.store.get(sid)?.ok_or(Error::SessionUnknown)?;
+                let now = self.clock.now();
+                let in_grace = session.previous_jti == Some(jti)
+                    && now < session.current_iat.saturating_add(self.reuse_grace);
+                if session.current_jti != jti && !in_grace {
+                    return Err(Error::Revoked);
+                }
+            }
+        }
+        Ok(claims)
     }
 
     /// Exchange a refresh token for a new access token (and, rotating, a new refresh token).
@@ -444,7 +461,7 @@ impl Engine {
         let refresh_exp = claims
             .refresh_exp
             .ok_or_else(|| Error::MissingClaim("refresh_exp".into()))?;
-        if refresh_exp <= now - self.leeway {
+        if refresh_exp <= now.saturating_sub(self.leeway) {
             return Err(Error::Expired);
         }
         let sid_text = claims.sid.as_deref().ok_or(Error::SessionRequired)?;
@@ -518,7 +535,7 @@ impl Engine {
             .max(self.refresh_lifetime)
             .max(self.sliding_lifetime);
         self.store
-            .revoke_user(user_id, now, now + longest + self.leeway)
+            .revoke_user(user_id, now, now.saturating_add(longest).saturating_add(self.leeway))
     }
 
     /// Drop ended sessions and expired denylist entries now. Writes also do this,
@@ -551,16 +568,16 @@ impl Engine {
         let claims = self
             .jws
             .verify(token, |payload| claims::parse(payload, &self.names))?;
-        if claims.exp <= now - self.leeway {
+        if claims.exp <= now.saturating_sub(self.leeway) {
             return Err(Error::Expired);
         }
         if let Some(nbf) = claims.nbf {
-            if nbf > now + self.leeway {
+            if nbf > now.saturating_add(self.leeway) {
                 return Err(Error::NotYetValid);
             }
         }
         if let Some(iat) = claims.iat {
-            if iat > now + self.leeway {
+            if iat > now.saturating_add(self.leeway) {
                 return Err(Error::NotYetValid);
             }
         }

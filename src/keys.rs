@@ -126,6 +126,11 @@ impl KeyRing {
         let (signer, primary) = signing_key(algorithm, &cfg.signing_key, &rng)?;
         let mut others = Vec::new();
         for (kid, key) in &cfg.verifying_keys {
+            if cfg.key_id.as_deref() == Some(kid.as_str()) {
+                return Err(Error::Config(format!(
+                    "verifying_keys['{kid}']: this kid is already the signing key's key_id"
+                )));
+            }
             if kid.is_empty() {
                 return Err(Error::Config(
                     "verifying_keys: a kid must not be empty".into(),

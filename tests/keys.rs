@@ -260,3 +260,15 @@ fn hmac_tokens_are_deterministic_and_ecdsa_ones_are_not() {
         keyfob::__jws::sign(&es, b"a.b").unwrap()
     );
 }
+
+#[test]
+fn a_verifying_kid_equal_to_the_signing_key_id_is_a_config_error() {
+    let mut cfg = config();
+    cfg.key_id = Some("k1".into());
+    cfg.verifying_keys
+        .insert("k1".into(), keyfob::KeyMaterial::new(OTHER_SECRET));
+    match Engine::new(cfg) {
+        Err(Error::Config(m)) => assert!(m.contains("verifying_keys['k1']"), "{m}"),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}

@@ -236,3 +236,15 @@ fn es256_convergence_reissues_the_same_token_identity() {
     assert_eq!(jti_of(&again), jti_of(&r1));
     engine.refresh(&again).unwrap();
 }
+
+#[test]
+fn verify_calls_a_rotated_out_refresh_token_revoked_except_inside_grace() {
+    let (engine, clock) = engine_at(grace(5));
+    let r0 = engine.login("alice", None).unwrap().refresh.unwrap();
+    let r1 = engine.refresh(&r0).unwrap().refresh.unwrap();
+    assert!(engine.verify(&r1).is_ok());
+    assert!(engine.verify(&r0).is_ok(), "inside the grace window");
+    clock.advance(5);
+    assert_eq!(engine.verify(&r0), Err(Error::Revoked));
+    assert!(engine.verify(&r1).is_ok());
+}
