@@ -15,7 +15,7 @@ import keyfob
 from .engine import get_engine
 from .exceptions import TOKEN_IS_BLACKLISTED, TokenError
 from .settings import api_settings
-from .tokens import RefreshToken, SlidingToken, Token, UntypedToken
+from .tokens import RefreshToken, SlidingToken, Token, UntypedToken, engine_call
 
 
 class PasswordField(serializers.CharField):
@@ -117,7 +117,7 @@ class TokenRefreshSerializer(serializers.Serializer):
             raise exceptions.AuthenticationFailed(
                 self.error_messages["no_active_account"], "no_active_account"
             )
-        pair = Token._engine_call(get_engine().refresh, attrs["refresh"])
+        pair = engine_call(get_engine().refresh, attrs["refresh"])
         data = {"access": pair.access}
         if pair.refresh is not None:
             data["refresh"] = pair.refresh
@@ -129,7 +129,7 @@ class TokenRefreshSlidingSerializer(serializers.Serializer):
     token_class = SlidingToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        renewed = Token._engine_call(get_engine().refresh_sliding, attrs["token"])
+        renewed = engine_call(get_engine().refresh_sliding, attrs["token"])
         return {"token": renewed.token}
 
 

@@ -36,6 +36,14 @@ SESSION_ERRORS = (
 )
 
 
+def engine_call(op: Any, *args: Any) -> Any:
+    """Call an engine method; its errors come out as simplejwt's (``TokenError`` etc.)."""
+    try:
+        return op(*args)
+    except keyfob.TokenError as e:
+        raise_token_error(e)
+
+
 def get_md5_hash_password(password: str) -> str:
     """The password fingerprint simplejwt writes for CHECK_REVOKE_TOKEN (same value)."""
     return hashlib.md5(password.encode()).hexdigest().upper()
@@ -92,13 +100,6 @@ class Token:
         if claims.get(api_settings.TOKEN_TYPE_CLAIM) != self.token_type:
             raise TokenError(TOKEN_HAS_WRONG_TYPE)
         return claims
-
-    @staticmethod
-    def _engine_call(op: Any, *args: Any) -> Any:
-        try:
-            return op(*args)
-        except keyfob.TokenError as e:
-            raise_token_error(e)
 
     # -- minting ----------------------------------------------------------------------------
 
@@ -176,11 +177,11 @@ class BlacklistMixin:
 
         A session already revoked raises ``TokenError("Token is blacklisted")``.
         """
-        Token._engine_call(get_engine().revoke, self._minted())  # type: ignore[attr-defined]
+        engine_call(get_engine().revoke, self._minted())  # type: ignore[attr-defined]
 
     def check_blacklist(self) -> None:
         """Raise ``TokenError("Token is blacklisted")`` if the token's session was revoked."""
-        Token._engine_call(get_engine().verify, self._minted())  # type: ignore[attr-defined]
+        engine_call(get_engine().verify, self._minted())  # type: ignore[attr-defined]
 
     def outstand(self) -> None:
         """simplejwt's outstanding-token bookkeeping: keyfob's sessions already do it."""
@@ -192,7 +193,7 @@ class AccessToken(Token):
 
     def _check(self, raw: str) -> dict[str, Any]:
         # Authenticating a request: the session must be alive, and its idle window slides.
-        return self._engine_call(get_engine().validate, raw)
+        return engine_call(get_engine().validate, raw)
 
 
 class RefreshToken(BlacklistMixin, Token):
@@ -202,9 +203,11 @@ class RefreshToken(BlacklistMixin, Token):
     def __init__(self, token: str | bytes | None = None, verify: bool = True) -> None:
         super().__init__(token, verify)
         self._access: str | None = None
+        # After `.access_token` on a token given as text, with rotation on: its successor.
+        self.rotated: str | None = None
 
     def _mint(self, user_id: str, extra: dict[str, Any] | None) -> str:
-        pair = self._engine_call(get_engine().login, user_id, extra)
+        pair = engine_call(get_engine().login, user_id, extra)
         self._access = pair.access
         return pair.refresh
 
@@ -214,7 +217,7 @@ class RefreshToken(BlacklistMixin, Token):
         (with rotation on, this token is then spent: read the successor from ``.rotated``)."""
         raw = self._minted()
         if self._access is None:
-            pair = self._engine_call(get_engine().refresh, raw)
+            pair = engine_call(get_engine().refresh, raw)
             self._access = pair.access
             self.rotated = pair.refresh
         access = self.access_token_class(self._access, verify=False)
@@ -225,10 +228,10 @@ class SlidingToken(BlacklistMixin, Token):
     token_type = "sliding"
 
     def _check(self, raw: str) -> dict[str, Any]:
-        return self._engine_call(get_engine().validate_sliding, raw)
+        return engine_call(get_engine().validate_sliding, raw)
 
     def _mint(self, user_id: str, extra: dict[str, Any] | None) -> str:
-        return self._engine_call(get_engine().login_sliding, user_id, extra).token
+        return engine_call(get_engine().login_sliding, user_id, extra).token
 
 
 class UntypedToken(Token):
@@ -237,4 +240,4 @@ class UntypedToken(Token):
     token_type = "untyped"
 
     def _check(self, raw: str) -> dict[str, Any]:
-        return self._engine_call(get_engine().verify, raw)
+        return engine_call(get_engine().verify, raw)
