@@ -79,10 +79,10 @@ class TokenUser:
     def user_permissions(self) -> Any:
         return self._user_permissions
 
-    def get_group_permissions(self, obj: object | None = None) -> set:
+    def get_group_permissions(self, obj: object | None = None) -> set[str]:
         return set()
 
-    def get_all_permissions(self, obj: object | None = None) -> set:
+    def get_all_permissions(self, obj: object | None = None) -> set[str]:
         return set()
 
     def has_perm(self, perm: str, obj: object | None = None) -> bool:
