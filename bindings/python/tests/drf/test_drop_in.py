@@ -93,7 +93,9 @@ def test_hello_with_access_token(both):
     assert reply.body == {"message": "Hello, World!"}
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Basic YWRtaW46YWRtaW4=", "Token abc"])
+@pytest.mark.parametrize(
+    "authorization", [None, "", "Basic YWRtaW46YWRtaW4=", "Token abc", "bearer abc", "JWT abc"]
+)
 def test_no_credentials_or_another_scheme(both, authorization):
     reply = both(lambda f: f.hello(authorization=authorization))
     assert reply.status == 401
@@ -114,8 +116,26 @@ def test_header_with_one_or_three_parts(both, authorization):
 
 @pytest.mark.parametrize(
     "forge",
-    [tampered, alg_none, lambda t: t[:-3], lambda t: "abc", lambda t: t + "x", lambda t: "a.b.c"],
-    ids=["tampered", "alg-none", "cut-signature", "garbage", "longer-signature", "three-dots"],
+    [
+        tampered,
+        alg_none,
+        lambda t: t[:-3],
+        lambda t: "abc",
+        lambda t: t + "x",
+        lambda t: "a.b.c",
+        lambda t: t + "\u00f6",
+        lambda t: "x" * 9000,
+    ],
+    ids=[
+        "tampered",
+        "alg-none",
+        "cut-signature",
+        "garbage",
+        "longer-signature",
+        "three-dots",
+        "latin-1",
+        "huge",
+    ],
 )
 def test_invalid_access_token(both, forge):
     reply = both(lambda f: f.hello(forge(f.login()["access"])))
