@@ -1,9 +1,9 @@
 //! `Engine(signing_key, **config)` → `keyfob::Config`.
 //!
-//! The accepted kwargs and their kinds come from `Config::default()` serialized, so every
-//! field of `src/config.rs` is a kwarg under the same name without a list kept here:
-//! a bool default takes `bool`, a number takes `int` (and `timedelta` for `*_s`/`*_ms` durations),
-//! a string takes `str`, an optional string takes `str | None`, a map takes `dict[str, str | bytes]`.
+//! The accepted kwargs and their kinds come from `Config`'s own `Deserialize` (see
+//! `schema.rs`), so every field of `src/config.rs` is a kwarg under the same name: a bool
+//! takes `bool`, an integer `int` (and `timedelta` for `*_s`/`*_ms` durations), a string
+//! `str`, an optional string `str | None`, a key map `dict[str, str | bytes]`.
 
 use keyfob::Config;
 use pyo3::exceptions::PyTypeError;
@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::convert::{duration, type_name, DurationError, Unit};
 use crate::errors::config_error;
+use crate::schema::{config_fields, Kind};
 
 /// Key material as text: `str`, or `bytes` holding UTF-8 (keys are HMAC secrets or PEM text).
 fn key_text(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
@@ -63,16 +64,16 @@ fn duration_unit(name: &str) -> Option<Unit> {
     }
 }
 
-/// One kwarg as the JSON value `Config` deserializes, checked against the default's kind.
-fn field_value(name: &str, default: &Value, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+/// One kwarg as the JSON value `Config` deserializes, checked against the field's kind.
+fn field_value(name: &str, kind: Kind, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     let py = obj.py();
     let is_int = obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>();
-    match default {
-        Value::Bool(_) => obj
+    match kind {
+        Kind::Bool => obj
             .cast::<PyBool>()
             .map(|b| Value::Bool(b.is_true()))
             .map_err(|_| type_error(name, "bool", obj)),
-        Value::Number(_) => match duration_unit(name) {
+        Kind::Unsigned => match duration_unit(name) {
             Some(unit) => match duration(obj, name, unit) {
                 Ok(n) if n < 0 => Err(config_error(py, format!("{name} must not be negative"))),
                 Ok(n) => Ok(Value::from(n)),
@@ -82,16 +83,16 @@ fn field_value(name: &str, default: &Value, obj: &Bound<'_, PyAny>) -> PyResult<
             None if is_int => unsigned(name, obj),
             None => Err(type_error(name, "int", obj)),
         },
-        Value::String(_) => obj
+        Kind::Str => obj
             .cast::<PyString>()
             .map_err(|_| type_error(name, "str", obj))
             .and_then(|s| Ok(Value::String(s.to_str()?.to_owned()))),
-        Value::Null if obj.is_none() => Ok(Value::Null),
-        Value::Null => obj
+        Kind::OptionalStr if obj.is_none() => Ok(Value::Null),
+        Kind::OptionalStr => obj
             .cast::<PyString>()
             .map_err(|_| type_error(name, "str or None", obj))
             .and_then(|s| Ok(Value::String(s.to_str()?.to_owned()))),
-        Value::Object(_) => {
+        Kind::StrMap => {
             let dict = obj
                 .cast::<PyDict>()
                 .map_err(|_| type_error(name, "a dict of key id to key", obj))?;
@@ -107,7 +108,7 @@ fn field_value(name: &str, default: &Value, obj: &Bound<'_, PyAny>) -> PyResult<
             }
             Ok(Value::Object(keys))
         }
-        Value::Array(_) => Err(config_error(
+        Kind::Other => Err(config_error(
             py,
             format!("{name} cannot be set from Python"),
         )),
@@ -120,8 +121,10 @@ pub(crate) fn build(
     kwargs: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Config> {
     let py = signing_key.py();
-    let Ok(Value::Object(defaults)) = serde_json::to_value(Config::default()) else {
-        return Err(config_error(py, "the default config is not a JSON object"));
+    let settable = || {
+        config_fields()
+            .iter()
+            .filter(|(name, _)| *name != "signing_key")
     };
     let mut fields = Map::new();
     fields.insert(
@@ -131,24 +134,17 @@ pub(crate) fn build(
     if let Some(kwargs) = kwargs {
         for (name, value) in kwargs.iter() {
             let name: String = name.extract()?;
-            let default = defaults
-                .get(&name)
-                .filter(|_| name != "signing_key")
-                .ok_or_else(|| {
-                    let known: Vec<&str> = defaults
-                        .keys()
-                        .map(String::as_str)
-                        .filter(|k| *k != "signing_key")
-                        .collect();
-                    config_error(
-                        py,
-                        format!(
-                            "unknown config field '{name}' (known: {})",
-                            known.join(", ")
-                        ),
-                    )
-                })?;
-            let value = field_value(&name, default, &value)?;
+            let Some(&(_, kind)) = settable().find(|(field, _)| *field == name) else {
+                let known: Vec<&str> = settable().map(|(field, _)| *field).collect();
+                return Err(config_error(
+                    py,
+                    format!(
+                        "unknown config field '{name}' (known: {})",
+                        known.join(", ")
+                    ),
+                ));
+            };
+            let value = field_value(&name, kind, &value)?;
             fields.insert(name, value);
         }
     }

@@ -7,6 +7,7 @@ mod config;
 mod convert;
 mod engine;
 mod errors;
+mod schema;
 mod tokens;
 
 use pyo3::prelude::*;
