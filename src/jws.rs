@@ -11,7 +11,10 @@ use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 
 /// Payloads up to this size decode on the stack; larger ones (up to the token cap) on the heap.
-const STACK_PAYLOAD: usize = 2048;
+/// Sized for typical claims: zeroing a larger buffer costs on every call.
+const STACK_PAYLOAD: usize = 768;
+/// Signatures up to this size (HMAC, Ed25519, ES256) decode on the stack.
+const SMALL_SIG: usize = 96;
 /// Largest signature any supported algorithm produces (RSA-8192).
 const MAX_SIG: usize = 1024;
 
@@ -49,33 +52,21 @@ impl Jws {
         }
     }
 
-    /// Sign a payload (JSON bytes) into a compact token.
+    /// Sign a payload (JSON bytes) into a compact token, written into one exact-size buffer.
     pub(crate) fn sign(&self, payload: &[u8]) -> Result<String> {
-        let mut out =
-            Vec::with_capacity(self.header_segment.len() + 2 + payload.len() * 4 / 3 + 400);
+        let payload_len = base64::encoded_len(payload.len(), false)
+            .ok_or_else(|| Error::InvalidArgument("payload too large".into()))?;
+        let sig_len = base64::encoded_len(self.keys.signature_len(), false).unwrap_or(0);
+        let total = self.header_segment.len() + 1 + payload_len + 1 + sig_len;
+        let mut out = Vec::with_capacity(total);
         out.extend_from_slice(self.header_segment.as_bytes());
         out.push(b'.');
-        let start = out.len();
-        out.resize(
-            start + base64::encoded_len(payload.len(), false).unwrap_or(0),
-            0,
-        );
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(payload, &mut out[start..])
-            .map_err(|_| Error::InvalidArgument("payload too large".into()))?;
-        out.truncate(start + n);
-        let mut sig = Vec::with_capacity(512);
-        self.keys.sign_into(&out, &mut sig)?;
+        append_b64(&mut out, payload);
+        let signing_input_len = out.len();
+        let mut sig = [0u8; MAX_SIG];
+        let n = self.keys.sign_into(&out[..signing_input_len], &mut sig)?;
         out.push(b'.');
-        let start = out.len();
-        out.resize(
-            start + base64::encoded_len(sig.len(), false).unwrap_or(0),
-            0,
-        );
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(&sig, &mut out[start..])
-            .map_err(|_| Error::InvalidArgument("signature too large".into()))?;
-        out.truncate(start + n);
+        append_b64(&mut out, &sig[..n]);
         if out.len() > self.max_token_bytes {
             return Err(Error::InvalidArgument(format!(
                 "the token would be {} bytes, over max_token_bytes ({})",
@@ -93,16 +84,29 @@ impl Jws {
         if token.len() > self.max_token_bytes {
             return Err(Error::Malformed("token is larger than max_token_bytes"));
         }
-        let mut parts = token.splitn(4, |&b| b == b'.');
-        let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(h), Some(p), Some(s), None) => (h, p, s),
-            _ => return Err(Error::Malformed("expected three dot-separated segments")),
+        // Our own header is known byte for byte: skip scanning and parsing it.
+        let own = self.header_segment.as_bytes();
+        let h_len = if token.len() > own.len() && token.starts_with(own) && token[own.len()] == b'.'
+        {
+            own.len()
+        } else {
+            token
+                .iter()
+                .position(|&b| b == b'.')
+                .ok_or(Error::Malformed("expected three dot-separated segments"))?
         };
+        let rest = &token[h_len + 1..];
+        // The last dot ends the payload; a dot inside the payload fails its base64 decoding.
+        let p_len = rest
+            .iter()
+            .rposition(|&b| b == b'.')
+            .ok_or(Error::Malformed("expected three dot-separated segments"))?;
+        let (h, p, s) = (&token[..h_len], &rest[..p_len], &rest[p_len + 1..]);
         if h.is_empty() || p.is_empty() {
             return Err(Error::Malformed("empty segment"));
         }
         let kid_buf;
-        let kid: Option<&str> = if h == self.header_segment.as_bytes() {
+        let kid: Option<&str> = if h_len == own.len() && h == own {
             self.keys.kid()
         } else {
             // Before the signature's emptiness: an unsecured `alg: none` token (empty
@@ -113,11 +117,22 @@ impl Jws {
         if s.is_empty() {
             return Err(Error::Malformed("empty segment"));
         }
-        let mut sig = [0u8; MAX_SIG];
-        let sig_len =
-            decode_into(s, &mut sig).ok_or(Error::Malformed("signature is not base64url"))?;
-        let signing_input = &token[..h.len() + 1 + p.len()];
-        self.keys.verify(kid, signing_input, &sig[..sig_len])?;
+        // HMAC, Ed25519 and ES256 signatures fit on the stack; RSA's go to the heap.
+        let mut sig_stack = [0u8; SMALL_SIG];
+        let sig_heap;
+        let sig: &[u8] = if base64::decoded_len_estimate(s.len()) <= SMALL_SIG {
+            let n = decode_into(s, &mut sig_stack)
+                .ok_or(Error::Malformed("signature is not base64url"))?;
+            &sig_stack[..n]
+        } else if base64::decoded_len_estimate(s.len()) <= MAX_SIG {
+            sig_heap = URL_SAFE_NO_PAD
+                .decode(s)
+                .map_err(|_| Error::Malformed("signature is not base64url"))?;
+            &sig_heap
+        } else {
+            return Err(Error::Malformed("signature is not base64url"));
+        };
+        // Decoding is not parsing: the payload's bytes are only read after the signature holds.
         let mut stack = [0u8; STACK_PAYLOAD];
         let heap;
         let payload: &[u8] = if base64::decoded_len_estimate(p.len()) <= STACK_PAYLOAD {
@@ -130,6 +145,8 @@ impl Jws {
                 .map_err(|_| Error::Malformed("payload is not base64url"))?;
             &heap
         };
+        let signing_input = &token[..h_len + 1 + p_len];
+        self.keys.verify(kid, signing_input, sig)?;
         f(payload)
     }
 
@@ -161,4 +178,16 @@ fn decode_into(segment: &[u8], out: &mut [u8]) -> Option<usize> {
         return None;
     }
     URL_SAFE_NO_PAD.decode_slice(segment, out).ok()
+}
+
+/// Append the base64url encoding of `bytes` to `out`.
+fn append_b64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    let len = base64::encoded_len(bytes.len(), false).unwrap_or(0);
+    out.resize(start + len, 0);
+    // The slice is exactly the encoded length, so encoding cannot fail.
+    let n = URL_SAFE_NO_PAD
+        .encode_slice(bytes, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + n);
 }

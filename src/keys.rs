@@ -175,30 +175,41 @@ impl KeyRing {
         self.kid.as_deref()
     }
 
-    /// Sign `message`, appending the raw signature to `out`.
-    pub fn sign_into(&self, message: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    /// Length in bytes of this ring's signatures.
+    pub fn signature_len(&self) -> usize {
         match &self.signer {
-            Signer::Hmac(key) => out.extend_from_slice(hmac::sign(key, message).as_ref()),
-            Signer::Ed25519(kp) => out.extend_from_slice(kp.sign(message).as_ref()),
+            Signer::Hmac(key) => key.algorithm().digest_algorithm().output_len(),
+            Signer::Ed25519(_) | Signer::Ecdsa(_) => 64,
+            Signer::Rsa(kp) => kp.public().modulus_len(),
+        }
+    }
+
+    /// Sign `message` into `out` (at least [`KeyRing::signature_len`] bytes); returns the length.
+    pub fn sign_into(&self, message: &[u8], out: &mut [u8]) -> Result<usize> {
+        let n = self.signature_len();
+        if out.len() < n {
+            return Err(Error::BufferTooSmall { needed: n });
+        }
+        match &self.signer {
+            Signer::Hmac(key) => out[..n].copy_from_slice(hmac::sign(key, message).as_ref()),
+            Signer::Ed25519(kp) => out[..n].copy_from_slice(kp.sign(message).as_ref()),
             Signer::Ecdsa(kp) => {
                 let sig = kp
                     .sign(&self.rng, message)
                     .map_err(|_| Error::InvalidArgument("ECDSA signing failed".into()))?;
-                out.extend_from_slice(sig.as_ref());
+                out[..n].copy_from_slice(sig.as_ref());
             }
             Signer::Rsa(kp) => {
-                let start = out.len();
-                out.resize(start + kp.public().modulus_len(), 0);
                 kp.sign(
                     &signature::RSA_PKCS1_SHA256,
                     &self.rng,
                     message,
-                    &mut out[start..],
+                    &mut out[..n],
                 )
                 .map_err(|_| Error::InvalidArgument("RSA signing failed".into()))?;
             }
         }
-        Ok(())
+        Ok(n)
     }
 
     /// Verify `sig` over `message`. With a `kid`, only that key is tried (unknown → `unknown_key`);

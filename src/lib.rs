@@ -63,8 +63,10 @@ pub mod __jws {
 
     /// The raw signature `config`'s signing key makes over `signing_input`.
     pub fn sign(config: &Config, signing_input: &[u8]) -> Result<Vec<u8>> {
-        let mut sig = Vec::new();
-        KeyRing::from_config(config)?.sign_into(signing_input, &mut sig)?;
+        let keys = KeyRing::from_config(config)?;
+        let mut sig = vec![0u8; keys.signature_len()];
+        let n = keys.sign_into(signing_input, &mut sig)?;
+        sig.truncate(n);
         Ok(sig)
     }
 }
