@@ -9,8 +9,8 @@ mod cpu_time;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
 use cpu_time::ThreadCpuTime;
+use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use keyfob::{Config, Engine};
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,11 @@ fn rust(c: &mut Criterion<ThreadCpuTime>) {
     let validation = Validation::new(Algorithm::HS256);
     // Same header and claims, so the peer token has the same shape and length.
     let peer_token = jsonwebtoken::encode(&Header::default(), &peer_claims, &enc_key).unwrap();
-    assert_eq!(peer_token.len(), access.len(), "peer token has the same shape");
+    assert_eq!(
+        peer_token.len(),
+        access.len(),
+        "peer token has the same shape"
+    );
     let hmac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
     let input = signing_input(&access).as_bytes().to_vec();
 

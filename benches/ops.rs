@@ -2,12 +2,20 @@
 //! operation `iterations` times. `scripts/bench.sh` runs it twice under
 //! `valgrind --tool=callgrind` and divides the difference, which gives instructions per
 //! operation: repeatable even on a busy machine, unlike wall time.
+//!
+//! `ops timed <rounds> <iterations>` times validate with exactly the loop and clock of
+//! `bench/c/validate_bench.c`, so the C ABI is compared with Rust in the same harness.
 
 use std::hint::black_box;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use keyfob::{Config, Engine};
 use serde::{Deserialize, Serialize};
+
+#[path = "support/cpu_time.rs"]
+#[allow(dead_code)] // the criterion measurement is not used here
+mod cpu_time;
+use cpu_time::thread_cpu_ns;
 
 const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 
@@ -21,7 +29,7 @@ struct AccessClaims {
     sid: String,
 }
 
-const OPS: &str = "validate|verify|login|refresh|jwt_decode|jwt_encode|hmac_sign";
+const OPS: &str = "timed|validate|verify|login|refresh|jwt_decode|jwt_encode|hmac_sign";
 
 fn main() {
     // cargo bench appends `--bench`; positional arguments are ours.
@@ -29,8 +37,10 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let (Some(op), Some(n)) = (args.first(), args.get(1).and_then(|n| n.parse::<u64>().ok()))
-    else {
+    let (Some(op), Some(n)) = (
+        args.first(),
+        args.get(1).and_then(|n| n.parse::<u64>().ok()),
+    ) else {
         // Nothing to count when run as part of `cargo bench`.
         eprintln!("usage: ops <{OPS}> <iterations>");
         return;
@@ -38,6 +48,11 @@ fn main() {
     let engine = Engine::new(Config::with_secret(SECRET)).expect("bench config is valid");
     let pair = engine.login("42", None).expect("login");
     let access = pair.access.clone();
+    if op == "timed" {
+        let iterations = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(2000);
+        timed(&engine, &access, n as usize, iterations);
+        return;
+    }
     let claims = engine.verify(&access).expect("verifies");
     let peer_claims = AccessClaims {
         token_type: "access".into(),
@@ -60,7 +75,11 @@ fn main() {
             "verify" => drop(black_box(engine.verify(black_box(&access)).unwrap())),
             "login" => drop(black_box(engine.login(black_box("42"), None).unwrap())),
             "refresh" => {
-                current = engine.refresh(black_box(&current)).unwrap().refresh.unwrap();
+                current = engine
+                    .refresh(black_box(&current))
+                    .unwrap()
+                    .refresh
+                    .unwrap();
             }
             "jwt_decode" => drop(black_box(
                 jsonwebtoken::decode::<AccessClaims>(black_box(&peer_token), &dec_key, &validation)
@@ -74,4 +93,38 @@ fn main() {
             other => panic!("unknown op {other}; one of {OPS}"),
         }
     }
+}
+
+/// Median CPU ns per validate: status only, and with the claims JSON copied into a caller
+/// buffer (what `keyfob_validate` and `keyfob_validate_into` do), as the C bench measures.
+fn timed(engine: &Engine, access: &str, rounds: usize, iterations: usize) {
+    let mut buf = [0u8; 1024];
+    let (mut status_only, mut into_buffer) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t0 = thread_cpu_ns();
+        for _ in 0..iterations {
+            drop(black_box(engine.validate(black_box(access)).unwrap()));
+        }
+        let t1 = thread_cpu_ns();
+        for _ in 0..iterations {
+            let claims = engine.validate(black_box(access)).unwrap();
+            let json = claims.to_json().as_bytes();
+            buf[..json.len()].copy_from_slice(json);
+            buf[json.len()] = 0;
+            black_box(&buf);
+        }
+        let t2 = thread_cpu_ns();
+        status_only.push((t1 - t0) as f64 / iterations as f64);
+        into_buffer.push((t2 - t1) as f64 / iterations as f64);
+    }
+    println!(
+        "{{\"validate_ns\": {:.1}, \"validate_into_ns\": {:.1}}}",
+        median(status_only),
+        median(into_buffer)
+    );
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }

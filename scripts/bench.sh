@@ -1,4 +1,143 @@
 #!/usr/bin/env bash
-set -euo pipefail
-echo "bench: not yet written" >&2
-exit 1
+# make bench: keyfob side by side with its peers, in one run, into target/bench-report.md.
+#
+# Parts: Rust (criterion: keyfob, jsonwebtoken, ring HMAC), scale (store sizes, threads,
+# memory), callgrind instruction counts, the C ABI, Python (keyfob, PyJWT, simplejwt) and
+# DRF (authenticate() and HTTP under wrk). A part whose prerequisite is missing is reported
+# as "not available: <reason>" and the run goes on, so `make bench` always completes.
+# Times are thread CPU time where the code is ours to time (the machine is often busy);
+# ratios measured in the same run are the claim. Budget: about 10 minutes.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+OUT="$ROOT/target/bench-results"
+export BENCH_OUT_DIR="$OUT"
+rm -rf "$OUT" "$ROOT/target/criterion/rust"
+mkdir -p "$OUT"
+
+step() { printf '\n== bench: %s\n' "$*" >&2; }
+# unavailable PART REASON: the report shows the part as not available, with the reason.
+unavailable() {
+    echo "$2" >"$OUT/$1.unavailable"
+    echo "bench: $1 not available: $2" >&2
+}
+need_apt() { # command, Debian package
+    command -v "$1" >/dev/null 2>&1 && return 0
+    echo "bench: installing $2" >&2
+    if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v partial || true)" ]; then
+        apt-get update -qq >/dev/null 2>&1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1
+    command -v "$1" >/dev/null 2>&1
+}
+
+# Instructions per operation: callgrind totals of N+1 and 1 runs, differenced (setup cancels).
+# callgrind_per_op NAME N CMD... (CMD gets the iteration count appended)
+callgrind_per_op() {
+    local name="$1" n="$2" one many
+    shift 2
+    one=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 1 2>&1 |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    many=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" $((n + 1)) 2>&1 |
+        sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+    if [ -n "$one" ] && [ -n "$many" ]; then
+        echo "\"$name\": $(((many - one) / n))"
+    fi
+}
+
+step "Rust: criterion (keyfob, jsonwebtoken 9, ring HMAC)"
+if cargo bench -p keyfob --bench engine 2>&1 | tee "$OUT/rust.log" | grep -E '^rust/|time:' >&2 &&
+    [ -d target/criterion/rust ]; then
+    :
+else
+    unavailable rust "cargo bench --bench engine failed (see target/bench-results/rust.log)"
+fi
+
+step "scale: 1e3/1e5/1e6 sessions, 2 threads vs 1, memory per session"
+if ! cargo bench -p keyfob --bench scale >"$OUT/scale.log" 2>&1; then
+    unavailable scale "cargo bench --bench scale failed (see target/bench-results/scale.log)"
+fi
+grep '^scale:' "$OUT/scale.log" >&2 || true
+
+# The ops driver: instruction counts, and Rust validate in the C bench's own harness.
+ops_bin=$(cargo bench -p keyfob --bench ops --no-run --message-format=json 2>/dev/null |
+    sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+
+step "callgrind: instructions per operation"
+if need_apt valgrind valgrind; then
+    if [ -n "$ops_bin" ]; then
+        {
+            echo "{"
+            first=1
+            for op in validate verify login refresh jwt_decode jwt_encode hmac_sign; do
+                line=$(callgrind_per_op "$op" 1000 "$ops_bin" "$op")
+                [ -z "$line" ] && continue
+                [ $first = 1 ] || echo ","
+                first=0
+                echo "$line"
+            done
+            echo "}"
+        } >"$OUT/callgrind.json"
+        cat "$OUT/callgrind.json" >&2
+    else
+        unavailable callgrind "the ops bench did not build"
+    fi
+else
+    unavailable callgrind "valgrind is not installed and apt-get could not install it"
+fi
+
+step "C ABI: validate through libkeyfob.a"
+if [ ! -f include/keyfob.h ] || ! grep -q 'keyfob_validate_into' include/keyfob.h; then
+    unavailable c "include/keyfob.h with keyfob_validate_into is not there yet"
+elif ! need_apt cc gcc; then
+    unavailable c "no C compiler"
+elif ! cargo build --release -p keyfob >"$OUT/c.log" 2>&1; then
+    unavailable c "cargo build --release failed (see target/bench-results/c.log)"
+else
+    # What a Rust staticlib needs from the system (`--print native-static-libs`).
+    if cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude bench/c/validate_bench.c \
+        target/release/libkeyfob.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc \
+        -o "$OUT/validate_bench" >>"$OUT/c.log" 2>&1 && [ -n "$ops_bin" ]; then
+        # C and Rust alternate, same loop and clock, so machine load hits both alike.
+        : >"$OUT/c_runs.jsonl"
+        : >"$OUT/rust_runs.jsonl"
+        for _ in 1 2 3; do
+            "$OUT/validate_bench" 101 2000 >>"$OUT/c_runs.jsonl" 2>>"$OUT/c.log"
+            "$ops_bin" timed 101 2000 >>"$OUT/rust_runs.jsonl" 2>>"$OUT/c.log"
+        done
+        python3 bench/c/merge_runs.py "$OUT"
+        if command -v valgrind >/dev/null 2>&1; then
+            ir=$(callgrind_per_op c_validate 1000 "$OUT/validate_bench" count)
+            [ -n "$ir" ] && echo "{$ir}" >"$OUT/c_callgrind.json"
+        fi
+        cat "$OUT/c.json" >&2
+    else
+        unavailable c "the C bench did not build or run (see target/bench-results/c.log)"
+    fi
+fi
+
+step "Python and DRF: keyfob vs PyJWT vs simplejwt"
+if [ ! -f scripts/python-env.sh ]; then
+    unavailable python "scripts/python-env.sh (the Python module's setup) is not there yet"
+    unavailable drf "needs the Python module"
+elif ! (source scripts/python-env.sh) >"$OUT/python-env.log" 2>&1; then
+    unavailable python "scripts/python-env.sh failed (see target/bench-results/python-env.log)"
+    unavailable drf "needs the Python module"
+else
+    # shellcheck source=/dev/null
+    source scripts/python-env.sh 2>>"$OUT/python-env.log"
+    if ! "$KEYFOB_PY" bench/python/engine_bench.py >"$OUT/python.json" 2>"$OUT/python.log"; then
+        unavailable python "bench/python/engine_bench.py failed: $(tail -1 "$OUT/python.log")"
+    fi
+    cat "$OUT/python.json" >&2 2>/dev/null || true
+    if [ ! -f examples/django/manage.py ] ||
+        ! "$KEYFOB_PY" -c 'import keyfob.drf, rest_framework_simplejwt' 2>/dev/null; then
+        unavailable drf "examples/django or keyfob.drf is not there yet"
+    else
+        bash bench/drf/run.sh || true
+    fi
+fi
+
+step "report"
+python3 bench/report.py "$OUT" "$ROOT/target/bench-report.md"
+echo "bench: wrote target/bench-report.md" >&2
