@@ -112,7 +112,20 @@ pub(crate) struct CheckedProof {
     /// Replay-cache key: the proof id, scoped to the key (ids are only unique per key).
     replay_key: [u8; 32],
     /// The last second the proof is acceptable.
-    last_valid: i64,
+    pub last_valid: i64,
+}
+
+impl CheckedProof {
+    /// The replay key as hex, for a shared store.
+    pub(crate) fn replay_id(&self) -> String {
+        use std::fmt::Write as _;
+        self.replay_key
+            .iter()
+            .fold(String::with_capacity(64), |mut out, b| {
+                let _ = write!(out, "{b:02x}");
+                out
+            })
+    }
 }
 
 /// Verifies proofs and remembers their ids.

@@ -13,7 +13,7 @@ use crate::binding::Presentation;
 use crate::claims::{self, ClaimNames, Claims, PayloadWriter, TokenType};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::dpop::Verifier;
+use crate::dpop::{CheckedProof, Verifier};
 use crate::error::{Error, Result};
 use crate::jws::Jws;
 use crate::keys::KeyRing;
@@ -192,7 +192,7 @@ impl Engine {
                     ));
                 }
                 let proof = self.dpop.check(req, now, None)?;
-                self.dpop.consume(&proof, now)?;
+                self.consume_proof(&proof, now)?;
                 Some(proof.jkt)
             }
         };
@@ -642,6 +642,19 @@ impl Engine {
         Ok(claims)
     }
 
+    /// Accept a checked proof once: in this engine's bounded cache, then in the store (which
+    /// catches a replay to another process when the store is shared).
+    fn consume_proof(&self, proof: &CheckedProof, now: i64) -> Result<()> {
+        self.dpop.consume(proof, now)?;
+        if !self
+            .store
+            .remember_proof(&proof.replay_id(), proof.last_valid, now)?
+        {
+            return Err(Error::DpopReplayed);
+        }
+        Ok(())
+    }
+
     fn refresh_client_check(&self) -> ClientCheck {
         if self.client_mismatch_revokes {
             ClientCheck::RequireOrRevoke
@@ -670,7 +683,7 @@ impl Engine {
                 if proof.jkt != bound {
                     return Err(Mismatch::KeyDiffers.error());
                 }
-                self.dpop.consume(&proof, now)?;
+                self.consume_proof(&proof, now)?;
                 Some(proof.jkt)
             }
             // Unbound token: a proof proves nothing. No proof: the store refuses a bound session.

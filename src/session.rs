@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use ring::rand::{SecureRandom, SystemRandom};
+use ring::rand::SystemRandom;
 
 use crate::error::{Error, Result};
 
@@ -12,12 +12,13 @@ use crate::error::{Error, Result};
 pub struct Id(pub u128);
 
 impl Id {
-    /// 128 bits from the operating system's random source.
+    /// 128 bits from the operating system's random source. Bytes are drawn from the OS in
+    /// blocks per thread (one system call per 32 ids instead of one per id); a forked child
+    /// discards its parent's block, so two processes never hand out the same id.
     pub fn random(rng: &SystemRandom) -> Result<Id> {
-        let mut b = [0u8; 16];
-        rng.fill(&mut b)
-            .map_err(|_| Error::StoreUnavailable("the OS random source failed".into()))?;
-        Ok(Id(u128::from_be_bytes(b)))
+        random_pool::take(rng)
+            .map(|b| Id(u128::from_be_bytes(b)))
+            .ok_or_else(|| Error::StoreUnavailable("the OS random source failed".into()))
     }
 
     /// Parse exactly 32 lowercase hex digits.
@@ -366,5 +367,67 @@ mod tests {
         };
         assert_eq!(check_binding(&bound, &other_key), Err(Mismatch::KeyDiffers));
         assert!(!Mismatch::KeyDiffers.revokes(&other_key));
+    }
+}
+
+/// Per-thread blocks of OS randomness for ids.
+mod random_pool {
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use ring::rand::{SecureRandom, SystemRandom};
+
+    const BLOCK: usize = 512;
+
+    /// Bumped in every forked child, so blocks drawn before the fork are never used after it.
+    static FORKS: AtomicU64 = AtomicU64::new(0);
+
+    struct Pool {
+        bytes: [u8; BLOCK],
+        used: usize,
+        forks: u64,
+    }
+
+    thread_local! {
+        static POOL: RefCell<Pool> = const {
+            RefCell::new(Pool { bytes: [0; BLOCK], used: BLOCK, forks: 0 })
+        };
+    }
+
+    #[cfg(unix)]
+    fn watch_forks() {
+        extern "C" fn in_child() {
+            FORKS.fetch_add(1, Ordering::SeqCst);
+        }
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: registers a handler that only touches an atomic; it is async-signal-safe.
+            unsafe {
+                libc::pthread_atfork(None, None, Some(in_child));
+            }
+        });
+    }
+
+    #[cfg(not(unix))]
+    fn watch_forks() {}
+
+    pub(super) fn take(rng: &SystemRandom) -> Option<[u8; 16]> {
+        watch_forks();
+        POOL.with(|pool| {
+            let mut pool = pool.borrow_mut();
+            let forks = FORKS.load(Ordering::SeqCst);
+            if pool.used + 16 > BLOCK || pool.forks != forks {
+                rng.fill(&mut pool.bytes).ok()?;
+                pool.used = 0;
+                pool.forks = forks;
+            }
+            let mut id = [0u8; 16];
+            let at = pool.used;
+            id.copy_from_slice(&pool.bytes[at..at + 16]);
+            // Handed-out bytes do not linger in memory.
+            pool.bytes[at..at + 16].fill(0);
+            pool.used += 16;
+            Some(id)
+        })
     }
 }

@@ -599,3 +599,25 @@ fn dpop_errors_have_stable_codes() {
     assert_eq!(err.name(), "dpop_invalid");
     assert!(err.to_string().contains("htu"));
 }
+
+/// Two workers on one Redis: a proof accepted by one is refused by the other, because proof
+/// ids are recorded in the shared store (each engine's own cache only sees its own requests).
+#[cfg(feature = "redis")]
+#[test]
+fn a_proof_replayed_to_another_worker_is_caught_on_redis() {
+    use std::sync::Arc;
+    let (first, clock, store) = engine(Backend::Redis, config());
+    let second =
+        Engine::with_parts(config(), Arc::new(clock.clone()), Some(store)).expect("valid config");
+    let key = DpopClient::es256();
+    let pair = login(&first, &key);
+    let proof = key.proof("GET", RESOURCE_URL, first.now(), Some(&pair.access));
+    let request = dpop(&proof, "GET", RESOURCE_URL);
+    assert!(first.validate_bound(&pair.access, &request).is_ok());
+    assert_eq!(
+        second.validate_bound(&pair.access, &request),
+        Err(Error::DpopReplayed)
+    );
+    // A fresh proof works on either worker.
+    assert!(validate(&second, &key, &pair.access).is_ok());
+}

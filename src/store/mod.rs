@@ -131,6 +131,15 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Whether a token id is denied.
     fn is_denied(&self, jti: &str) -> Result<bool>;
 
+    /// Record a DPoP proof id until `until`; false when it was recorded already (a replay).
+    /// A store shared between processes records it where every process sees it, so a proof
+    /// replayed to another worker is caught. The default, for a store private to one engine,
+    /// records nothing: the engine's own bounded replay cache already covers that case.
+    fn remember_proof(&self, proof_id: &str, until: i64, now: i64) -> Result<bool> {
+        let _ = (proof_id, until, now);
+        Ok(true)
+    }
+
     /// Drop everything that can never matter again at `now`; returns how many entries went.
     fn sweep(&self, now: i64) -> Result<usize>;
 

@@ -10,6 +10,8 @@
 //! - `u:<user>` the set of the user's sids, expiring with the user's last session.
 //! - `e:<user>` the user's not-before epoch, expiring when no token it covers can be alive.
 //! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
+//! - `p:<id>`   a DPoP proof seen (id: SHA-256 of key thumbprint and proof jti), expiring when
+//!   the proof's `iat` leaves the accepted window: replays are caught across processes.
 //!
 //! Each trait operation is one Redis step: a Lua script (`redis/*.lua`, sent by EVALSHA and
 //! loaded again after NOSCRIPT) or one atomic command. The scripts apply the rules of
@@ -529,6 +531,23 @@ impl SessionStore for RedisStore {
     fn is_denied(&self, jti: &str) -> Result<bool> {
         let key = self.key("d:", jti);
         self.run(Retry::Safe, |c| redis::cmd("EXISTS").arg(&key).query(c))
+    }
+
+    fn remember_proof(&self, proof_id: &str, until: i64, now: i64) -> Result<bool> {
+        let key = self.key("p:", proof_id);
+        // Kept one second past `until`: the proof is still acceptable during that second.
+        let ttl = until.saturating_sub(now).saturating_add(1).max(1);
+        // SET NX is the atomic check-and-record. Not retried: a lost reply may have recorded it.
+        let set: Option<String> = self.run(Retry::Never, |c| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(until)
+                .arg("NX")
+                .arg("EX")
+                .arg(ttl)
+                .query(c)
+        })?;
+        Ok(set.is_some())
     }
 
     /// A no-op returning 0: Redis drops sessions, denylist entries and epochs itself when
