@@ -67,7 +67,7 @@ fn main() {
     let validation = Validation::new(Algorithm::HS256);
     let peer_token = jsonwebtoken::encode(&Header::default(), &peer_claims, &enc_key).unwrap();
     let hmac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
-    let input = access[..access.rfind('.').unwrap()].as_bytes().to_vec();
+    let input = access.as_bytes()[..access.rfind('.').unwrap()].to_vec();
     let mut current = pair.refresh.expect("refresh token");
     for _ in 0..n {
         match op.as_str() {
