@@ -534,8 +534,11 @@ impl Engine {
             .access_lifetime
             .max(self.refresh_lifetime)
             .max(self.sliding_lifetime);
-        self.store
-            .revoke_user(user_id, now, now.saturating_add(longest).saturating_add(self.leeway))
+        self.store.revoke_user(
+            user_id,
+            now,
+            now.saturating_add(longest).saturating_add(self.leeway),
+        )
     }
 
     /// Drop ended sessions and expired denylist entries now. Writes also do this,
