@@ -30,23 +30,57 @@ impl Hasher for IdHasher {
             self.0 = self.0.rotate_left(8) ^ b as u64;
         }
     }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
-type IdMap<V> = HashMap<u128, V, BuildHasherDefault<IdHasher>>;
+/// A 128-bit id split in two words: 8-byte alignment keeps buckets free of padding
+/// (a `u128` would align every bucket to 16 bytes).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Packed([u64; 2]);
 
+impl Packed {
+    /// Zero stands for "none": ids are 128 random bits and never zero in practice.
+    const NONE: Packed = Packed([0, 0]);
+
+    fn of(id: Id) -> Packed {
+        Packed([(id.0 >> 64) as u64, id.0 as u64])
+    }
+
+    fn id(self) -> Id {
+        Id(((self.0[0] as u128) << 64) | self.0[1] as u128)
+    }
+
+    fn of_option(id: Option<Id>) -> Packed {
+        id.map_or(Packed::NONE, Packed::of)
+    }
+
+    fn option(self) -> Option<Id> {
+        (self != Packed::NONE).then(|| self.id())
+    }
+}
+
+impl std::hash::Hash for Packed {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0[1]);
+    }
+}
+
+type IdMap<V> = HashMap<Packed, V, BuildHasherDefault<IdHasher>>;
+
+/// One session, packed: this is most of the store's memory.
 struct Slot {
     user_id: Box<str>,
     created_at: i64,
     absolute_deadline: i64,
     current_iat: i64,
     idle_deadline: AtomicI64,
+    current_jti: Packed,
+    previous_jti: Packed,
+    /// Boxed: most sessions are unbound and should not pay for two digests.
+    binding: Option<Box<Binding>>,
     revoked: AtomicBool,
-    current_jti: Id,
-    previous_jti: Option<Id>,
-    binding: Binding,
 }
 
 impl Slot {
@@ -76,12 +110,15 @@ impl Slot {
 
     /// The binding rule; a mismatch that revokes does so under the caller's lock.
     fn check_binding(&self, presented: &Presented) -> Result<()> {
-        session::check_binding(&self.binding, presented).map_err(|m| {
-            if m.revokes(presented) {
-                self.revoked.store(true, Ordering::Release);
-            }
-            m.error()
-        })
+        let unbound = Binding::default();
+        session::check_binding(self.binding.as_deref().unwrap_or(&unbound), presented).map_err(
+            |m| {
+                if m.revokes(presented) {
+                    self.revoked.store(true, Ordering::Release);
+                }
+                m.error()
+            },
+        )
     }
 }
 
@@ -169,12 +206,12 @@ impl SessionStore for MemoryStore {
             current_iat: s.current_iat,
             idle_deadline: AtomicI64::new(s.idle_deadline),
             revoked: AtomicBool::new(s.revoked),
-            current_jti: s.current_jti,
-            previous_jti: s.previous_jti,
-            binding: s.binding,
+            current_jti: Packed::of(s.current_jti),
+            previous_jti: Packed::of_option(s.previous_jti),
+            binding: (!s.binding.is_unbound()).then(|| Box::new(s.binding)),
         };
         let mut shard = self.shard(s.sid).write();
-        shard.map.insert(s.sid.0, slot);
+        shard.map.insert(Packed::of(s.sid), slot);
         shard.writes_since_sweep += 1;
         if shard.writes_since_sweep >= SWEEP_MIN_WRITES.max(shard.map.len() / 4) {
             shard.sweep(now);
@@ -184,17 +221,17 @@ impl SessionStore for MemoryStore {
 
     fn get(&self, sid: Id) -> Result<Option<Session>> {
         let shard = self.shard(sid).read();
-        Ok(shard.map.get(&sid.0).map(|s| Session {
+        Ok(shard.map.get(&Packed::of(sid)).map(|s| Session {
             sid,
             user_id: s.user_id.to_string(),
             created_at: s.created_at,
             idle_deadline: s.idle(),
             absolute_deadline: s.absolute_deadline,
-            current_jti: s.current_jti,
+            current_jti: s.current_jti.id(),
             current_iat: s.current_iat,
-            previous_jti: s.previous_jti,
+            previous_jti: s.previous_jti.option(),
             revoked: s.revoked.load(Ordering::Acquire),
-            binding: s.binding,
+            binding: s.binding.as_deref().copied().unwrap_or_default(),
         }))
     }
 
@@ -207,7 +244,10 @@ impl SessionStore for MemoryStore {
         presented: Option<&Presented>,
     ) -> Result<()> {
         let shard = self.shard(sid).read();
-        let slot = shard.map.get(&sid.0).ok_or(Error::SessionUnknown)?;
+        let slot = shard
+            .map
+            .get(&Packed::of(sid))
+            .ok_or(Error::SessionUnknown)?;
         if let Some(presented) = presented {
             slot.check_binding(presented)?;
         }
@@ -229,11 +269,14 @@ impl SessionStore for MemoryStore {
         binding: &Presented,
     ) -> Result<RotateOutcome> {
         let mut shard = self.shard(sid).write();
-        let slot = shard.map.get_mut(&sid.0).ok_or(Error::SessionUnknown)?;
+        let slot = shard
+            .map
+            .get_mut(&Packed::of(sid))
+            .ok_or(Error::SessionUnknown)?;
         slot.check_binding(binding)?;
         let decision = session::decide_rotation(
-            slot.current_jti,
-            slot.previous_jti,
+            slot.current_jti.id(),
+            slot.previous_jti.option(),
             slot.current_iat,
             presented,
             now,
@@ -246,8 +289,8 @@ impl SessionStore for MemoryStore {
         }
         match decision {
             Rotation::Rotate => {
-                slot.previous_jti = Some(slot.current_jti);
-                slot.current_jti = next;
+                slot.previous_jti = slot.current_jti;
+                slot.current_jti = Packed::of(next);
                 slot.current_iat = now;
                 slot.slide(now, idle_timeout);
                 Ok(RotateOutcome::Rotated {
@@ -257,7 +300,7 @@ impl SessionStore for MemoryStore {
             Rotation::Converge => {
                 slot.slide(now, idle_timeout);
                 Ok(RotateOutcome::Converged {
-                    current_jti: slot.current_jti,
+                    current_jti: slot.current_jti.id(),
                     current_iat: slot.current_iat,
                     absolute_deadline: slot.absolute_deadline,
                 })
@@ -271,7 +314,7 @@ impl SessionStore for MemoryStore {
 
     fn revoke_session(&self, sid: Id) -> Result<RevokeOutcome> {
         let shard = self.shard(sid).read();
-        Ok(match shard.map.get(&sid.0) {
+        Ok(match shard.map.get(&Packed::of(sid)) {
             None => RevokeOutcome::Unknown,
             Some(slot) if slot.revoked.swap(true, Ordering::AcqRel) => {
                 RevokeOutcome::AlreadyRevoked
@@ -342,5 +385,25 @@ impl SessionStore for MemoryStore {
         st.denied_jtis = self.denied.lock().map.len();
         st.user_epochs = self.epochs.read().map.len();
         Ok(st)
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_stays_small() {
+        // Key + slot is what every live session costs in the table (plus its user id).
+        assert!(std::mem::size_of::<(Packed, Slot)>() <= 112);
+        assert_eq!(std::mem::align_of::<(Packed, Slot)>(), 8);
+    }
+
+    #[test]
+    fn packed_ids_round_trip() {
+        let id = Id(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+        assert_eq!(Packed::of(id).id(), id);
+        assert_eq!(Packed::of_option(None).option(), None);
+        assert_eq!(Packed::of_option(Some(id)).option(), Some(id));
     }
 }
