@@ -185,3 +185,11 @@ def test_sliding_token_is_bound_to_a_session(settings, clock, kf: Flavor):
         {"token_class": "SlidingToken", "token_type": "sliding", "message": "Token is blacklisted"}
     ]
     assert kf.post("token/sliding/refresh/", {"token": token}).body == BLACKLISTED
+
+
+def test_logout_with_a_spent_refresh_token_still_ends_the_session(kf: Flavor):
+    first = kf.login()
+    second = kf.refresh(first["refresh"]).data
+    assert kf.blacklist(first["refresh"]).body == BLACKLISTED  # as simplejwt answers
+    assert kf.hello(second["access"]).status == 401
+    assert kf.refresh(second["refresh"]).body == BLACKLISTED

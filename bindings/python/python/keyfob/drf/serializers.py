@@ -109,7 +109,15 @@ class TokenRefreshSerializer(serializers.Serializer):
     }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        checked = self.token_class(attrs["refresh"])
+        raw = attrs["refresh"]
+        try:
+            checked = self.token_class(raw)
+        except TokenError as e:
+            if isinstance(e.cause, keyfob.RevokedError):
+                # Possibly a spent (rotated-out) refresh token: the engine's refresh must see
+                # the replay, so that it revokes the whole session.
+                engine_call(get_engine().refresh, raw)
+            raise
         user_id = checked.payload.get(api_settings.USER_ID_CLAIM)
         # simplejwt answers a deleted user with a server error; keyfob with the same 401 as
         # an inactive one.
@@ -117,7 +125,7 @@ class TokenRefreshSerializer(serializers.Serializer):
             raise exceptions.AuthenticationFailed(
                 self.error_messages["no_active_account"], "no_active_account"
             )
-        pair = engine_call(get_engine().refresh, attrs["refresh"])
+        pair = engine_call(get_engine().refresh, raw)
         data = {"access": pair.access}
         if pair.refresh is not None:
             data["refresh"] = pair.refresh
@@ -154,5 +162,17 @@ class TokenBlacklistSerializer(serializers.Serializer):
     token_class = RefreshToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        self.token_class(attrs["refresh"]).blacklist()
+        raw = attrs["refresh"]
+        try:
+            token = self.token_class(raw)
+        except TokenError as e:
+            if isinstance(e.cause, keyfob.RevokedError):
+                # A spent refresh token presented to log out: end its session all the same
+                # (a no-op when the session is already revoked), then answer as simplejwt.
+                try:
+                    get_engine().revoke(raw)
+                except keyfob.TokenError:
+                    pass
+            raise
+        token.blacklist()
         return {}
