@@ -500,3 +500,14 @@ def test_where_simplejwt_crashes_keyfob_answers_401(sj, kf, send, claims, expect
     reply = getattr(kf, send)(token)
     assert reply.status == 401
     assert reply.body == expected
+
+
+def test_verify_rotated_refresh_token(both):
+    def scenario(f: Flavor):
+        old = f.login()["refresh"]
+        assert f.refresh(old).status == 200
+        return f.verify(old)
+
+    reply = both(scenario)
+    assert reply.status == 400
+    assert reply.body == {"non_field_errors": ["Token is blacklisted"]}
