@@ -272,3 +272,15 @@ def test_store_timeout_accepts_milliseconds_and_timedelta() -> None:
     keyfob.Engine(SECRET, store_timeout_ms=timedelta(milliseconds=250))
     with pytest.raises(keyfob.ConfigError, match="whole number of milliseconds"):
         keyfob.Engine(SECRET, store_timeout_ms=timedelta(microseconds=1500))
+
+
+def test_huge_arguments_are_refused_not_crashed(engine: keyfob.Engine) -> None:
+    with pytest.raises(keyfob.InvalidArgumentError, match="max_token_bytes"):
+        engine.login("a" * 10_000_000)
+    with pytest.raises(keyfob.InvalidArgumentError, match="max_token_bytes"):
+        engine.login("u", {"blob": "y" * 100_000})
+    with pytest.raises(keyfob.InvalidArgumentError, match="session id"):
+        engine.revoke_session("a" * 10_000_000)
+    with pytest.raises(keyfob.InvalidArgumentError, match="Unicode"):
+        engine.login("\udc80")
+    assert engine.stats()["sessions"] == 0
