@@ -46,7 +46,7 @@ _Milliseconds: TypeAlias = int | timedelta
 """A duration: whole milliseconds, or a ``timedelta`` of whole milliseconds."""
 
 _Key: TypeAlias = str | bytes
-"""_Key material: an HMAC secret or a PEM key, as text or UTF-8 bytes."""
+"""Key material: an HMAC secret or a PEM key, as text or UTF-8 bytes."""
 
 class _Stats(TypedDict):
     sessions: int
