@@ -263,3 +263,30 @@ def test_engine_is_built_once_when_threads_race():
     with ThreadPoolExecutor(8) as pool:
         engines = list(pool.map(lambda _: get_engine(), range(64)))
     assert all(e is engines[0] for e in engines)
+
+
+@pytest.mark.parametrize("algorithm", ["EdDSA", "ES256"])
+def test_asymmetric_keys(settings, clock, kf: Flavor, algorithm):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    private = (
+        ed25519.Ed25519PrivateKey.generate()
+        if algorithm == "EdDSA"
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    configure(
+        settings, clock, ALGORITHM=algorithm, SIGNING_KEY=private_pem, VERIFYING_KEY=public_pem
+    )
+    access = kf.login()["access"]
+    assert jwt.get_unverified_header(access)["alg"] == algorithm
+    assert jwt.decode(access, public_pem, algorithms=[algorithm])["token_type"] == "access"
+    assert kf.hello(access).status == 200
