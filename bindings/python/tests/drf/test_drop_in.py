@@ -511,3 +511,52 @@ def test_verify_rotated_refresh_token(both):
     reply = both(scenario)
     assert reply.status == 400
     assert reply.body == {"non_field_errors": ["Token is blacklisted"]}
+
+
+@pytest.fixture
+def access_and_sliding(settings, clock):
+    """Both flavours accept access and sliding tokens (AUTH_TOKEN_CLASSES)."""
+    from rest_framework_simplejwt import tokens as simplejwt_tokens
+    from rest_framework_simplejwt.settings import api_settings as simplejwt_settings
+
+    settings.KEYFOB = {
+        "CLOCK": clock,
+        "AUTH_TOKEN_CLASSES": ("keyfob.drf.tokens.AccessToken", "keyfob.drf.tokens.SlidingToken"),
+    }
+    # simplejwt's modules hold the settings object they imported; set the value on it.
+    simplejwt_settings.AUTH_TOKEN_CLASSES = [
+        simplejwt_tokens.AccessToken,
+        simplejwt_tokens.SlidingToken,
+    ]
+    yield
+    del simplejwt_settings.AUTH_TOKEN_CLASSES
+
+
+def sliding_token(f: Flavor) -> str:
+    return f.post("token/sliding/", {"username": "admin", "password": "admin"}).data["token"]
+
+
+def test_two_token_classes_sliding_token_accepted(both, access_and_sliding):
+    reply = both(lambda f: f.hello(sliding_token(f)))
+    assert reply.body == {"message": "Hello, World!"}
+
+
+def test_two_token_classes_invalid_token(both, access_and_sliding):
+    reply = both(lambda f: f.hello(tampered(sliding_token(f))))
+    assert reply.status == 401
+    assert reply.body == {
+        "detail": "Given token not valid for any token type",
+        "code": "token_not_valid",
+        "messages": [
+            {"token_class": "AccessToken", "token_type": "access", "message": "Token is invalid"},
+            {"token_class": "SlidingToken", "token_type": "sliding", "message": "Token is invalid"},
+        ],
+    }
+
+
+def test_two_token_classes_refresh_token(both, access_and_sliding):
+    reply = both(lambda f: f.hello(f.login()["refresh"]))
+    assert reply.body["messages"] == [
+        {"token_class": "AccessToken", "token_type": "access", "message": "Token has wrong type"},
+        {"token_class": "SlidingToken", "token_type": "sliding", "message": "Token has wrong type"},
+    ]
