@@ -560,3 +560,18 @@ def test_two_token_classes_refresh_token(both, access_and_sliding):
         {"token_class": "AccessToken", "token_type": "access", "message": "Token has wrong type"},
         {"token_class": "SlidingToken", "token_type": "sliding", "message": "Token has wrong type"},
     ]
+
+
+@pytest.mark.parametrize("path", ["token/", "token/refresh/", "token/verify/"])
+def test_malformed_json_and_form_bodies(both, path):
+    def bad_json(f: Flavor):
+        return f._reply(f.client.post(f.prefix + path, "{bad", content_type="application/json"))
+
+    reply = both(bad_json)
+    assert reply.status == 400
+    assert reply.data["detail"].startswith("JSON parse error")
+
+    def form(f: Flavor):
+        return f._reply(f.client.post(f.prefix + path, {"username": "admin", "password": "admin"}))
+
+    both(form)  # form-encoded bodies are read the same way
