@@ -15,7 +15,7 @@ export BENCH_OUT_DIR="$OUT"
 rm -rf "$OUT" "$ROOT/target/criterion/rust"
 mkdir -p "$OUT"
 
-step() { printf '\n== bench: %s\n' "$*" >&2; }
+step() { printf '\n== bench: %s (at %ds)\n' "$*" "$SECONDS" >&2; }
 # unavailable PART REASON: the report shows the part as not available, with the reason.
 unavailable() {
     echo "$2" >"$OUT/$1.unavailable"
@@ -140,4 +140,4 @@ fi
 
 step "report"
 python3 bench/report.py "$OUT" "$ROOT/target/bench-report.md"
-echo "bench: wrote target/bench-report.md" >&2
+echo "bench: wrote target/bench-report.md in ${SECONDS}s" >&2

@@ -50,29 +50,25 @@ if ! command -v wrk >/dev/null 2>&1; then
         unavailable "wrk could not be installed"
 fi
 
+# gunicorn ≥ 27 opens a control socket under ~/.gunicorn unless told not to.
+gunicorn_opts=(--workers 1 --threads 4 --worker-class gthread)
+if "$PY" -m gunicorn --help 2>/dev/null | grep -q -- '--no-control-socket'; then
+    gunicorn_opts+=(--no-control-socket)
+fi
+
 free_port() {
     "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # load SETTINGS: requests/second of GET /api/hello/ with a fresh token, one number per round.
 load() {
-    local settings="$1" port pid token rps code
+    local settings="$1" port pid token rps
     port=$(free_port)
     (cd examples/django && DJANGO_SETTINGS_MODULE="$settings" exec "$PY" -m gunicorn \
-        --bind "127.0.0.1:$port" --workers 1 --threads 4 --worker-class gthread \
-        django_jwt.wsgi:application) >>"$OUT/drf.log" 2>&1 &
+        --bind "127.0.0.1:$port" "${gunicorn_opts[@]}" django_jwt.wsgi:application) >>"$OUT/drf.log" 2>&1 &
     pid=$!
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && break
-        sleep 0.1
-    done
-    token=$(curl -s -X POST -H 'Content-Type: application/json' \
-        -d '{"username":"bench","password":"bench-password"}' \
-        "http://127.0.0.1:$port/api/token/" |
-        "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access"])' 2>/dev/null)
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
-        "http://127.0.0.1:$port/api/hello/")
-    if [ -z "$token" ] || [ "$code" != 200 ]; then
+    token=$("$PY" bench/drf/login.py "http://127.0.0.1:$port" 2>>"$OUT/drf.log")
+    if [ -z "$token" ]; then
         kill "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
         echo "null"
