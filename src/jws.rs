@@ -132,7 +132,15 @@ impl Jws {
         } else {
             return Err(Error::Malformed("signature is not base64url"));
         };
-        // Decoding is not parsing: the payload's bytes are only read after the signature holds.
+        let signing_input = &token[..h_len + 1 + p_len];
+        if let Err(e) = self.keys.verify(kid, signing_input, sig) {
+            // Only on this cold path: tell a token with extra segments from a forged one.
+            return Err(if p.contains(&b'.') {
+                Error::Malformed("expected three dot-separated segments")
+            } else {
+                e
+            });
+        }
         let mut stack = [0u8; STACK_PAYLOAD];
         let heap;
         let payload: &[u8] = if base64::decoded_len_estimate(p.len()) <= STACK_PAYLOAD {
@@ -145,8 +153,6 @@ impl Jws {
                 .map_err(|_| Error::Malformed("payload is not base64url"))?;
             &heap
         };
-        let signing_input = &token[..h_len + 1 + p_len];
-        self.keys.verify(kid, signing_input, sig)?;
         f(payload)
     }
 

@@ -813,3 +813,16 @@ fn deeply_nested_json_is_malformed_not_a_stack_overflow() {
         Err(Error::Malformed(_))
     ));
 }
+
+#[test]
+fn extra_segments_are_malformed_not_forged() {
+    let f = fixture(config());
+    let [h, p, s] = segments(&f.access);
+    for token in [format!("{h}.{p}.{p}.{s}"), format!("{h}.{p}..{s}")] {
+        assert_eq!(
+            f.engine.validate(&token),
+            Err(Error::Malformed("expected three dot-separated segments")),
+            "{token}"
+        );
+    }
+}
