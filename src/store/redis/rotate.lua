@@ -7,16 +7,21 @@ if not s[3] then return {1} end
 local mismatch = binding(KEYS[1], s[7], s[8], ARGV[6], ARGV[7], ARGV[8])
 if mismatch ~= 0 then return {mismatch} end
 local now, idle, absolute = tonumber(ARGV[3]), tonumber(s[2]), tonumber(s[3])
-local code = alive(s[1], idle, absolute, now)
-if code ~= 0 then return {code} end
 local presented = ARGV[1]
--- session::decide_rotation
-if presented == s[4] then
+-- session::decide_rotation. A replay is reported as one even once the session is revoked
+-- (e.g. by the replay that raced it): liveness only matters to a legitimate rotation.
+local rotate = presented == s[4]
+local converge = not rotate and presented == s[6] and now < tonumber(s[5]) + tonumber(ARGV[5])
+if rotate or converge then
+  local code = alive(s[1], idle, absolute, now)
+  if code ~= 0 then return {code} end
+end
+if rotate then
   redis.call('HSET', KEYS[1], 'p', s[4], 'j', ARGV[2], 't', ARGV[3])
   slide(KEYS[1], idle, absolute, now, tonumber(ARGV[4]))
   return {0, s[3], ARGV[2], ARGV[3]}
 end
-if presented == s[6] and now < tonumber(s[5]) + tonumber(ARGV[5]) then
+if converge then
   slide(KEYS[1], idle, absolute, now, tonumber(ARGV[4]))
   return {6, s[3], s[4], s[5]}
 end
