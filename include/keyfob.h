@@ -178,6 +178,57 @@ typedef struct keyfob_string keyfob_string;
 typedef struct keyfob_token_pair keyfob_token_pair;
 
 /**
+ * What a request presents to show it comes from the client its session is bound to.
+ * Every member is a `(pointer, length)` input; a NULL pointer (with length 0) means absent,
+ * so a zeroed struct presents nothing.
+ *
+ * - `client_id`: the client binding value the host vouches for (an OAuth client id, a
+ *   device id), 1 to 1024 bytes of UTF-8; keyfob keeps only its SHA-256.
+ * - `dpop_proof`: the request's `DPoP` header (RFC 9449). A proof that is not UTF-8 or is
+ *   longer than `max_token_bytes` answers `KEYFOB_DPOP_INVALID`.
+ * - `http_method`, `http_url`: the request's method (e.g. `"POST"`, compared exactly) and
+ *   its absolute URL as the server saw it (query and fragment are ignored). Required when
+ *   `dpop_proof` is given; not read when it is NULL, so a host may always fill them in.
+ *
+ * The layout is fixed: members are never added (a later need gets a new struct and new
+ * functions), so callers may build it on the stack.
+ */
+typedef struct {
+    /**
+     * The client binding value, or NULL for none.
+     */
+    const uint8_t *client_id;
+    /**
+     * Bytes at `client_id`.
+     */
+    size_t client_id_len;
+    /**
+     * The DPoP proof JWT, or NULL for none.
+     */
+    const uint8_t *dpop_proof;
+    /**
+     * Bytes at `dpop_proof`.
+     */
+    size_t dpop_proof_len;
+    /**
+     * The request's HTTP method; read only with a proof.
+     */
+    const uint8_t *http_method;
+    /**
+     * Bytes at `http_method`.
+     */
+    size_t http_method_len;
+    /**
+     * The request's absolute URL; read only with a proof.
+     */
+    const uint8_t *http_url;
+    /**
+     * Bytes at `http_url`.
+     */
+    size_t http_url_len;
+} keyfob_presentation;
+
+/**
  * Counts reported by `keyfob_engine_stats`.
  */
 typedef struct {
@@ -209,6 +260,92 @@ extern "C" {
  * Ownership: the returned string is static and NUL-terminated; never free it.
  */
 const char *keyfob_version(void);
+
+/**
+ * `keyfob_login` for a client that binds its session: to the SHA-256 of
+ * `presentation->client_id` (which `keyfob_refresh_bound` must present again), and to the
+ * key of `presentation->dpop_proof` (checked against the login request's method and URL;
+ * every token then carries `"cnf": {"jkt": "<thumbprint>"}` and refresh and validate
+ * need a proof from that key). A NULL `presentation` (or a zeroed one) is `keyfob_login`.
+ * A bad proof answers `KEYFOB_DPOP_INVALID` (`KEYFOB_DPOP_REPLAYED` when reused); the extra
+ * claim `cnf` is reserved on a DPoP login (`KEYFOB_INVALID_ARGUMENT`).
+ *
+ * Ownership: inputs, `presentation` and what it points to are only read during the call.
+ * On success `*pair_out` is a new pair the caller frees with `keyfob_token_pair_free`; on
+ * error it is set to NULL.
+ *
+ * # Safety
+ * `engine` NULL or live; `user_id` NULL or readable for `user_id_len` bytes;
+ * `extra_claims_json` NULL or readable for `extra_claims_json_len` bytes; `presentation`
+ * NULL or a readable struct whose non-NULL members are readable for their lengths;
+ * `pair_out` NULL or writable.
+ */
+keyfob_status keyfob_login_bound(const keyfob_engine *engine,
+                                 const uint8_t *user_id,
+                                 size_t user_id_len,
+                                 const uint8_t *extra_claims_json,
+                                 size_t extra_claims_json_len,
+                                 const keyfob_presentation *presentation,
+                                 keyfob_token_pair **pair_out);
+
+/**
+ * `keyfob_refresh` for a request that presents its client. A session bound to a client id
+ * needs the same `client_id` (absent or different: `KEYFOB_CLIENT_MISMATCH`, and with the
+ * config's `client_mismatch_revokes`, the default, the session is revoked). A session bound
+ * to a DPoP key needs a proof from that key over this request's method and URL (missing,
+ * another key, wrong `htm`/`htu`, stale `iat`: `KEYFOB_DPOP_INVALID`; reused:
+ * `KEYFOB_DPOP_REPLAYED`); such failures neither rotate nor revoke. Unbound sessions
+ * ignore the presentation.
+ *
+ * Ownership: as `keyfob_refresh`; `presentation` and what it points to are only read
+ * during the call.
+ *
+ * # Safety
+ * `engine` NULL or live; `token` NULL or readable for `token_len` bytes; `presentation`
+ * NULL or a readable struct whose non-NULL members are readable for their lengths;
+ * `pair_out` NULL or writable.
+ */
+keyfob_status keyfob_refresh_bound(const keyfob_engine *engine,
+                                   const uint8_t *token,
+                                   size_t token_len,
+                                   const keyfob_presentation *presentation,
+                                   keyfob_token_pair **pair_out);
+
+/**
+ * `keyfob_validate` for a request that presents its client. A DPoP-bound token needs a
+ * proof from its key over this request's method and URL whose `ath` is the base64url
+ * SHA-256 of the access token (plain `keyfob_validate` refuses such a token with
+ * `KEYFOB_DPOP_INVALID`). With the config's `bind_validate`, a session bound to a client id
+ * needs its `client_id` too. Unbound sessions ignore the presentation.
+ *
+ * Ownership: as `keyfob_validate` (`claims_out` may be NULL); `presentation` and what it
+ * points to are only read during the call.
+ *
+ * # Safety
+ * `engine` NULL or live; `token` NULL or readable for `token_len` bytes; `presentation`
+ * NULL or a readable struct whose non-NULL members are readable for their lengths;
+ * `claims_out` NULL or writable.
+ */
+keyfob_status keyfob_validate_bound(const keyfob_engine *engine,
+                                    const uint8_t *token,
+                                    size_t token_len,
+                                    const keyfob_presentation *presentation,
+                                    keyfob_string **claims_out);
+
+/**
+ * The RFC 7638 SHA-256 thumbprint of a public JWK (JSON text; EC, OKP or RSA), base64url
+ * without padding: the `jkt` a DPoP-bound token carries in `cnf`. A JWK that is not a JSON
+ * object with its key type's required members answers `KEYFOB_INVALID_ARGUMENT`.
+ *
+ * Ownership: `jwk_json` is only read during the call. On success `*thumbprint_out` is a
+ * new string the caller frees with `keyfob_string_free`; on error it is set to NULL.
+ *
+ * # Safety
+ * `jwk_json` NULL or readable for `jwk_json_len` bytes; `thumbprint_out` NULL or writable.
+ */
+keyfob_status keyfob_jwk_thumbprint(const uint8_t *jwk_json,
+                                    size_t jwk_json_len,
+                                    keyfob_string **thumbprint_out);
 
 /**
  * Create a manual clock standing at `now` (Unix seconds).

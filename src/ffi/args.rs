@@ -58,6 +58,51 @@ pub(crate) unsafe fn token_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str
     std::str::from_utf8(raw).map_err(|_| Error::Malformed("token is not UTF-8"))
 }
 
+/// An optional string argument: NULL (with length 0) means absent; otherwise as [`text`].
+/// NULL with a length is an invalid argument: the caller meant to pass something.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn optional_text<'a>(
+    ptr: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        if len != 0 {
+            return Err(invalid(what, "is NULL but its length is not 0"));
+        }
+        return Ok(None);
+    }
+    // SAFETY: forwarded contract.
+    unsafe { text(ptr, len, what) }.map(Some)
+}
+
+/// An optional DPoP proof: NULL (with length 0) means none; a proof that cannot be one
+/// (too long, not UTF-8) is `dpop_invalid`, like any other broken proof, since it is
+/// attacker input.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn optional_proof<'a>(ptr: *const u8, len: usize) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        if len != 0 {
+            return Err(invalid("dpop_proof", "is NULL but its length is not 0"));
+        }
+        return Ok(None);
+    }
+    if len > MAX_TOKEN_BYTES {
+        return Err(Error::DpopInvalid(
+            "the proof is larger than max_token_bytes".into(),
+        ));
+    }
+    // SAFETY: forwarded contract.
+    let raw = unsafe { bytes(ptr, len, "dpop_proof") }?;
+    std::str::from_utf8(raw)
+        .map(Some)
+        .map_err(|_| Error::DpopInvalid("the proof is not UTF-8".into()))
+}
+
 /// Optional extra claims: NULL means none; otherwise a JSON object.
 ///
 /// # Safety

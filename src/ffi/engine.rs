@@ -21,7 +21,7 @@ use crate::ffi::strings::{copy_to_buffer, keyfob_string, keyfob_token_pair};
 /// locking by the caller. Create it with `keyfob_engine_new` (or `_new_with_clock`) and
 /// free it exactly once, after every thread is done with it, with `keyfob_engine_free`.
 pub struct keyfob_engine {
-    engine: Engine,
+    pub(crate) engine: Engine,
 }
 
 /// Counts reported by `keyfob_engine_stats`.

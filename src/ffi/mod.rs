@@ -9,12 +9,14 @@
 #![allow(non_camel_case_types)]
 
 mod args;
+mod binding;
 mod clock;
 mod engine;
 mod panic;
 mod status;
 mod strings;
 
+pub use binding::*;
 pub use clock::*;
 pub use engine::*;
 pub use status::*;
