@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The C ABI suite: header freshness, release build (libkeyfob.so + libkeyfob.a), the C and
-# C++ examples, the C tests under ASan+UBSan, then the same tests once under valgrind.
+# The C ABI suite: header freshness, release build with the Redis store (libkeyfob.so +
+# libkeyfob.a), the C and C++ examples, the C tests under ASan+UBSan, then the same tests
+# once under valgrind; both test runs get a throwaway Redis from scripts/test-redis.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -9,19 +10,23 @@ mkdir -p "$OUT"
 
 # Tools from Debian, installed only when missing (one apt-get update at most).
 APT_UPDATED=
-need() { # command, Debian package
-    command -v "$1" >/dev/null 2>&1 && return
-    echo "test-c: installing $2" >&2
+need_package() { # Debian package
+    echo "test-c: installing $1" >&2
     if [[ -z "$APT_UPDATED" ]]; then
         apt-get update -qq
         APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+}
+need() { # command, Debian package
+    command -v "$1" >/dev/null 2>&1 || need_package "$2"
 }
 need cc gcc
 need c++ g++
 need pkg-config pkg-config
 need valgrind valgrind
+# The tests sign DPoP proofs with OpenSSL's libcrypto (the library itself never links it).
+pkg-config --exists libcrypto || need_package libssl-dev
 
 step() { printf '\n== test-c: %s\n' "$*"; }
 
@@ -43,8 +48,9 @@ printf '#include "keyfob.h"\nint main(void) { return keyfob_version() == 0; }\n'
 cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c "$OUT/header_only.c" -o "$OUT/header_only_c.o"
 c++ -std=c++17 -Wall -Wextra -Werror -pedantic -x c++ -Iinclude -c "$OUT/header_only.c" -o "$OUT/header_only_cpp.o"
 
-step "cargo build --release -p keyfob"
-cargo build --release -p keyfob
+step "cargo build --release -p keyfob --features redis"
+# The C library ships with the Redis store: "store": "redis://host:port/db" in the config.
+cargo build --release -p keyfob --features redis
 LIB="$ROOT/target/release"
 test -f "$LIB/libkeyfob.so" && test -f "$LIB/libkeyfob.a"
 # What a Rust staticlib needs from the system (see `--print native-static-libs`).
@@ -71,19 +77,31 @@ c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude examples/cpp/hello.cpp 
 
 CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -g -Iinclude -Itests/c)
 TESTS=(tests/c/*.c)
+# shellcheck disable=SC2207
+CRYPTO=($(pkg-config --libs libcrypto))
+
+# Run the C tests with a live Redis (KEYFOB_TEST_REDIS_URL), and make sure its part ran.
+run_with_redis() {
+    local log
+    log="$OUT/$(basename "${!#}").log"
+    bash scripts/test-redis.sh "$@" 2>&1 | tee "$log"
+    grep -q '^redis store (unreachable and live): ok$' "$log"
+}
 
 step "tests/c under AddressSanitizer + UndefinedBehaviorSanitizer (static library)"
 cc "${CFLAGS[@]}" -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-    -fno-sanitize-recover=all "${TESTS[@]}" "$LIB/libkeyfob.a" $STATIC_DEPS -o "$OUT/tests_asan"
+    -fno-sanitize-recover=all "${TESTS[@]}" "$LIB/libkeyfob.a" "${CRYPTO[@]}" $STATIC_DEPS \
+    -o "$OUT/tests_asan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$OUT/tests_asan"
+    run_with_redis "$OUT/tests_asan"
 
 step "tests/c under valgrind memcheck (shared library, no sanitizers)"
-cc "${CFLAGS[@]}" -O0 "${TESTS[@]}" -L"$LIB" -lkeyfob -lpthread -Wl,-rpath,"$LIB" \
-    -o "$OUT/tests_valgrind"
-valgrind --quiet --error-exitcode=1 --leak-check=full --show-leak-kinds=definite,indirect \
-    --errors-for-leak-kinds=definite,indirect "$OUT/tests_valgrind"
+cc "${CFLAGS[@]}" -O0 "${TESTS[@]}" -L"$LIB" -lkeyfob "${CRYPTO[@]}" -lpthread \
+    -Wl,-rpath,"$LIB" -o "$OUT/tests_valgrind"
+run_with_redis valgrind --quiet --error-exitcode=1 --leak-check=full \
+    --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+    "$OUT/tests_valgrind"
 
 echo
 echo "test-c: all C ABI checks passed"

@@ -84,6 +84,13 @@ static void sha256_final(sha256_ctx *c, uint8_t out[32]) {
     }
 }
 
+void sha256(const uint8_t *msg, size_t msg_len, uint8_t out[32]) {
+    sha256_ctx c;
+    sha256_init(&c);
+    sha256_update(&c, msg, msg_len);
+    sha256_final(&c, out);
+}
+
 void hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t msg_len,
                  uint8_t out[32]) {
     uint8_t k[64] = {0}, ipad[64], opad[64], inner[32];
@@ -110,8 +117,7 @@ void hmac_sha256(const uint8_t *key, size_t key_len, const uint8_t *msg, size_t 
     sha256_final(&c, out);
 }
 
-/* Append base64url (no padding) of `in` at `out`; returns the characters written. */
-static size_t b64url(const uint8_t *in, size_t n, char *out) {
+size_t b64url(const uint8_t *in, size_t n, char *out) {
     static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t i, o = 0;
     for (i = 0; i + 2 < n; i += 3) {

@@ -35,6 +35,13 @@ int main(void) {
     printf("token errors: ok\n");
     test_threads();
     printf("threads: ok\n");
+    test_binding();
+    printf("client binding and DPoP: ok\n");
+    if (test_redis()) {
+        printf("redis store (unreachable and live): ok\n");
+    } else {
+        printf("redis store (unreachable): ok; live: not run, KEYFOB_TEST_REDIS_URL is unset\n");
+    }
     printf("%lu passed, 0 failed\n", check_passed);
     return 0;
 }
