@@ -183,9 +183,11 @@ typedef struct keyfob_token_pair keyfob_token_pair;
  * so a zeroed struct presents nothing.
  *
  * - `client_id`: the client binding value the host vouches for (an OAuth client id, a
- *   device id), 1 to 1024 bytes of UTF-8; keyfob keeps only its SHA-256.
- * - `dpop_proof`: the request's `DPoP` header (RFC 9449). A proof that is not UTF-8 or is
- *   longer than `max_token_bytes` answers `KEYFOB_DPOP_INVALID`.
+ *   device id), 1 to 1024 bytes of UTF-8 (else `KEYFOB_INVALID_ARGUMENT`); keyfob keeps
+ *   only its SHA-256. Ignored by sessions not bound to a client id.
+ * - `dpop_proof`: the request's `DPoP` header (RFC 9449). Bytes that are not UTF-8 answer
+ *   `KEYFOB_DPOP_INVALID`; otherwise the proof is checked on a DPoP login and for a
+ *   DPoP-bound token, and ignored for an unbound one.
  * - `http_method`, `http_url`: the request's method (e.g. `"POST"`, compared exactly) and
  *   its absolute URL as the server saw it (query and fragment are ignored). Required when
  *   `dpop_proof` is given; not read when it is NULL, so a host may always fill them in.

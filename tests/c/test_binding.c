@@ -426,6 +426,20 @@ static void test_arguments_of_bound_calls(keyfob_manual_clock *clock) {
     pair = login_as(engine, "grace");
     CHECK_OK(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &method_only, &next));
     CHECK_OK(keyfob_validate_bound(engine, STR(access_of(next)), &method_only, NULL));
+    /* An unbound token ignores a proof, but bytes that cannot be one are refused at once,
+     * and an empty client id is a caller mistake whatever the session. */
+    {
+        keyfob_presentation garbage = present(NULL, "not-a-proof", "POST", "/not absolute");
+        keyfob_presentation not_utf8 = present(NULL, NULL, "POST", TOKEN_URL);
+        keyfob_presentation empty_client = present("", NULL, NULL, NULL);
+        not_utf8.dpop_proof = NOT_UTF8;
+        not_utf8.dpop_proof_len = sizeof NOT_UTF8;
+        CHECK_OK(keyfob_validate_bound(engine, STR(access_of(next)), &garbage, NULL));
+        CHECK_STATUS(keyfob_validate_bound(engine, STR(access_of(next)), &not_utf8, NULL),
+                     KEYFOB_DPOP_INVALID);
+        CHECK_STATUS(keyfob_validate_bound(engine, STR(access_of(next)), &empty_client, NULL),
+                     BAD);
+    }
     keyfob_token_pair_free(next);
     keyfob_token_pair_free(pair);
 
