@@ -5,6 +5,7 @@ use keyfob::{Claims, Engine as CoreEngine};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::binding::Evidence;
 use crate::clock::ManualClock;
 use crate::convert::{claims_dict, extra_claims, text};
 use crate::errors::to_py_err;
@@ -65,29 +66,44 @@ impl Engine {
         })
     }
 
-    /// Log a user in: a new session with its access and refresh tokens.
-    #[pyo3(signature = (user_id, extra = None))]
+    /// Log a user in: a new session with its access and refresh tokens. With `client_id`
+    /// the session is bound to that value (refresh must present it again); with `dpop` (a
+    /// proof over the login request) to the proof's key (refresh and validate then need
+    /// proofs from it, and the tokens carry `cnf.jkt`).
+    #[pyo3(signature = (user_id, extra = None, *, client_id = None, dpop = None))]
     fn login(
         &self,
         py: Python<'_>,
         user_id: &Bound<'_, PyAny>,
         extra: Option<&Bound<'_, PyAny>>,
+        client_id: Option<&Bound<'_, PyAny>>,
+        dpop: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<TokenPair> {
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
-        py.detach(|| self.inner.login(&user, extra.as_ref()))
-            .map(TokenPair::from)
-            .map_err(|e| to_py_err(py, e))
+        let evidence = Evidence::from_args(client_id, dpop)?;
+        py.detach(|| {
+            self.inner
+                .login_bound(&user, extra.as_ref(), &evidence.presentation())
+        })
+        .map(TokenPair::from)
+        .map_err(|e| to_py_err(py, e))
     }
 
     /// Authenticate a request with an access token; returns its claims and slides the session.
+    /// A DPoP-bound token needs `dpop`, a proof over this request carrying the token's
+    /// `ath`; with `bind_validate`, a client-bound session needs its `client_id`.
+    #[pyo3(signature = (token, *, client_id = None, dpop = None))]
     fn validate<'py>(
         &self,
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
+        client_id: Option<&Bound<'py, PyAny>>,
+        dpop: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        let result = py.detach(|| self.inner.validate(t));
+        let evidence = Evidence::from_args(client_id, dpop)?;
+        let result = py.detach(|| self.inner.validate_bound(t, &evidence.presentation()));
         self.claims(py, result)
     }
 
@@ -114,9 +130,19 @@ impl Engine {
     }
 
     /// Exchange a refresh token for a new access token (and a new refresh token when rotating).
-    fn refresh(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<TokenPair> {
+    /// A bound session needs what it was bound to: the same `client_id`, and/or a `dpop`
+    /// proof over this refresh request from the same key.
+    #[pyo3(signature = (token, *, client_id = None, dpop = None))]
+    fn refresh(
+        &self,
+        py: Python<'_>,
+        token: &Bound<'_, PyAny>,
+        client_id: Option<&Bound<'_, PyAny>>,
+        dpop: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<TokenPair> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        py.detach(|| self.inner.refresh(t))
+        let evidence = Evidence::from_args(client_id, dpop)?;
+        py.detach(|| self.inner.refresh_bound(t, &evidence.presentation()))
             .map(TokenPair::from)
             .map_err(|e| to_py_err(py, e))
     }

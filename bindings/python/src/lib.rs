@@ -1,7 +1,8 @@
 //! `keyfob._keyfob`: the native module behind the `keyfob` Python package.
 //! One file per domain: the engine, its config from kwargs, the clock, the result objects,
-//! the exception hierarchy, and value conversion.
+//! client binding (DPoP requests), the exception hierarchy, and value conversion.
 
+mod binding;
 mod clock;
 mod config;
 mod convert;
@@ -18,6 +19,8 @@ fn _keyfob(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tokens::TokenPair>()?;
     m.add_class::<tokens::SlidingToken>()?;
     m.add_class::<clock::ManualClock>()?;
+    m.add_class::<binding::DpopRequest>()?;
+    m.add_function(wrap_pyfunction!(binding::jwk_thumbprint, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

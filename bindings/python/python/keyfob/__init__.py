@@ -9,6 +9,8 @@ immediate revocation), implemented in Rust.
     '42'
 
 Errors are raised as subclasses of :class:`TokenError`, one per stable error code.
+Sessions can be bound to one client: ``login(..., client_id=...)`` and/or
+``login(..., dpop=keyfob.DpopRequest(proof, method, url))`` (RFC 9449); see ``Engine.login``.
 ``keyfob.drf`` is the drop-in for ``rest_framework_simplejwt``.
 """
 
@@ -20,6 +22,7 @@ from keyfob._keyfob import (
     ConfigError,
     DpopInvalidError,
     DpopReplayedError,
+    DpopRequest,
     Engine,
     ExpiredError,
     InvalidArgumentError,
@@ -44,6 +47,7 @@ from keyfob._keyfob import (
     UnknownKeyError,
     WrongTypeError,
     __version__,
+    jwk_thumbprint,
 )
 
 __all__ = [
@@ -54,6 +58,7 @@ __all__ = [
     "ConfigError",
     "DpopInvalidError",
     "DpopReplayedError",
+    "DpopRequest",
     "Engine",
     "ExpiredError",
     "InvalidArgumentError",
@@ -78,4 +83,5 @@ __all__ = [
     "UnknownKeyError",
     "WrongTypeError",
     "__version__",
+    "jwk_thumbprint",
 ]

@@ -11,6 +11,7 @@ __all__ = [
     "ConfigError",
     "DpopInvalidError",
     "DpopReplayedError",
+    "DpopRequest",
     "Engine",
     "ExpiredError",
     "InvalidArgumentError",
@@ -35,6 +36,7 @@ __all__ = [
     "UnknownKeyError",
     "WrongTypeError",
     "__version__",
+    "jwk_thumbprint",
 ]
 
 __version__: str
@@ -88,6 +90,25 @@ class SlidingToken:
     def __hash__(self) -> int: ...
 
 @final
+class DpopRequest:
+    """A DPoP proof (the request's ``DPoP`` header) with the method and absolute URL of the
+    request it came with, as the server received them (query and fragment are ignored)."""
+
+    def __new__(cls, proof: str, method: str, url: str) -> DpopRequest: ...
+    @property
+    def proof(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+def jwk_thumbprint(jwk: str | dict[str, Any]) -> str:
+    """The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK: a DPoP-bound token's
+    ``cnf.jkt``."""
+
+@final
 class Engine:
     """The sliding-session engine. Thread-safe: build one per process and share it."""
 
@@ -122,11 +143,22 @@ class Engine:
         dpop_iat_window_s: _Seconds = 60,
         dpop_replay_cache_size: int = 100000,
     ) -> Engine: ...
-    def login(self, user_id: str | int, extra: dict[str, Any] | None = None) -> TokenPair: ...
-    def validate(self, token: str) -> dict[str, Any]: ...
+    def login(
+        self,
+        user_id: str | int,
+        extra: dict[str, Any] | None = None,
+        *,
+        client_id: str | None = None,
+        dpop: DpopRequest | None = None,
+    ) -> TokenPair: ...
+    def validate(
+        self, token: str, *, client_id: str | None = None, dpop: DpopRequest | None = None
+    ) -> dict[str, Any]: ...
     def validate_sliding(self, token: str) -> dict[str, Any]: ...
     def verify(self, token: str) -> dict[str, Any]: ...
-    def refresh(self, token: str) -> TokenPair: ...
+    def refresh(
+        self, token: str, *, client_id: str | None = None, dpop: DpopRequest | None = None
+    ) -> TokenPair: ...
     def login_sliding(
         self, user_id: str | int, extra: dict[str, Any] | None = None
     ) -> SlidingToken: ...
