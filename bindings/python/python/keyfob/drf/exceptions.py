@@ -51,8 +51,11 @@ class InvalidToken(AuthenticationFailed):
     default_code = "token_not_valid"
 
 
-class StoreUnavailable(exceptions.APIException):
-    """The session store cannot be reached: the server's fault, not the token's."""
+class StoreUnavailable(DetailDictMixin, exceptions.APIException):
+    """The session store cannot be reached or answered too late: the server's fault, not the
+    token's, so a 503 the client may retry, never a 401 that would log the user out. Body:
+    ``{"detail": "Session store unavailable, try again later.", "code": "store_unavailable"}``.
+    """
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("Session store unavailable, try again later.")

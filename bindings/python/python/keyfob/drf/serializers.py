@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers
 import keyfob
 
 from .engine import get_engine
-from .exceptions import TOKEN_IS_BLACKLISTED, TokenError
+from .exceptions import TOKEN_IS_BLACKLISTED, TokenError, raise_token_error
 from .settings import api_settings
 from .tokens import RefreshToken, SlidingToken, Token, UntypedToken, engine_call
 
@@ -171,6 +171,8 @@ class TokenBlacklistSerializer(serializers.Serializer):
                 # (a no-op when the session is already revoked), then answer as simplejwt.
                 try:
                     get_engine().revoke(raw)
+                except keyfob.StoreUnavailableError as unavailable:
+                    raise_token_error(unavailable)
                 except keyfob.TokenError:
                     pass
             raise
