@@ -1,6 +1,8 @@
 """Turn the results of one `make bench` run into target/bench-report.md.
 
 Usage: python3 bench/report.py <results-dir> <report.md>
+Also writes `<report>-readme.md` beside it: the compact table of the README's Performance
+section, from the same run.
 Reads criterion's estimates (target/criterion/rust/*) and the JSON each part wrote into the
 results directory; a part that wrote `<part>.unavailable` is reported with its reason.
 Standard library only: it runs with the system python3, before or without the bench venv.
@@ -494,6 +496,113 @@ def main() -> None:
     md += ["", summary + (f", {other} not measured." if other else "."), ""]
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text("\n".join(md))
+    readme = report.with_name(report.stem + "-readme.md")
+    readme.write_text("\n".join(readme_table(results, crit) + [""]))
+
+
+def readme_table(results: Path, crit: dict[str, float]) -> list[str]:
+    """The README's Performance table: one line per comparison, peer / keyfob."""
+    rows = ["| operation | keyfob | peer | peer / keyfob |", "|---|---:|---|---:|"]
+
+    def row(what: str, ours: float | None, peer: str, theirs: float | None) -> None:
+        if ours is not None and theirs is not None:
+            rows.append(
+                f"| {what} | {fmt_ns(ours)} | {peer}: {fmt_ns(theirs)} | "
+                f"{fmt_x(ratio(theirs, ours))} |"
+            )
+
+    enc = crit.get("jsonwebtoken_encode")
+    row(
+        "Rust: validate (session-bound, sliding)",
+        crit.get("keyfob_validate"),
+        "jsonwebtoken `decode`",
+        crit.get("jsonwebtoken_decode"),
+    )
+    row(
+        "Rust: login (session + access + refresh)",
+        crit.get("keyfob_login"),
+        "2 × jsonwebtoken `encode`",
+        None if enc is None else 2 * enc,
+    )
+    verify, floor = crit.get("keyfob_verify"), crit.get("ring_hmac_sign")
+    if verify and floor:
+        rows.append(
+            f"| Rust: verify (signature, claims, session) | {fmt_ns(verify)} | "
+            f"ring `hmac::sign` alone (the floor): {fmt_ns(floor)} | "
+            f"keyfob = {fmt_x(verify / floor)} the floor |"
+        )
+    c = load_json(results / "c.json")
+    if c and c.get("rust_validate_ns"):
+        rows.append(
+            f"| C: `keyfob_validate` | {fmt_ns(c['validate_ns'])} | same loop in Rust: "
+            f"{fmt_ns(c['rust_validate_ns'])} | C = "
+            f"{fmt_x(c['validate_ns'] / c['rust_validate_ns'])} Rust |"
+        )
+    py = load_json(results / "python.json")
+    if py:
+        row(
+            "Python: `Engine.validate`",
+            py["keyfob_validate"],
+            "PyJWT `jwt.decode`",
+            py["pyjwt_decode"],
+        )
+        row(
+            "Python: `Engine.validate`",
+            py["keyfob_validate"],
+            "simplejwt `AccessToken(token)`",
+            py["simplejwt_access_token"],
+        )
+        row(
+            "Python: `Engine.login`",
+            py["keyfob_login"],
+            "simplejwt `RefreshToken.for_user` + both tokens",
+            py["simplejwt_for_user_pair"],
+        )
+        row(
+            "Python: `Engine.refresh` (rotation)",
+            py["keyfob_refresh"],
+            "simplejwt refresh with rotation",
+            py["simplejwt_refresh_rotate"],
+        )
+    drf = load_json(results / "drf.json")
+    if drf:
+        row(
+            "DRF: `authenticate()`, stateless user",
+            drf["keyfob_stateless"],
+            "simplejwt",
+            drf["simplejwt_stateless"],
+        )
+        row(
+            "DRF: `authenticate()`, database user",
+            drf["keyfob_db_user"],
+            "simplejwt",
+            drf["simplejwt_db_user"],
+        )
+        http = drf.get("http") or {}
+        if http.get("keyfob_rps") and http.get("simplejwt_rps"):
+            rows.append(
+                f"| HTTP: `GET /api/hello/`, gunicorn, `wrk` | {http['keyfob_rps']:.0f} req/s | "
+                f"simplejwt: {http['simplejwt_rps']:.0f} req/s | "
+                f"{fmt_x(http['keyfob_rps'] / http['simplejwt_rps'])} |"
+            )
+    scale = load_json(results / "scale.json")
+    if scale:
+        v = scale["validate_ns"]
+        rows += ["", "| scale | |", "|---|---:|"]
+        rows.append(
+            f"| validate with 1e3 / 1e5 / 1e6 live sessions | {fmt_ns(v.get('1000'))} / "
+            f"{fmt_ns(v.get('100000'))} / {fmt_ns(v.get('1000000'))} |"
+        )
+        rows.append(
+            f"| throughput, 2 threads vs 1 (CPU-normalized) | "
+            f"{fmt_x(scale['threads']['cpu_ratio'])} |"
+        )
+        if scale.get("memory"):
+            rows.append(
+                f"| resident memory per live session, at 1e6 sessions | "
+                f"{scale['memory']['bytes_per_session']:.0f} bytes |"
+            )
+    return rows
 
 
 if __name__ == "__main__":
