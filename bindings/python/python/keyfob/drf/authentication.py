@@ -11,9 +11,10 @@ from rest_framework.request import Request
 
 import keyfob
 
+from . import dpop
 from .exceptions import AuthenticationFailed, InvalidToken, TokenError, claim_of
 from .settings import api_settings
-from .tokens import Token, get_md5_hash_password
+from .tokens import AccessToken, Token, get_md5_hash_password
 
 
 def auth_header_types() -> tuple[str, ...]:
@@ -49,14 +50,24 @@ class JWTAuthentication(authentication.BaseAuthentication):
         header = self.get_header(request)
         if header is None:
             return None
+        if dpop.is_dpop_authorization(header):
+            # A DPoP-bound token with its proof (RFC 9449 §7).
+            raw, _claims = dpop.authenticate(request, header)
+            token = AccessToken(raw, verify=False)
+            return self.get_user(token), token
         raw_token = self.get_raw_token(header)
         if raw_token is None:
             return None
-        validated_token = self.get_validated_token(raw_token)
+        try:
+            validated_token = self.get_validated_token(raw_token)
+        except InvalidToken:
+            dpop.note_bearer_failure(request, raw_token)
+            raise
         return self.get_user(validated_token), validated_token
 
     def authenticate_header(self, request: Request) -> str:
-        return www_authenticate(self.www_authenticate_realm)
+        # After a DPoP failure, DPoP's challenge; otherwise simplejwt's Bearer one.
+        return dpop.challenge_of(request) or www_authenticate(self.www_authenticate_realm)
 
     def get_header(self, request: Request) -> bytes | None:
         header = request.META.get(api_settings.AUTH_HEADER_NAME)

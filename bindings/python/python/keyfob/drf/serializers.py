@@ -12,6 +12,7 @@ from rest_framework import exceptions, serializers
 
 import keyfob
 
+from . import dpop
 from .engine import get_engine
 from .exceptions import TOKEN_IS_BLACKLISTED, TokenError, raise_token_error
 from .settings import api_settings
@@ -68,8 +69,14 @@ class TokenObtainPairSerializer(TokenObtainSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         data = super().validate(attrs)
         refresh = self.get_token(self.user)
-        data["refresh"] = str(refresh)
+        with dpop.token_endpoint_errors():
+            if isinstance(refresh, RefreshToken):
+                # A DPoP header (or KEYFOB["CLIENT_BINDING"]) binds the new session.
+                refresh.presentation = dpop.presentation(self.context.get("request"))
+            data["refresh"] = str(refresh)
         data["access"] = str(refresh.access_token)  # type: ignore[attr-defined]
+        if dpop.is_bound(data["refresh"]):
+            data["token_type"] = "DPoP"  # RFC 9449 §5; Bearer responses stay simplejwt's
         if api_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)
         return data
@@ -110,13 +117,17 @@ class TokenRefreshSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         raw = attrs["refresh"]
+        with dpop.token_endpoint_errors():
+            # A bound session needs its client id and/or a proof from its key.
+            presented = dpop.presentation(self.context.get("request"))
         try:
             checked = self.token_class(raw)
         except TokenError as e:
             if isinstance(e.cause, keyfob.RevokedError):
                 # Possibly a spent (rotated-out) refresh token: the engine's refresh must see
                 # the replay, so that it revokes the whole session.
-                engine_call(get_engine().refresh, raw)
+                with dpop.token_endpoint_errors():
+                    engine_call(get_engine().refresh, raw, **presented)
             raise
         user_id = checked.payload.get(api_settings.USER_ID_CLAIM)
         # simplejwt answers a deleted user with a server error; keyfob with the same 401 as
@@ -125,10 +136,13 @@ class TokenRefreshSerializer(serializers.Serializer):
             raise exceptions.AuthenticationFailed(
                 self.error_messages["no_active_account"], "no_active_account"
             )
-        pair = engine_call(get_engine().refresh, raw)
+        with dpop.token_endpoint_errors():
+            pair = engine_call(get_engine().refresh, raw, **presented)
         data = {"access": pair.access}
         if pair.refresh is not None:
             data["refresh"] = pair.refresh
+        if dpop.is_bound(pair.access):
+            data["token_type"] = "DPoP"
         return data
 
 

@@ -58,9 +58,17 @@ DEFAULTS: dict[str, Any] = {
     "ENGINE_OPTIONS": {},  # further keyfob.Engine keyword arguments (key_id, verifying_keys, ...)
     # Test hook: a keyfob.ManualClock the engine reads instead of the wall clock.
     "CLOCK": None,
+    # A callable (or import path) request -> str | None: the client binding value the host
+    # vouches for, passed to the engine on login and refresh (keyfob.drf.dpop).
+    "CLIENT_BINDING": None,
 }
 
-IMPORT_STRINGS = ("AUTH_TOKEN_CLASSES", "TOKEN_USER_CLASS", "USER_AUTHENTICATION_RULE")
+IMPORT_STRINGS = (
+    "AUTH_TOKEN_CLASSES",
+    "TOKEN_USER_CLASS",
+    "USER_AUTHENTICATION_RULE",
+    "CLIENT_BINDING",
+)
 
 # simplejwt features keyfob does not offer: refusing them beats silently ignoring them.
 UNSUPPORTED = {

@@ -36,10 +36,10 @@ SESSION_ERRORS = (
 )
 
 
-def engine_call(op: Any, *args: Any) -> Any:
+def engine_call(op: Any, *args: Any, **kwargs: Any) -> Any:
     """Call an engine method; its errors come out as simplejwt's (``TokenError`` etc.)."""
     try:
-        return op(*args)
+        return op(*args, **kwargs)
     except keyfob.TokenError as e:
         raise_token_error(e)
 
@@ -205,9 +205,12 @@ class RefreshToken(BlacklistMixin, Token):
         self._access: str | None = None
         # After `.access_token` on a token given as text, with rotation on: its successor.
         self.rotated: str | None = None
+        # What the login request presents (client_id=, dpop=): set by the obtain serializer
+        # to bind the new session to its client (keyfob.drf.dpop).
+        self.presentation: dict[str, Any] = {}
 
     def _mint(self, user_id: str, extra: dict[str, Any] | None) -> str:
-        pair = engine_call(get_engine().login, user_id, extra)
+        pair = engine_call(get_engine().login, user_id, extra, **self.presentation)
         self._access = pair.access
         return pair.refresh
 
