@@ -102,4 +102,15 @@ KEYFOB = {
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=12),
     "IDLE_TIMEOUT": timedelta(minutes=30),
     "ROTATE_REFRESH_TOKENS": True,
+    # Seconds during which a just-rotated refresh token still gets its successor back
+    # (a client retrying after a timeout); 0: any second use ends the session.
+    "REUSE_GRACE": timedelta(seconds=int(os.environ.get("KEYFOB_REUSE_GRACE_S", "0"))),
+    # "memory" keeps sessions in this process: right for runserver, wrong for several
+    # workers. Under gunicorn/uWSGI set KEYFOB_STORE=redis://[:PASSWORD@]host:6379/0.
+    "STORE": os.environ.get("KEYFOB_STORE", "memory"),
 }
+if KEYFOB["STORE"] != "memory":
+    KEYFOB["ENGINE_OPTIONS"] = {
+        "store_prefix": os.environ.get("KEYFOB_STORE_PREFIX", "django_jwt:"),
+        "store_timeout_ms": int(os.environ.get("KEYFOB_STORE_TIMEOUT_MS", "200")),
+    }
