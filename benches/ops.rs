@@ -54,14 +54,9 @@ fn main() {
         return;
     }
     let claims = engine.verify(&access).expect("verifies");
-    let peer_claims = AccessClaims {
-        token_type: "access".into(),
-        exp: claims.exp,
-        iat: claims.iat.unwrap_or_default(),
-        jti: claims.jti.clone(),
-        user_id: claims.user_id.clone(),
-        sid: claims.sid.clone().unwrap_or_default(),
-    };
+    // The peer signs exactly the claims keyfob wrote (read back through the payload JSON).
+    let peer_claims: AccessClaims =
+        serde_json::from_str(claims.to_json()).expect("keyfob access-token claims");
     let enc_key = EncodingKey::from_secret(SECRET.as_bytes());
     let dec_key = DecodingKey::from_secret(SECRET.as_bytes());
     let validation = Validation::new(Algorithm::HS256);
