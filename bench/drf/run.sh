@@ -21,6 +21,8 @@ unavailable() {
 export PYTHONPATH="$ROOT/bench/drf:$ROOT/examples/django"
 export BENCH_DRF_DB="$OUT/drf.sqlite3"
 export DJANGO_SECRET_KEY="bench-only-secret-0123456789abcdef0123456789abcdef"
+# The in-process memory store (the example can also run on Redis; not measured here).
+export KEYFOB_STORE=memory
 rm -f "$BENCH_DRF_DB"
 
 DJANGO_SETTINGS_MODULE=settings_keyfob "$PY" -m django migrate --noinput >"$OUT/drf.log" 2>&1 ||
