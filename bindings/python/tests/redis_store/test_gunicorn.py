@@ -69,6 +69,10 @@ def test_concurrent_refreshes_from_two_processes_never_fork_the_chain(
         # session, in whichever worker it is seen.
         assert len(won) == 1
         assert all(a["body"] == BLACKLISTED for a in answers if a["status"] == 401)
+        winner = next(a["pid"] for a in answers if a["status"] == 200)
+        assert {a["pid"] for a in answers if a["status"] == 401} - {winner}, (
+            "no worker other than the winner's saw the reuse"
+        )
         assert site.refresh(successor).json() == BLACKLISTED
         every_worker_answers(site, won[0]["access"], 401, BLACKLISTED_ACCESS)
         every_worker_answers(site, tokens["access"], 401, BLACKLISTED_ACCESS)
