@@ -291,3 +291,26 @@ def test_client_binding_setting(settings: Any, kf: Flavor) -> None:
     # The mismatch ended the session: the rightful device is logged out too.
     assert refresh(same.json()["refresh"], "d1").status_code == 401
     assert kf.hello(same.json()["access"]).status == 401
+
+
+def test_bind_validate_checks_the_client_on_every_request(settings: Any, kf: Flavor) -> None:
+    settings.KEYFOB = {
+        **settings.KEYFOB,
+        "CLIENT_BINDING": client_from_header,
+        "ENGINE_OPTIONS": {"bind_validate": True, "client_mismatch_revokes": False},
+    }
+    credentials = {"username": "admin", "password": "admin"}
+    login = kf.client.post(kf.prefix + "token/", credentials, format="json", HTTP_X_DEVICE_ID="d1")
+    access = login.json()["access"]
+
+    def hello(device: str | None) -> int:
+        extra = {} if device is None else {"HTTP_X_DEVICE_ID": device}
+        response = kf.client.get(
+            kf.prefix + "hello/", HTTP_AUTHORIZATION=f"Bearer {access}", **extra
+        )
+        return int(response.status_code)
+
+    assert hello("d1") == 200
+    assert hello("d2") == 401
+    assert hello(None) == 401
+    assert hello("d1") == 200  # refused, not revoked (client_mismatch_revokes off)

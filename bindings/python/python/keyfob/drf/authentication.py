@@ -14,7 +14,7 @@ import keyfob
 from . import dpop
 from .exceptions import AuthenticationFailed, InvalidToken, TokenError, claim_of
 from .settings import api_settings
-from .tokens import AccessToken, Token, get_md5_hash_password
+from .tokens import REQUEST_CLIENT_ID, AccessToken, Token, get_md5_hash_password
 
 
 def auth_header_types() -> tuple[str, ...]:
@@ -58,11 +58,14 @@ class JWTAuthentication(authentication.BaseAuthentication):
         raw_token = self.get_raw_token(header)
         if raw_token is None:
             return None
+        presented = REQUEST_CLIENT_ID.set(dpop.client_id_of(request))
         try:
             validated_token = self.get_validated_token(raw_token)
         except InvalidToken:
             dpop.note_bearer_failure(request, raw_token)
             raise
+        finally:
+            REQUEST_CLIENT_ID.reset(presented)
         return self.get_user(validated_token), validated_token
 
     def authenticate_header(self, request: Request) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,10 @@ from .settings import api_settings
 
 if TYPE_CHECKING:
     from typing_extensions import Self
+
+# The client binding value (KEYFOB["CLIENT_BINDING"]) of the request being authenticated,
+# set by JWTAuthentication around the token check.
+REQUEST_CLIENT_ID: ContextVar[str | None] = ContextVar("keyfob_request_client_id", default=None)
 
 # Errors raised after a token's signature and claims passed: its session is the problem.
 SESSION_ERRORS = (
@@ -193,7 +198,8 @@ class AccessToken(Token):
 
     def _check(self, raw: str) -> dict[str, Any]:
         # Authenticating a request: the session must be alive, and its idle window slides.
-        return engine_call(get_engine().validate, raw)
+        # With ENGINE_OPTIONS bind_validate, a client-bound session needs the client id.
+        return engine_call(get_engine().validate, raw, client_id=REQUEST_CLIENT_ID.get())
 
 
 class RefreshToken(BlacklistMixin, Token):
