@@ -16,8 +16,12 @@ used.
 
 ``KEYFOB["CLIENT_BINDING"]``: a callable (or its import path) ``request -> str | None`` giving
 the client binding value the host vouches for (an authenticated OAuth client id, a device id).
-It is passed to the engine on login, refresh and DPoP-scheme requests; a refresh from another
-client is refused (and, by default, ends the session).
+It is passed to the engine on login, refresh and every authenticated request; a refresh from
+another client is refused (and, by default, ends the session); with
+``ENGINE_OPTIONS["bind_validate"]`` every request must come from the same client.
+
+Sliding tokens (``TokenObtainSlidingView``) are never bound: a ``DPoP`` header there is
+ignored and the token is a Bearer token.
 """
 
 from __future__ import annotations
