@@ -1,7 +1,12 @@
 """The one keyfob engine of this process, built from ``settings.KEYFOB`` on first use.
 
 The default store keeps sessions in this process's memory: every worker process has its own
-sessions until a shared store is configured. When a test changes ``KEYFOB`` or
+sessions until a shared store is configured. With several workers or hosts set
+``KEYFOB["STORE"] = "redis://host:6379/0"`` (and ``ENGINE_OPTIONS`` ``store_prefix`` /
+``store_timeout_ms``): every process then sees every login, rotation and logout at once, and
+while Redis cannot be reached every endpoint answers 503 ``store_unavailable``.
+
+When a test changes ``KEYFOB`` or
 ``SECRET_KEY`` (``override_settings``), the engine is dropped and rebuilt on next use,
 with empty sessions.
 
