@@ -38,6 +38,28 @@ pub struct keyfob_stats {
     pub user_epochs: usize,
 }
 
+/// The shape of every call that checks a token and may hand its claims JSON out.
+///
+/// # Safety
+/// As the exported caller's contract: `engine` NULL or live, `token` NULL or readable for
+/// `token_len` bytes, `claims_out` NULL or writable.
+unsafe fn claims_call(
+    engine: *const keyfob_engine,
+    token: *const u8,
+    token_len: usize,
+    claims_out: *mut *mut keyfob_string,
+    check: fn(&Engine, &str) -> Result<crate::claims::Claims>,
+) -> Result<()> {
+    // SAFETY: forwarded from the caller's contract.
+    let out = unsafe { optional_handle_out(claims_out) };
+    let engine = &unsafe { handle(engine, "engine") }?.engine;
+    let claims = check(engine, unsafe { token_str(token, token_len) }?)?;
+    if let Some(out) = out {
+        *out = keyfob_string::new_handle(claims.to_json());
+    }
+    Ok(())
+}
+
 /// Parse the config JSON (the same fields as Rust's `keyfob::Config`).
 ///
 /// # Safety
@@ -162,13 +184,7 @@ pub unsafe extern "C" fn keyfob_validate(
 ) -> keyfob_status {
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
-        let out = unsafe { optional_handle_out(claims_out) };
-        let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let claims = engine.validate(unsafe { token_str(token, token_len) }?)?;
-        if let Some(out) = out {
-            *out = keyfob_string::new_handle(claims.to_json());
-        }
-        Ok(())
+        unsafe { claims_call(engine, token, token_len, claims_out, Engine::validate) }
     })
 }
 
@@ -217,13 +233,7 @@ pub unsafe extern "C" fn keyfob_validate_sliding(
 ) -> keyfob_status {
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
-        let out = unsafe { optional_handle_out(claims_out) };
-        let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let claims = engine.validate_sliding(unsafe { token_str(token, token_len) }?)?;
-        if let Some(out) = out {
-            *out = keyfob_string::new_handle(claims.to_json());
-        }
-        Ok(())
+        unsafe { claims_call(engine, token, token_len, claims_out, Engine::validate_sliding) }
     })
 }
 
@@ -243,13 +253,7 @@ pub unsafe extern "C" fn keyfob_verify(
 ) -> keyfob_status {
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
-        let out = unsafe { optional_handle_out(claims_out) };
-        let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let claims = engine.verify(unsafe { token_str(token, token_len) }?)?;
-        if let Some(out) = out {
-            *out = keyfob_string::new_handle(claims.to_json());
-        }
-        Ok(())
+        unsafe { claims_call(engine, token, token_len, claims_out, Engine::verify) }
     })
 }
 
