@@ -358,6 +358,14 @@ impl<'b> PayloadWriter<'b> {
             .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
+    /// A 128-bit id as 32 hex digits: nothing to escape.
+    pub(crate) fn id(&mut self, name: &str, id: crate::session::Id) {
+        self.key(name);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(&id.to_hex());
+        self.buf.push(b'"');
+    }
+
     pub(crate) fn value(&mut self, name: &str, value: &Value) {
         self.key(name);
         // Writing a Value into a Vec cannot fail.
@@ -369,15 +377,26 @@ impl<'b> PayloadWriter<'b> {
     }
 }
 
+/// Bytes a JSON string cannot carry as they are (controls, quote, backslash), plus non-ASCII,
+/// which takes serde_json's careful path.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize || b >= 0x7f;
+        b += 1;
+    }
+    table
+};
+
 fn write_json_str(buf: &mut Vec<u8>, s: &str) {
-    if s.bytes()
-        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
-    {
+    if s.bytes().any(|b| NEEDS_ESCAPE[b as usize]) {
+        let _ = serde_json::to_writer(&mut *buf, s);
+    } else {
+        buf.reserve(s.len() + 2);
         buf.push(b'"');
         buf.extend_from_slice(s.as_bytes());
         buf.push(b'"');
-    } else {
-        let _ = serde_json::to_writer(&mut *buf, s);
     }
 }
 

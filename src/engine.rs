@@ -765,16 +765,10 @@ impl Engine {
         w.str(&self.names.token_type, m.kind.as_str());
         w.int("exp", m.exp);
         w.int("iat", m.iat);
-        w.str(
-            &self.names.jti,
-            std::str::from_utf8(&m.jti.to_hex()).unwrap_or_default(),
-        );
+        w.id(&self.names.jti, m.jti);
         w.str(&self.names.user_id, m.user_id);
         if let Some(sid) = m.sid {
-            w.str(
-                "sid",
-                std::str::from_utf8(&sid.to_hex()).unwrap_or_default(),
-            );
+            w.id("sid", sid);
         }
         if let Some(r) = m.refresh_exp {
             w.int("refresh_exp", r);

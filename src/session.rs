@@ -43,8 +43,9 @@ impl Id {
     pub fn to_hex(self) -> [u8; 32] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 32];
-        for (i, o) in out.iter_mut().enumerate() {
-            *o = HEX[((self.0 >> (124 - 4 * i)) & 0xf) as usize];
+        for (pair, byte) in out.chunks_exact_mut(2).zip(self.0.to_be_bytes()) {
+            pair[0] = HEX[(byte >> 4) as usize];
+            pair[1] = HEX[(byte & 0xf) as usize];
         }
         out
     }
