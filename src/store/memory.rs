@@ -122,18 +122,70 @@ impl Slot {
     }
 }
 
+/// One shard: a small index from session id to a slot number, and the slots in a slab.
+/// Index buckets are 24 bytes, so the hash table's doubling costs little; slots sit densely
+/// in a vector whose freed places are reused.
 #[derive(Default)]
 struct Shard {
-    map: IdMap<Slot>,
+    index: IdMap<u32>,
+    slots: Vec<Option<Slot>>,
+    free: Vec<u32>,
     writes_since_sweep: usize,
 }
 
 impl Shard {
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    fn get(&self, sid: Id) -> Option<&Slot> {
+        let at = *self.index.get(&Packed::of(sid))?;
+        self.slots.get(at as usize)?.as_ref()
+    }
+
+    fn get_mut(&mut self, sid: Id) -> Option<&mut Slot> {
+        let at = *self.index.get(&Packed::of(sid))?;
+        self.slots.get_mut(at as usize)?.as_mut()
+    }
+
+    fn insert(&mut self, sid: Id, slot: Slot) {
+        let key = Packed::of(sid);
+        if let Some(&at) = self.index.get(&key) {
+            self.slots[at as usize] = Some(slot);
+            return;
+        }
+        let at = match self.free.pop() {
+            Some(at) => {
+                self.slots[at as usize] = Some(slot);
+                at
+            }
+            None => {
+                self.slots.push(Some(slot));
+                // A shard never holds 2^32 sessions (that would be terabytes).
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, at);
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter().flatten()
+    }
+
     fn sweep(&mut self, now: i64) -> usize {
-        let before = self.map.len();
-        self.map.retain(|_, s| !s.is_dead(now));
+        let before = self.index.len();
+        let (slots, free) = (&mut self.slots, &mut self.free);
+        self.index.retain(|_, at| {
+            let place = &mut slots[*at as usize];
+            let dead = !matches!(place, Some(s) if !s.is_dead(now));
+            if dead {
+                *place = None;
+                free.push(*at);
+            }
+            !dead
+        });
         self.writes_since_sweep = 0;
-        before - self.map.len()
+        before - self.index.len()
     }
 }
 
@@ -211,9 +263,9 @@ impl SessionStore for MemoryStore {
             binding: (!s.binding.is_unbound()).then(|| Box::new(s.binding)),
         };
         let mut shard = self.shard(s.sid).write();
-        shard.map.insert(Packed::of(s.sid), slot);
+        shard.insert(s.sid, slot);
         shard.writes_since_sweep += 1;
-        if shard.writes_since_sweep >= SWEEP_MIN_WRITES.max(shard.map.len() / 4) {
+        if shard.writes_since_sweep >= SWEEP_MIN_WRITES.max(shard.len() / 4) {
             shard.sweep(now);
         }
         Ok(())
@@ -221,7 +273,7 @@ impl SessionStore for MemoryStore {
 
     fn get(&self, sid: Id) -> Result<Option<Session>> {
         let shard = self.shard(sid).read();
-        Ok(shard.map.get(&Packed::of(sid)).map(|s| Session {
+        Ok(shard.get(sid).map(|s| Session {
             sid,
             user_id: s.user_id.to_string(),
             created_at: s.created_at,
@@ -244,10 +296,7 @@ impl SessionStore for MemoryStore {
         presented: Option<&Presented>,
     ) -> Result<()> {
         let shard = self.shard(sid).read();
-        let slot = shard
-            .map
-            .get(&Packed::of(sid))
-            .ok_or(Error::SessionUnknown)?;
+        let slot = shard.get(sid).ok_or(Error::SessionUnknown)?;
         if let Some(presented) = presented {
             slot.check_binding(presented)?;
         }
@@ -269,10 +318,7 @@ impl SessionStore for MemoryStore {
         binding: &Presented,
     ) -> Result<RotateOutcome> {
         let mut shard = self.shard(sid).write();
-        let slot = shard
-            .map
-            .get_mut(&Packed::of(sid))
-            .ok_or(Error::SessionUnknown)?;
+        let slot = shard.get_mut(sid).ok_or(Error::SessionUnknown)?;
         slot.check_binding(binding)?;
         let decision = session::decide_rotation(
             slot.current_jti.id(),
@@ -314,7 +360,7 @@ impl SessionStore for MemoryStore {
 
     fn revoke_session(&self, sid: Id) -> Result<RevokeOutcome> {
         let shard = self.shard(sid).read();
-        Ok(match shard.map.get(&Packed::of(sid)) {
+        Ok(match shard.get(sid) {
             None => RevokeOutcome::Unknown,
             Some(slot) if slot.revoked.swap(true, Ordering::AcqRel) => {
                 RevokeOutcome::AlreadyRevoked
@@ -331,7 +377,7 @@ impl SessionStore for MemoryStore {
         let mut n = 0;
         for shard in self.shards.iter() {
             let shard = shard.read();
-            for slot in shard.map.values() {
+            for slot in shard.values() {
                 if &*slot.user_id == user_id && !slot.revoked.swap(true, Ordering::AcqRel) {
                     n += 1;
                 }
@@ -375,9 +421,8 @@ impl SessionStore for MemoryStore {
         let mut st = StoreStats::default();
         for shard in self.shards.iter() {
             let shard = shard.read();
-            st.sessions += shard.map.len();
+            st.sessions += shard.len();
             st.revoked_sessions += shard
-                .map
                 .values()
                 .filter(|s| s.revoked.load(Ordering::Acquire))
                 .count();
@@ -394,9 +439,14 @@ mod layout_tests {
 
     #[test]
     fn a_bucket_stays_small() {
-        // Key + slot is what every live session costs in the table (plus its user id).
-        assert!(std::mem::size_of::<(Packed, Slot)>() <= 112);
-        assert_eq!(std::mem::align_of::<(Packed, Slot)>(), 8);
+        // An index bucket and a slab place are what every live session costs (plus its
+        // user id); a free place costs no more than a used one.
+        assert_eq!(std::mem::size_of::<(Packed, u32)>(), 24);
+        assert!(std::mem::size_of::<Option<Slot>>() <= 96);
+        assert_eq!(
+            std::mem::size_of::<Option<Slot>>(),
+            std::mem::size_of::<Slot>()
+        );
     }
 
     #[test]
