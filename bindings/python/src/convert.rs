@@ -4,6 +4,7 @@
 
 use keyfob::Error;
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
@@ -320,10 +321,54 @@ impl<'de, 'py> Visitor<'de> for PyValueSeed<'py> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let dict = PyDict::new(self.0);
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(ClaimKey(key)) = map.next_key::<ClaimKey<'de>>()? {
             let value = map.next_value_seed(self)?;
-            dict.set_item(key.as_ref(), value).map_err(py_error)?;
+            dict.set_item(claim_key(self.0, &key), value)
+                .map_err(py_error)?;
         }
         Ok(dict.into_any())
     }
+}
+
+/// A map key, borrowed from the payload when it has no escapes (serde's `Cow<str>` always copies).
+struct ClaimKey<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for ClaimKey<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = ClaimKey<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(ClaimKey(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(ClaimKey(Cow::Owned(v.to_owned())))
+            }
+        }
+        de.deserialize_str(KeyVisitor)
+    }
+}
+
+/// The standard claim names as interned Python strings (their hash is cached, so the
+/// dict insert is cheaper); any other key becomes a new string.
+fn claim_key<'py>(py: Python<'py>, key: &str) -> Bound<'py, PyString> {
+    let interned = match key {
+        "token_type" => intern!(py, "token_type"),
+        "exp" => intern!(py, "exp"),
+        "iat" => intern!(py, "iat"),
+        "nbf" => intern!(py, "nbf"),
+        "jti" => intern!(py, "jti"),
+        "user_id" => intern!(py, "user_id"),
+        "sid" => intern!(py, "sid"),
+        "refresh_exp" => intern!(py, "refresh_exp"),
+        "iss" => intern!(py, "iss"),
+        "aud" => intern!(py, "aud"),
+        "cnf" => intern!(py, "cnf"),
+        "jkt" => intern!(py, "jkt"),
+        _ => return PyString::new(py, key),
+    };
+    interned.clone()
 }
