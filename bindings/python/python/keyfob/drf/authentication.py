@@ -21,6 +21,30 @@ def auth_header_types() -> tuple[str, ...]:
     return tuple(api_settings.AUTH_HEADER_TYPES)
 
 
+class HeaderSchemes:
+    """AUTH_HEADER_TYPES as bytes, computed once per settings generation: every request
+    compares its scheme with them."""
+
+    def __init__(self) -> None:
+        generation = api_settings.generation  # read first: a reload meanwhile recomputes
+        types = auth_header_types()
+        self.generation = generation
+        self.types = frozenset(h.encode(HTTP_HEADER_ENCODING) for h in types)
+        # "Bearer " etc.: a header starting with one is certainly not the DPoP scheme.
+        self.plain_prefixes = tuple(t + b" " for t in self.types if t.lower() != dpop.SCHEME)
+
+
+_schemes: HeaderSchemes | None = None
+
+
+def header_schemes() -> HeaderSchemes:
+    global _schemes
+    schemes = _schemes
+    if schemes is None or schemes.generation != api_settings.generation:
+        schemes = _schemes = HeaderSchemes()
+    return schemes
+
+
 def www_authenticate(realm: str) -> str:
     """The ``WWW-Authenticate`` value of a 401: ``Bearer realm="api"`` by default."""
     return f'{auth_header_types()[0]} realm="{realm}"'
@@ -50,7 +74,9 @@ class JWTAuthentication(authentication.BaseAuthentication):
         header = self.get_header(request)
         if header is None:
             return None
-        if dpop.is_dpop_authorization(header):
+        if not header.startswith(header_schemes().plain_prefixes) and (
+            dpop.is_dpop_authorization(header)
+        ):
             # A DPoP-bound token with its proof (RFC 9449 §7).
             raw, _claims = dpop.authenticate(request, header)
             token = AccessToken(raw, verify=False)
@@ -58,14 +84,20 @@ class JWTAuthentication(authentication.BaseAuthentication):
         raw_token = self.get_raw_token(header)
         if raw_token is None:
             return None
-        presented = REQUEST_CLIENT_ID.set(dpop.client_id_of(request))
+        # Without CLIENT_BINDING (the default) there is no client id to present.
+        presented = (
+            None
+            if api_settings.CLIENT_BINDING is None
+            else REQUEST_CLIENT_ID.set(dpop.client_id_of(request))
+        )
         try:
             validated_token = self.get_validated_token(raw_token)
         except InvalidToken:
             dpop.note_bearer_failure(request, raw_token)
             raise
         finally:
-            REQUEST_CLIENT_ID.reset(presented)
+            if presented is not None:
+                REQUEST_CLIENT_ID.reset(presented)
         return self.get_user(validated_token), validated_token
 
     def authenticate_header(self, request: Request) -> str:
@@ -73,7 +105,8 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return dpop.challenge_of(request) or www_authenticate(self.www_authenticate_realm)
 
     def get_header(self, request: Request) -> bytes | None:
-        header = request.META.get(api_settings.AUTH_HEADER_NAME)
+        # The Django request's META directly: DRF's Request would forward the lookup.
+        header = getattr(request, "_request", request).META.get(api_settings.AUTH_HEADER_NAME)
         if isinstance(header, str):
             # Django's test client passes str.
             header = header.encode(HTTP_HEADER_ENCODING)
@@ -83,8 +116,7 @@ class JWTAuthentication(authentication.BaseAuthentication):
         parts = header.split()
         if len(parts) == 0:
             return None
-        types = {h.encode(HTTP_HEADER_ENCODING) for h in auth_header_types()}
-        if parts[0] not in types:
+        if parts[0] not in header_schemes().types:
             # Another scheme: leave the request to other authenticators.
             return None
         if len(parts) != 2:
@@ -95,21 +127,21 @@ class JWTAuthentication(authentication.BaseAuthentication):
         return parts[1]
 
     def get_validated_token(self, raw_token: bytes) -> Token:
-        messages = []
-        errors = []
+        failures = []
         for token_class in api_settings.AUTH_TOKEN_CLASSES:
             try:
                 return token_class(raw_token)
             except TokenError as e:
-                errors.append(e)
-                messages.append(
-                    {
-                        "token_class": token_class.__name__,
-                        "token_type": token_class.token_type,
-                        "message": e.args[0],
-                    }
-                )
-        if any(missing_user_id(e) for e in errors):
+                failures.append((token_class, e))
+        messages = [
+            {
+                "token_class": token_class.__name__,
+                "token_type": token_class.token_type,
+                "message": e.args[0],
+            }
+            for token_class, e in failures
+        ]
+        if any(missing_user_id(e) for _, e in failures):
             # simplejwt accepts such a token, then fails to find its user: answer as it does.
             raise InvalidToken(_("Token contained no recognizable user identification"))
         raise InvalidToken(

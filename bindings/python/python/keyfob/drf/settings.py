@@ -78,11 +78,16 @@ UNSUPPORTED = {
 
 
 class APISettings:
-    """Attribute access to ``settings.KEYFOB`` over ``DEFAULTS``, cached until ``reload()``."""
+    """Attribute access to ``settings.KEYFOB`` over ``DEFAULTS``, cached until ``reload()``.
+
+    A resolved setting is stored as an instance attribute (as DRF's own ``APISettings``
+    does), so later reads never reach ``__getattr__``: ``authenticate()`` reads several per
+    request. ``generation`` counts reloads, for values derived from the settings elsewhere.
+    """
 
     def __init__(self) -> None:
-        self._cache: dict[str, Any] = {}
         self._checked = False
+        self.generation = 0
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -107,10 +112,9 @@ class APISettings:
         self._checked = True
 
     def __getattr__(self, name: str) -> Any:
+        # Only reached for a setting not resolved since the last reload.
         if name.startswith("_") or name not in DEFAULTS:
             raise AttributeError(f"Invalid keyfob.drf setting: '{name}'")
-        if name in self._cache:
-            return self._cache[name]
         if not self._checked:
             self._check()
         value = self.user_settings.get(name, DEFAULTS[name])
@@ -118,12 +122,16 @@ class APISettings:
             value = (value,)
         if name in IMPORT_STRINGS:
             value = _import(value, name)
-        self._cache[name] = value
+        setattr(self, name, value)
         return value
 
     def reload(self) -> None:
-        self._cache.clear()
+        # list() copies at once, so a thread resolving a setting meanwhile cannot break it.
+        for name in list(vars(self)):
+            if name in DEFAULTS:
+                vars(self).pop(name, None)
         self._checked = False
+        self.generation += 1
 
 
 def _import(value: Any, name: str) -> Any:
