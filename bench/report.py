@@ -316,6 +316,36 @@ def main() -> None:
             "",
         ]
 
+    # --- Stores -------------------------------------------------------------------------
+    md += ["## Stores: memory vs Redis", ""]
+    stores = load_json(results / "stores.json")
+    reason = unavailable(results, "stores")
+    if reason or not stores or "redis" not in stores:
+        md += [f"not available: {reason or 'no store results'}", ""]
+    else:
+        md += store_table(stores)
+        version_file = results / "stores_redis_version.txt"
+        version = version_file.read_text().strip() if version_file.exists() else "?"
+        md += [
+            "",
+            f"Redis {version} on 127.0.0.1: a throwaway redis-server on this machine, sharing its",
+            f"cores. {stores['sessions']:,} live sessions per store; each refresh rotates.",
+            "**Wall clock** here: a Redis call spends its time waiting for the server, which CPU",
+            "time would not count. Latency: median and 99th percentile of "
+            + f"{stores['latency_calls']:,} single calls",
+            "per operation and store. Throughput: calls per second over "
+            + f"{stores['throughput_ms']} ms, each thread on",
+            "its own sessions; the stores and thread counts alternate over 3 rounds (medians).",
+            "`PING`: as many bare round trips on one open connection, interleaved with the",
+            "latency rounds: the floor under any call that needs Redis. Redis adds one round",
+            "trip per validate (the session check that keeps revocation immediate across",
+            "processes) and one per refresh (the atomic rotation), so its figures follow the",
+            f"machine's load (average {stores['loadavg']} at the end) more than the memory "
+            + "store's: the ratios,",
+            "not the absolute times, are the claim.",
+            "",
+        ]
+
     # --- C ------------------------------------------------------------------------------
     md += ["## C ABI", ""]
     c = load_json(results / "c.json")
@@ -500,6 +530,48 @@ def main() -> None:
     readme.write_text("\n".join(readme_table(results, crit) + [""]))
 
 
+def store_table(stores: dict) -> list[str]:
+    """Memory and Redis side by side: latency, and calls/s with 1 and 2 threads."""
+    mem, red = stores["memory"], stores["redis"]
+    rows = [
+        "| operation | measure | memory store | Redis store | memory / Redis |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for op in ("validate", "refresh"):
+        m, r = mem[op], red[op]
+        rows += [
+            (
+                f"| `{op}` | median latency | {fmt_ns(m['median_ns'])} | "
+                f"{fmt_ns(r['median_ns'])} | {fmt_x(ratio(r['median_ns'], m['median_ns']))} faster |"
+            ),
+            (
+                f"| `{op}` | 99th percentile | {fmt_ns(m['p99_ns'])} | {fmt_ns(r['p99_ns'])} | "
+                f"{fmt_x(ratio(r['p99_ns'], m['p99_ns']))} faster |"
+            ),
+        ]
+        for key, what in (
+            ("one_thread_per_s", "1 thread"),
+            ("two_threads_per_s", "2 threads"),
+        ):
+            rows.append(
+                f"| `{op}` | calls/s, {what} | {m[key]:,.0f} | {r[key]:,.0f} | "
+                f"{fmt_x(ratio(m[key], r[key]))} more |"
+            )
+    ping = (stores.get("redis_ping") or {}).get("median_ns")
+    if ping:
+        rows += [
+            "",
+            "| on Redis | median latency | bare round trip (`PING`) | keyfob / round trip |",
+            "|---|---:|---:|---:|",
+        ]
+        for op in ("validate", "refresh"):
+            ours = red[op]["median_ns"]
+            rows.append(
+                f"| `{op}` | {fmt_ns(ours)} | {fmt_ns(ping)} | {fmt_x(ratio(ours, ping))} |"
+            )
+    return rows
+
+
 def readme_table(results: Path, crit: dict[str, float]) -> list[str]:
     """The README's Performance table: one line per comparison, peer / keyfob."""
     rows = ["| operation | keyfob | peer | peer / keyfob |", "|---|---:|---|---:|"]
@@ -601,6 +673,32 @@ def readme_table(results: Path, crit: dict[str, float]) -> list[str]:
             rows.append(
                 f"| resident memory per live session, at 1e6 sessions | "
                 f"{scale['memory']['bytes_per_session']:.0f} bytes |"
+            )
+    stores = load_json(results / "stores.json")
+    if stores and "redis" in stores and not unavailable(results, "stores"):
+        rows += [
+            "",
+            "| store (wall clock, Redis on 127.0.0.1) | memory | Redis | memory / Redis |",
+            "|---|---:|---:|---:|",
+        ]
+        for op in ("validate", "refresh"):
+            m, r = stores["memory"][op], stores["redis"][op]
+            rows.append(
+                f"| {op}: median latency | {fmt_ns(m['median_ns'])} | {fmt_ns(r['median_ns'])} | "
+                f"{fmt_x(ratio(r['median_ns'], m['median_ns']))} faster |"
+            )
+            for key, what in (
+                ("one_thread_per_s", "1 thread"),
+                ("two_threads_per_s", "2 threads"),
+            ):
+                rows.append(
+                    f"| {op}: calls/s, {what} | {m[key]:,.0f} | {r[key]:,.0f} | "
+                    f"{fmt_x(ratio(m[key], r[key]))} more |"
+                )
+        ping = (stores.get("redis_ping") or {}).get("median_ns")
+        if ping:
+            rows.append(
+                f"| a bare Redis round trip (`PING`), median | | {fmt_ns(ping)} | |"
             )
     return rows
 

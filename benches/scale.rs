@@ -1,5 +1,6 @@
 //! Scale: validate latency with 1e3, 1e5 and 1e6 live sessions, throughput of 2 threads
 //! against 1, and resident memory per live session at 1e6 sessions.
+//! `scale stores <redis-url>`: the memory store against Redis instead (`support/stores.rs`).
 //!
 //! Not criterion: the three store sizes are measured in interleaved rounds so a busy machine
 //! slows them alike, latency is the thread's CPU time (see `support/cpu_time.rs`), and memory
@@ -16,6 +17,9 @@ use keyfob::{Config, Engine};
 #[allow(dead_code)] // the criterion measurement is not used here
 mod cpu_time;
 use cpu_time::thread_cpu_ns;
+
+#[path = "support/stores.rs"]
+mod stores;
 
 const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
@@ -158,6 +162,12 @@ fn main() {
     }
     let out_dir = std::env::var("BENCH_OUT_DIR").unwrap_or_else(|_| "target/bench-results".into());
     std::fs::create_dir_all(&out_dir).expect("create the results directory");
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "stores") {
+        let url = args.get(at + 1).expect("usage: scale stores <redis-url>");
+        stores::run(url, SECRET, &out_dir);
+        return;
+    }
 
     // Memory first, in a fresh process, before this one holds 1.1e6 sessions.
     let child = std::process::Command::new(std::env::current_exe().unwrap())

@@ -2,7 +2,8 @@
 # make bench: keyfob side by side with its peers, in one run, into target/bench-report.md.
 #
 # Parts: Rust (criterion: keyfob, jsonwebtoken, ring HMAC), scale (store sizes, threads,
-# memory), callgrind instruction counts, the C ABI, Python (keyfob, PyJWT, simplejwt) and
+# memory), callgrind instruction counts, the C ABI, the memory store vs Redis (a throwaway
+# redis-server on a loopback port), Python (keyfob, PyJWT, simplejwt) and
 # DRF (authenticate() and HTTP under wrk). A part whose prerequisite is missing is reported
 # as "not available: <reason>" and the run goes on, so `make bench` always completes.
 # Times are thread CPU time where the code is ours to time (the machine is often busy);
@@ -113,6 +114,30 @@ else
         cat "$OUT/c.json" >&2
     else
         unavailable c "the C bench did not build or run (see target/bench-results/c.log)"
+    fi
+fi
+
+step "stores: validate and refresh, memory store vs Redis store"
+# After the C part: building with `--features redis` must not replace the libkeyfob.a it links.
+if ! need_apt redis-server redis-server; then
+    unavailable stores "redis-server is not installed and apt-get could not install it"
+else
+    stores_bin=$(cargo bench -p keyfob --bench scale --features redis --no-run \
+        --message-format=json 2>"$OUT/stores.log" |
+        sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
+    if [ -z "$stores_bin" ]; then
+        unavailable stores "the scale bench did not build with --features redis (see target/bench-results/stores.log)"
+    else
+        redis-server --version | grep -o 'v=[0-9.]*' | cut -c3- >"$OUT/stores_redis_version.txt"
+        # test-redis.sh starts a throwaway redis-server on a free loopback port, in a
+        # temporary directory, and stops it when the command ends.
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        if ! bash scripts/test-redis.sh sh -c '"$0" stores "$KEYFOB_TEST_REDIS_URL"' \
+            "$stores_bin" >>"$OUT/stores.log" 2>&1; then
+            [ -f "$OUT/stores.unavailable" ] ||
+                unavailable stores "the store bench failed (see target/bench-results/stores.log)"
+        fi
+        grep '^stores: [a-z]* [a-z]*:' "$OUT/stores.log" >&2 || true
     fi
 fi
 
