@@ -56,7 +56,7 @@ impl From<String> for KeyMaterial {
 /// assert_eq!(cfg.access_lifetime_s, 300);
 /// assert_eq!(cfg.idle_timeout_s, 600);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// JWS algorithm: "HS256" (default), "HS384", "HS512", "EdDSA", "ES256", "RS256".
@@ -114,6 +114,50 @@ pub struct Config {
     /// Most DPoP proof ids remembered at once (for replay detection, each until its `iat`
     /// leaves the window); past it new proofs are refused until old ones expire.
     pub dpop_replay_cache_size: usize,
+}
+
+/// Keys show as `<redacted>` (see [`KeyMaterial`]) and a store URL without its password.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("algorithm", &self.algorithm)
+            .field("signing_key", &self.signing_key)
+            .field("key_id", &self.key_id)
+            .field("verifying_keys", &self.verifying_keys)
+            .field("access_lifetime_s", &self.access_lifetime_s)
+            .field("refresh_lifetime_s", &self.refresh_lifetime_s)
+            .field("idle_timeout_s", &self.idle_timeout_s)
+            .field("sliding_lifetime_s", &self.sliding_lifetime_s)
+            .field("accept_sessionless", &self.accept_sessionless)
+            .field("store", &redact_userinfo(&self.store))
+            .field("store_prefix", &self.store_prefix)
+            .field("store_timeout_ms", &self.store_timeout_ms)
+            .field("rotate_refresh", &self.rotate_refresh)
+            .field("reuse_grace_s", &self.reuse_grace_s)
+            .field("leeway_s", &self.leeway_s)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("user_id_claim", &self.user_id_claim)
+            .field("token_type_claim", &self.token_type_claim)
+            .field("jti_claim", &self.jti_claim)
+            .field("touch_on_validate", &self.touch_on_validate)
+            .field("max_token_bytes", &self.max_token_bytes)
+            .field("client_mismatch_revokes", &self.client_mismatch_revokes)
+            .field("bind_validate", &self.bind_validate)
+            .field("dpop_iat_window_s", &self.dpop_iat_window_s)
+            .field("dpop_replay_cache_size", &self.dpop_replay_cache_size)
+            .finish()
+    }
+}
+
+/// `redis://user:secret@host/0` → `redis://<redacted>@host/0`.
+fn redact_userinfo(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}<redacted>{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
 }
 
 impl Default for Config {

@@ -17,6 +17,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
+/// How far ahead of our clock a proof's `iat` may be (clock skew), in seconds.
+const MAX_FUTURE_SKEW: i64 = 5;
+
 /// The `typ` every proof carries (RFC 9449 §4.2).
 const PROOF_TYP: &str = "dpop+jwt";
 /// Longest proof `jti` accepted; RFC 9449 asks for at least 96 random bits, so this is ample.
@@ -228,7 +231,9 @@ impl Verifier {
         if now.saturating_sub(iat) > self.iat_window {
             return Err(invalid("the proof's iat is too old"));
         }
-        if iat.saturating_sub(now) > self.iat_window {
+        // Clock skew, not a window: a proof dated far ahead would keep a replay-cache
+        // entry alive (and the cache full) for twice the window.
+        if iat.saturating_sub(now) > self.iat_window.min(MAX_FUTURE_SKEW) {
             return Err(invalid("the proof's iat is in the future"));
         }
         if let Some(access) = access {

@@ -530,10 +530,7 @@ impl Engine {
             return Err(Error::InvalidArgument("user_id must not be empty".into()));
         }
         let now = self.clock.now();
-        let longest = self
-            .access_lifetime
-            .max(self.refresh_lifetime)
-            .max(self.sliding_lifetime);
+        let longest = self.longest_lifetime();
         self.store.revoke_user(
             user_id,
             now,
@@ -552,12 +549,23 @@ impl Engine {
         self.store.stats()
     }
 
+    /// The longest lifetime of any token this engine mints.
+    fn longest_lifetime(&self) -> i64 {
+        self.access_lifetime
+            .max(self.refresh_lifetime)
+            .max(self.sliding_lifetime)
+    }
+
     fn check_login_args(&self, user_id: &str, extra: Option<&Map<String, Value>>) -> Result<()> {
         if user_id.is_empty() {
             return Err(Error::InvalidArgument("user_id must not be empty".into()));
         }
         if let Some(extra) = extra {
-            if let Some(k) = extra.keys().find(|k| self.names.is_reserved(k)) {
+            // `cnf` too: only a DPoP login may say a token is bound to a key.
+            if let Some(k) = extra
+                .keys()
+                .find(|k| self.names.is_reserved(k) || k.as_str() == "cnf")
+            {
                 return Err(Error::InvalidArgument(format!(
                     "extra claim '{k}' is reserved and cannot be set"
                 )));
@@ -591,13 +599,18 @@ impl Engine {
                 _ => {}
             }
         }
-        if let Some(aud) = &self.audience {
-            if claims.aud.is_empty() {
-                return Err(Error::MissingClaim("aud".into()));
+        match &self.audience {
+            Some(aud) => {
+                if claims.aud.is_empty() {
+                    return Err(Error::MissingClaim("aud".into()));
+                }
+                if !claims.aud.iter().any(|a| a == aud) {
+                    return Err(Error::InvalidClaim("aud".into()));
+                }
             }
-            if !claims.aud.iter().any(|a| a == aud) {
-                return Err(Error::InvalidClaim("aud".into()));
-            }
+            // As PyJWT (and so simplejwt): a token meant for an audience is not for us.
+            None if !claims.aud.is_empty() => return Err(Error::InvalidClaim("aud".into())),
+            None => {}
         }
         if let Some(want) = want {
             if claims.token_type != want {
@@ -703,6 +716,16 @@ impl Engine {
     fn check_sessionless(&self, claims: &Claims) -> Result<()> {
         if !self.accept_sessionless {
             return Err(Error::SessionRequired);
+        }
+        // A sessionless token may live no longer than keyfob's own longest token: `revoke_user`
+        // remembers its cut-off exactly that long, so a longer-lived token could outlive it.
+        let issued = claims.iat.unwrap_or_else(|| self.clock.now());
+        if claims.exp
+            > issued
+                .saturating_add(self.longest_lifetime())
+                .saturating_add(self.leeway)
+        {
+            return Err(Error::InvalidClaim("exp".into()));
         }
         if self.store.is_denied(&claims.jti)? {
             return Err(Error::Revoked);

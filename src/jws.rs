@@ -25,8 +25,14 @@ struct Header<'a> {
     alg: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     kid: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+    /// Present at all (even `null`) is a refusal: an absent `crit` is the only safe one.
+    #[serde(default, deserialize_with = "present")]
+    crit: Option<()>,
+}
+
+/// Any value, `null` included, marks the member as present.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<()>, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| Some(()))
 }
 
 /// Signs and verifies compact JWS with one key ring.

@@ -289,3 +289,15 @@ fn a_misfit_private_verifying_key_is_blamed_on_verifying_keys() {
     assert!(!msg.contains("signing_key"), "{msg}");
     assert!(!msg.contains("invalid configuration"), "{msg}");
 }
+
+#[test]
+fn debug_hides_a_store_password() {
+    let mut cfg = keyfob::Config::with_secret("test-secret-that-is-at-least-32-bytes-long");
+    cfg.store = "redis://keyfob:hunter2-store-password@redis.internal:6379/0".into();
+    let shown = format!("{cfg:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(
+        shown.contains("redis://<redacted>@redis.internal:6379/0"),
+        "{shown}"
+    );
+}

@@ -62,7 +62,10 @@ fn a_jsonwebtoken_hs256_token_is_session_required_otherwise() {
 
 #[test]
 fn a_jsonwebtoken_refresh_token_upgrades_to_a_keyfob_session() {
-    let engine = with(config(), true);
+    // simplejwt's default refresh lifetime is one day: keyfob is configured to match.
+    let mut cfg = config();
+    cfg.refresh_lifetime_s = 86_400;
+    let engine = with(cfg, true);
     let refresh = hs256(&simplejwt_layout("refresh", 86_400), SECRET);
     let pair = engine.refresh(&refresh).unwrap();
     assert_eq!(

@@ -181,6 +181,14 @@ fn crit_header_is_rejected_as_malformed() {
         f.engine.validate(&token),
         Err(Error::Malformed("crit header parameters are not supported"))
     );
+    let null = forge_raw(
+        r#"{"alg":"HS256","crit":null}"#,
+        &access_claims(&f.sid).to_string(),
+    );
+    assert_eq!(
+        f.engine.validate(&null),
+        Err(Error::Malformed("crit header parameters are not supported"))
+    );
     let empty = forge_raw(
         r#"{"alg":"HS256","crit":[]}"#,
         &access_claims(&f.sid).to_string(),
@@ -659,6 +667,7 @@ fn extra_claims_cannot_overwrite_reserved_ones() {
         "jti",
         "user_id",
         "token_type",
+        "cnf", // only a DPoP login may claim a key binding
     ] {
         let mut extra = serde_json::Map::new();
         extra.insert(name.into(), json!("x"));
@@ -825,4 +834,15 @@ fn extra_segments_are_malformed_not_forged() {
             "{token}"
         );
     }
+}
+
+#[test]
+fn aud_without_a_configured_audience_is_invalid_claim() {
+    // As PyJWT: a token addressed to an audience is not for a service that names none.
+    let f = fixture(config());
+    let token = forge(&with(access_claims(&f.sid), "aud", json!("elsewhere")));
+    assert_eq!(
+        f.engine.validate(&token),
+        Err(Error::InvalidClaim("aud".into()))
+    );
 }

@@ -136,3 +136,40 @@ fn sessionless_tokens_carry_their_extra_claims() {
     let parsed: serde_json::Value = serde_json::from_str(validated.to_json()).unwrap();
     assert_eq!(parsed, claims);
 }
+
+#[test]
+fn a_sessionless_token_may_not_outlive_keyfobs_longest_lifetime() {
+    // revoke_user remembers its cut-off as long as keyfob's longest token lives; a foreign
+    // token living longer could outlast that memory, so it is refused outright.
+    let mut cfg = accepting();
+    cfg.refresh_lifetime_s = 3_600;
+    let (engine, _) = engine_at(cfg);
+    let within = forge(&simplejwt_claims("refresh", json!(7), T0, 3_600));
+    let beyond = forge(&simplejwt_claims("refresh", json!(7), T0, 3_601));
+    assert_eq!(
+        engine.verify(&beyond),
+        Err(Error::InvalidClaim("exp".into()))
+    );
+    assert_eq!(
+        engine.refresh(&beyond),
+        Err(Error::InvalidClaim("exp".into()))
+    );
+    engine.verify(&within).unwrap();
+}
+
+#[test]
+fn revoke_user_outlasts_every_sessionless_token_it_covers() {
+    let mut cfg = accepting();
+    cfg.refresh_lifetime_s = 3_600;
+    let (engine, clock) = engine_at(cfg);
+    let refresh = forge(&simplejwt_claims("refresh", json!(7), T0, 3_600));
+    clock.advance(10);
+    engine.revoke_user("7").unwrap();
+    for step in [0, 1_000, 3_589] {
+        clock.set(T0 + 10 + step);
+        engine.sweep().unwrap();
+        assert_eq!(engine.verify(&refresh), Err(Error::Revoked), "at +{step}");
+    }
+    clock.set(T0 + 3_600);
+    assert_eq!(engine.verify(&refresh), Err(Error::Expired));
+}

@@ -111,11 +111,10 @@ pub(crate) unsafe fn extra_claims(
     ptr: *const u8,
     len: usize,
 ) -> Result<Option<Map<String, Value>>> {
-    if ptr.is_null() {
+    // SAFETY: forwarded contract. NULL with a length is refused, as for every optional text.
+    let Some(json) = (unsafe { optional_text(ptr, len, "extra_claims_json") })? else {
         return Ok(None);
-    }
-    // SAFETY: forwarded contract.
-    let json = unsafe { text(ptr, len, "extra_claims_json") }?;
+    };
     match serde_json::from_str::<Value>(json) {
         Ok(Value::Object(map)) => Ok(Some(map)),
         Ok(_) => Err(invalid("extra_claims_json", "must be a JSON object")),

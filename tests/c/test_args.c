@@ -158,6 +158,9 @@ static void test_encodings(keyfob_engine *engine, const keyfob_token_pair *pair)
     CHECK_STATUS(keyfob_login(engine, WITH_NUL, sizeof WITH_NUL, NULL, 0, &p), BAD);
     CHECK_STATUS(keyfob_login(engine, (const uint8_t *)"", 0, NULL, 0, &p), BAD);
     CHECK_STATUS(keyfob_login(engine, STR("u"), NOT_UTF8, sizeof NOT_UTF8, &p), BAD);
+    /* NULL extra claims with a length: a caller bug, not "no claims". */
+    CHECK_STATUS(keyfob_login(engine, STR("u"), NULL, 5, &p), BAD);
+    CHECK(p == NULL);
     CHECK_STATUS(keyfob_login_sliding(engine, WITH_NUL, sizeof WITH_NUL, NULL, 0, &s, NULL), BAD);
     CHECK_STATUS(keyfob_revoke_user(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), BAD);
     CHECK_STATUS(keyfob_revoke_user(engine, WITH_NUL, sizeof WITH_NUL, NULL), BAD);
