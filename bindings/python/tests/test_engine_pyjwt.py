@@ -102,7 +102,8 @@ def test_sessionless_tokens_are_still_fully_checked() -> None:
 
 
 def test_sessionless_refresh_token_upgrades_to_a_session_once() -> None:
-    engine = keyfob.Engine(SECRET, accept_sessionless=True)
+    # simplejwt's refresh tokens live a day: keyfob must allow tokens that long.
+    engine = keyfob.Engine(SECRET, accept_sessionless=True, refresh_lifetime_s=86_400)
     old_refresh = simplejwt_token("refresh", lifetime=86_400)
     pair = engine.refresh(old_refresh)
     assert pair.refresh is not None
@@ -122,3 +123,9 @@ def test_revoking_sessionless_tokens_and_users() -> None:
     engine.revoke_user(1)
     with pytest.raises(keyfob.RevokedError):
         engine.validate(other)
+
+
+def test_sessionless_tokens_may_not_outlive_keyfobs_own() -> None:
+    engine = keyfob.Engine(SECRET, accept_sessionless=True, refresh_lifetime_s=3_600)
+    with pytest.raises(keyfob.InvalidClaimError):
+        engine.refresh(simplejwt_token("refresh", lifetime=86_400))
