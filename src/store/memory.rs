@@ -185,7 +185,25 @@ impl Shard {
             !dead
         });
         self.writes_since_sweep = 0;
+        self.give_back_memory();
         before - self.index.len()
+    }
+
+    /// After a burst has ended, hand memory back: drop free places at the slab's end and
+    /// shrink what is mostly empty, so memory follows live sessions, not the peak.
+    fn give_back_memory(&mut self) {
+        while matches!(self.slots.last(), Some(None)) {
+            self.slots.pop();
+        }
+        let len = self.slots.len();
+        self.free.retain(|&at| (at as usize) < len);
+        if self.slots.capacity() > 64 && len < self.slots.capacity() / 4 {
+            self.slots.shrink_to_fit();
+            self.free.shrink_to_fit();
+        }
+        if self.index.capacity() > 64 && self.index.len() < self.index.capacity() / 4 {
+            self.index.shrink_to_fit();
+        }
     }
 }
 
@@ -455,5 +473,32 @@ mod layout_tests {
         assert_eq!(Packed::of(id).id(), id);
         assert_eq!(Packed::of_option(None).option(), None);
         assert_eq!(Packed::of_option(Some(id)).option(), Some(id));
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    #[test]
+    fn memory_follows_live_sessions_after_a_burst() {
+        let store = MemoryStore::new();
+        for i in 1..=20_000u128 {
+            let s = Session::new(Id(i << 64 | i), "u".into(), Id(i), 0, 10, 100);
+            store.create(s, 0).unwrap();
+        }
+        let peak: usize = store.shards.iter().map(|s| s.read().slots.capacity()).sum();
+        assert!(peak >= 20_000);
+        assert_eq!(store.sweep(1_000).unwrap(), 20_000);
+        let after: usize = store.shards.iter().map(|s| s.read().slots.capacity()).sum();
+        assert!(
+            after < peak / 4,
+            "slab capacity {after} after a peak of {peak}"
+        );
+        // The store still works, reusing nothing stale.
+        let s = Session::new(Id(7 << 64 | 7), "u".into(), Id(7), 1_000, 10, 100);
+        store.create(s, 1_000).unwrap();
+        assert!(store.get(Id(7 << 64 | 7)).unwrap().is_some());
+        assert!(store.get(Id(1 << 64 | 1)).unwrap().is_none());
     }
 }
