@@ -661,14 +661,15 @@ impl Engine {
     /// Accept a checked proof once: in this engine's bounded cache, then in the store (which
     /// catches a replay to another process when the store is shared).
     fn consume_proof(&self, proof: &CheckedProof, now: i64) -> Result<()> {
-        self.dpop.consume(proof, now)?;
+        // The shared store first: if it cannot be reached, nothing is recorded, so the
+        // client's retry with the same proof is not taken for a replay.
         if !self
             .store
             .remember_proof(&proof.replay_id(), proof.last_valid, now)?
         {
             return Err(Error::DpopReplayed);
         }
-        Ok(())
+        self.dpop.consume(proof, now)
     }
 
     fn refresh_client_check(&self) -> ClientCheck {
