@@ -240,21 +240,13 @@ impl Engine {
     /// bound to a client id needs `presentation.client_id`. A proof sent with an unbound
     /// token is ignored.
     pub fn validate_bound(&self, access: &str, presentation: &Presentation<'_>) -> Result<Claims> {
-        let check = if self.touch_on_validate {
-            SessionCheck::Touch
-        } else {
-            SessionCheck::Peek
-        };
+        let check = self.validate_check();
         self.check_token(access, Some(TokenType::Access), check, Some(presentation))
     }
 
     /// Like [`Engine::validate`] for a sliding token (simplejwt's single-token mode).
     pub fn validate_sliding(&self, token: &str) -> Result<Claims> {
-        let check = if self.touch_on_validate {
-            SessionCheck::Touch
-        } else {
-            SessionCheck::Peek
-        };
+        let check = self.validate_check();
         self.check_token(
             token,
             Some(TokenType::Sliding),
@@ -549,6 +541,15 @@ impl Engine {
         self.store.stats()
     }
 
+    /// What `validate` does to the session: slide it, unless `touch_on_validate` is off.
+    fn validate_check(&self) -> SessionCheck {
+        if self.touch_on_validate {
+            SessionCheck::Touch
+        } else {
+            SessionCheck::Peek
+        }
+    }
+
     /// The longest lifetime of any token this engine mints.
     fn longest_lifetime(&self) -> i64 {
         self.access_lifetime
@@ -658,8 +659,8 @@ impl Engine {
         Ok(claims)
     }
 
-    /// Accept a checked proof once: in this engine's bounded cache, then in the store (which
-    /// catches a replay to another process when the store is shared).
+    /// Accept a checked proof once: in the store (which catches a replay to another process
+    /// when the store is shared), then in this engine's bounded cache.
     fn consume_proof(&self, proof: &CheckedProof, now: i64) -> Result<()> {
         // The shared store first: if it cannot be reached, nothing is recorded, so the
         // client's retry with the same proof is not taken for a replay.

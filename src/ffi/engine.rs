@@ -153,16 +153,19 @@ pub unsafe extern "C" fn keyfob_login(
     extra_claims_json_len: usize,
     pair_out: *mut *mut keyfob_token_pair,
 ) -> keyfob_status {
-    ffi_boundary!(Result<()> => {
-        // SAFETY: the caller's pointers follow the contract above.
-        let out = unsafe { handle_out(pair_out, "pair_out") }?;
-        let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let user_id = unsafe { text(user_id, user_id_len, "user_id") }?;
-        let extra = unsafe { extra_claims(extra_claims_json, extra_claims_json_len) }?;
-        let pair = engine.login(user_id, extra.as_ref())?;
-        *out = keyfob_token_pair::new_handle(&pair);
-        Ok(())
-    })
+    // SAFETY: the same contract as `keyfob_login_bound`, which runs inside the panic
+    // boundary; no presentation is the plain login.
+    unsafe {
+        crate::ffi::keyfob_login_bound(
+            engine,
+            user_id,
+            user_id_len,
+            extra_claims_json,
+            extra_claims_json_len,
+            std::ptr::null(),
+            pair_out,
+        )
+    }
 }
 
 /// Authenticate a request with an access token: signature, claims, and a live session,
@@ -274,14 +277,11 @@ pub unsafe extern "C" fn keyfob_refresh(
     token_len: usize,
     pair_out: *mut *mut keyfob_token_pair,
 ) -> keyfob_status {
-    ffi_boundary!(Result<()> => {
-        // SAFETY: the caller's pointers follow the contract above.
-        let out = unsafe { handle_out(pair_out, "pair_out") }?;
-        let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let pair = engine.refresh(unsafe { token_str(token, token_len) }?)?;
-        *out = keyfob_token_pair::new_handle(&pair);
-        Ok(())
-    })
+    // SAFETY: the same contract as `keyfob_refresh_bound`, which runs inside the panic
+    // boundary; no presentation is the plain refresh.
+    unsafe {
+        crate::ffi::keyfob_refresh_bound(engine, token, token_len, std::ptr::null(), pair_out)
+    }
 }
 
 /// Log a user in with one sliding token (simplejwt's single-token mode) bound to a new
