@@ -196,7 +196,7 @@ impl Engine {
                 Some(proof.jkt)
             }
         };
-        let sid = Id::random(&self.rng)?;
+        let sid = self.store.new_session_id(&self.rng, now)?;
         let refresh_jti = Id::random(&self.rng)?;
         let mut session = Session::new(
             sid,
@@ -387,7 +387,7 @@ impl Engine {
                 session_id: String::new(),
             });
         }
-        let sid = Id::random(&self.rng)?;
+        let sid = self.store.new_session_id(&self.rng, now)?;
         let jti = Id::random(&self.rng)?;
         let mut session = Session::new(
             sid,
@@ -429,7 +429,7 @@ impl Engine {
     ) -> Result<SlidingToken> {
         self.check_login_args(user_id, extra)?;
         let now = self.clock.now();
-        let sid = Id::random(&self.rng)?;
+        let sid = self.store.new_session_id(&self.rng, now)?;
         let session = Session::new(
             sid,
             user_id.to_owned(),

@@ -12,6 +12,8 @@ pub use memory::MemoryStore;
 
 use std::sync::Arc;
 
+use ring::rand::SystemRandom;
+
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::session::{Id, Presented, Session};
@@ -76,6 +78,15 @@ pub struct StoreStats {
 
 /// Where sessions, the jti denylist and per-user epochs live. Every method is one atomic step.
 pub trait SessionStore: Send + Sync + 'static {
+    /// An id for a session about to be created at `now`, with at least 96 bits from the OS
+    /// random source. The default is [`Id::random`]. A store may encode where it will keep
+    /// the session in the remaining bits (and hold that place until `create` or a sweep);
+    /// `create` must still accept any id.
+    fn new_session_id(&self, rng: &SystemRandom, now: i64) -> Result<Id> {
+        let _ = now;
+        Id::random(rng)
+    }
+
     /// Insert a new session.
     fn create(&self, session: Session, now: i64) -> Result<()>;
 
