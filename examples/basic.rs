@@ -29,11 +29,12 @@ fn main() -> Result<(), Error> {
     );
 
     let claims = engine.validate(&pair.access)?;
-    assert_eq!(claims.user_id, "alice");
-    assert_eq!(claims.sid.as_deref(), Some(pair.session_id.as_str()));
+    assert_eq!(claims.user_id(), "alice");
+    assert_eq!(claims.sid(), Some(pair.session_id.as_str()));
     println!(
         "validate  → ok, user_id={} exp={}",
-        claims.user_id, claims.exp
+        claims.user_id(),
+        claims.exp
     );
 
     let rotated = engine.refresh(&refresh)?;

@@ -81,7 +81,7 @@ fn main() -> Result<(), Error> {
     // GET /api/hello/ with `Authorization: DPoP <access>` and a proof carrying its hash.
     let proof = client.proof("GET", HELLO_URL, engine.now(), Some(&pair.access));
     let claims = engine.validate_bound(&pair.access, &with_proof(&proof, "GET", HELLO_URL))?;
-    println!("validate  → ok, user_id={}", claims.user_id);
+    println!("validate  → ok, user_id={}", claims.user_id());
 
     // Someone copies the refresh token out of a log. Without the key it gets them nothing.
     let stolen = refresh.as_str();

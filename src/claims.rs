@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 
+mod scan;
+
 /// Claim names that are never configurable and never overwritten by extra claims.
 const FIXED: [&str; 7] = ["exp", "iat", "nbf", "sid", "refresh_exp", "iss", "aud"];
 
@@ -69,7 +71,10 @@ impl ClaimNames {
 }
 
 /// The verified claims of a token.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The standard string claims are read through methods: they point into one buffer that
+/// holds the payload, so checking a token allocates once.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Claims {
     /// `token_type` (or the configured name).
@@ -80,27 +85,74 @@ pub struct Claims {
     pub iat: Option<i64>,
     /// Not-before, Unix seconds.
     pub nbf: Option<i64>,
-    /// Token id.
-    pub jti: String,
-    /// The user id, as a string (numbers written by other issuers are converted).
-    pub user_id: String,
-    /// Session id, for session-bound tokens.
-    pub sid: Option<String>,
     /// Sliding tokens: the last moment the token can be refreshed.
     pub refresh_exp: Option<i64>,
-    /// Issuer.
-    pub iss: Option<String>,
     /// Audiences (a single `aud` string becomes one entry).
     pub aud: Vec<String>,
     /// Every other claim, as the issuer wrote it.
     pub extra: Map<String, Value>,
-    payload: Box<str>,
+    /// The payload, followed by any claim value that had to be unescaped or converted.
+    text: Box<str>,
+    payload_len: usize,
+    jti: Span,
+    user_id: Span,
+    sid: Option<Span>,
+    iss: Option<Span>,
+}
+
+/// A claim's place in [`Claims::text`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
 }
 
 impl Claims {
     /// The whole payload as the token carries it (a JSON object).
     pub fn to_json(&self) -> &str {
-        &self.payload
+        &self.text[..self.payload_len]
+    }
+
+    /// Token id (`jti`, or the configured name).
+    pub fn jti(&self) -> &str {
+        self.get(self.jti)
+    }
+
+    /// The user id, as a string (numbers written by other issuers are converted).
+    pub fn user_id(&self) -> &str {
+        self.get(self.user_id)
+    }
+
+    /// Session id, for session-bound tokens.
+    pub fn sid(&self) -> Option<&str> {
+        self.sid.map(|s| self.get(s))
+    }
+
+    /// Issuer.
+    pub fn iss(&self) -> Option<&str> {
+        self.iss.map(|s| self.get(s))
+    }
+
+    fn get(&self, span: Span) -> &str {
+        &self.text[span.start as usize..span.end as usize]
+    }
+}
+
+impl fmt::Debug for Claims {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Claims")
+            .field("token_type", &self.token_type)
+            .field("exp", &self.exp)
+            .field("iat", &self.iat)
+            .field("nbf", &self.nbf)
+            .field("jti", &self.jti())
+            .field("user_id", &self.user_id())
+            .field("sid", &self.sid())
+            .field("refresh_exp", &self.refresh_exp)
+            .field("iss", &self.iss())
+            .field("aud", &self.aud)
+            .field("extra", &self.extra)
+            .finish()
     }
 }
 
@@ -108,12 +160,28 @@ impl Claims {
 pub(crate) fn parse(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
     let text =
         std::str::from_utf8(payload).map_err(|_| Error::Malformed("payload is not UTF-8"))?;
+    // Compact, flat payloads (every token keyfob mints, and PyJWT's) take the scanner;
+    // anything else takes serde_json, which gives the same answer for those too.
+    let raw = match scan::flat_object(text, names) {
+        Some(raw) => raw,
+        None => with_serde(text, names)?,
+    };
+    build(text, raw, names)
+}
+
+/// Any JSON payload, through serde_json.
+fn with_serde<'a>(text: &'a str, names: &ClaimNames) -> Result<RawClaims<'a>> {
     let mut de = serde_json::Deserializer::from_str(text);
     let raw = ClaimsSeed { names }
         .deserialize(&mut de)
         .map_err(|_| Error::Malformed("payload is not a JSON object"))?;
     de.end()
         .map_err(|_| Error::Malformed("trailing data after payload"))?;
+    Ok(raw)
+}
+
+/// Check the claims' types and gather their strings into one buffer.
+fn build(text: &str, raw: RawClaims<'_>, names: &ClaimNames) -> Result<Claims> {
     if raw.duplicate {
         return Err(Error::Malformed("duplicate claim"));
     }
@@ -130,23 +198,23 @@ pub(crate) fn parse(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
     };
     let jti = match raw.jti {
         None => return Err(Error::MissingClaim(names.jti.clone())),
-        Some(Val::Str(s)) if !s.is_empty() => s.into_owned(),
+        Some(Val::Str(s)) if !s.is_empty() => s,
         Some(_) => return Err(Error::InvalidClaim(names.jti.clone())),
     };
     let user_id = match raw.user_id {
         None => return Err(Error::MissingClaim(names.user_id.clone())),
-        Some(Val::Str(s)) if !s.is_empty() => s.into_owned(),
-        Some(Val::Int(i)) => i.to_string(),
+        Some(Val::Str(s)) if !s.is_empty() => s,
+        Some(Val::Int(i)) => Cow::Owned(i.to_string()),
         Some(_) => return Err(Error::InvalidClaim(names.user_id.clone())),
     };
     let sid = match raw.sid {
         None => None,
-        Some(Val::Str(s)) => Some(s.into_owned()),
+        Some(Val::Str(s)) => Some(s),
         Some(_) => return Err(Error::InvalidClaim("sid".into())),
     };
     let iss = match raw.iss {
         None => None,
-        Some(Val::Str(s)) => Some(s.into_owned()),
+        Some(Val::Str(s)) => Some(s),
         Some(_) => return Err(Error::InvalidClaim("iss".into())),
     };
     let aud = match raw.aud {
@@ -161,22 +229,64 @@ pub(crate) fn parse(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
             .collect::<Result<_>>()?,
         Some(_) => return Err(Error::InvalidClaim("aud".into())),
     };
+    let iat = raw.iat.map(|v| number(v, "iat")).transpose()?;
+    let nbf = raw.nbf.map(|v| number(v, "nbf")).transpose()?;
+    let refresh_exp = raw
+        .refresh_exp
+        .map(|v| number(v, "refresh_exp"))
+        .transpose()?;
+
+    // Borrowed values already sit in the payload; owned ones (unescaped, converted) follow it.
+    let owned_len: usize = [Some(&jti), Some(&user_id), sid.as_ref(), iss.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| matches!(s, Cow::Owned(_)))
+        .map(|s| s.len())
+        .sum();
+    let total = text.len() + owned_len;
+    if u32::try_from(total).is_err() {
+        return Err(Error::Malformed("payload is too large"));
+    }
+    let mut buf = String::with_capacity(total);
+    buf.push_str(text);
+    let mut place = |s: &Cow<'_, str>| -> Span {
+        match s {
+            Cow::Borrowed(b) => {
+                // A borrowed value is a slice of `text`: its offset is where it starts.
+                let start = b.as_ptr() as usize - text.as_ptr() as usize;
+                Span {
+                    start: start as u32,
+                    end: (start + b.len()) as u32,
+                }
+            }
+            Cow::Owned(o) => {
+                let start = buf.len();
+                buf.push_str(o);
+                Span {
+                    start: start as u32,
+                    end: buf.len() as u32,
+                }
+            }
+        }
+    };
+    let jti = place(&jti);
+    let user_id = place(&user_id);
+    let sid = sid.as_ref().map(&mut place);
+    let iss = iss.as_ref().map(&mut place);
     Ok(Claims {
         token_type,
         exp,
-        iat: raw.iat.map(|v| number(v, "iat")).transpose()?,
-        nbf: raw.nbf.map(|v| number(v, "nbf")).transpose()?,
+        iat,
+        nbf,
+        refresh_exp,
+        aud,
+        extra: raw.extra,
+        text: buf.into_boxed_str(),
+        payload_len: text.len(),
         jti,
         user_id,
         sid,
-        refresh_exp: raw
-            .refresh_exp
-            .map(|v| number(v, "refresh_exp"))
-            .transpose()?,
         iss,
-        aud,
-        extra: raw.extra,
-        payload: text.into(),
     })
 }
 
@@ -298,31 +408,47 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
     ) -> std::result::Result<RawClaims<'de>, A::Error> {
         let mut raw = RawClaims::default();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            let slot = match &*key {
-                "exp" => &mut raw.exp,
-                "iat" => &mut raw.iat,
-                "nbf" => &mut raw.nbf,
-                "sid" => &mut raw.sid,
-                "refresh_exp" => &mut raw.refresh_exp,
-                "iss" => &mut raw.iss,
-                "aud" => {
+            match raw.slot(&key, self.names) {
+                Slot::Typed(slot) => {
+                    let v: Val<'de> = map.next_value()?;
+                    raw.duplicate |= slot.replace(v).is_some();
+                }
+                Slot::Aud => {
                     let v: Value = map.next_value()?;
                     raw.duplicate |= raw.aud.replace(v).is_some();
-                    continue;
                 }
-                k if k == self.names.token_type => &mut raw.token_type,
-                k if k == self.names.jti => &mut raw.jti,
-                k if k == self.names.user_id => &mut raw.user_id,
-                _ => {
+                Slot::Extra => {
                     let v: Value = map.next_value()?;
                     raw.duplicate |= raw.extra.insert(key.into_owned(), v).is_some();
-                    continue;
                 }
-            };
-            let v: Val<'de> = map.next_value()?;
-            raw.duplicate |= slot.replace(v).is_some();
+            }
         }
         Ok(raw)
+    }
+}
+
+/// Where a claim goes, by its name.
+enum Slot<'r, 'a> {
+    Typed(&'r mut Option<Val<'a>>),
+    Aud,
+    Extra,
+}
+
+impl<'a> RawClaims<'a> {
+    fn slot(&mut self, key: &str, names: &ClaimNames) -> Slot<'_, 'a> {
+        Slot::Typed(match key {
+            "exp" => &mut self.exp,
+            "iat" => &mut self.iat,
+            "nbf" => &mut self.nbf,
+            "sid" => &mut self.sid,
+            "refresh_exp" => &mut self.refresh_exp,
+            "iss" => &mut self.iss,
+            "aud" => return Slot::Aud,
+            k if k == names.token_type => &mut self.token_type,
+            k if k == names.jti => &mut self.jti,
+            k if k == names.user_id => &mut self.user_id,
+            _ => return Slot::Extra,
+        })
     }
 }
 
@@ -422,7 +548,7 @@ mod tests {
     fn escaped_and_numeric_user_ids() {
         let p = br#"{"token_type":"access","exp":5.7,"jti":"a\u0062","user_id":42,"x":[1]}"#;
         let c = parse(p, &names()).unwrap();
-        assert_eq!((c.exp, c.jti.as_str(), c.user_id.as_str()), (5, "ab", "42"));
+        assert_eq!((c.exp, c.jti(), c.user_id()), (5, "ab", "42"));
         assert_eq!(c.extra["x"], serde_json::json!([1]));
     }
 

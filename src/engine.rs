@@ -53,7 +53,7 @@ pub type Stats = StoreStats;
 /// let engine = Engine::new(Config::with_secret("change-me-to-32-or-more-random-bytes!")).unwrap();
 /// let pair = engine.login("42", None).unwrap();
 /// let claims = engine.validate(&pair.access).unwrap();
-/// assert_eq!(claims.user_id, "42");
+/// assert_eq!(claims.user_id(), "42");
 ///
 /// let refreshed = engine.refresh(pair.refresh.as_deref().unwrap()).unwrap();
 /// assert!(engine.validate(&refreshed.access).is_ok());
@@ -261,10 +261,9 @@ impl Engine {
     pub fn verify(&self, token: &str) -> Result<Claims> {
         let claims = self.check_token(token, None, SessionCheck::Peek, None)?;
         if claims.token_type == TokenType::Refresh && self.rotate_refresh {
-            if let (Some(sid), Some(jti)) = (
-                claims.sid.as_deref().and_then(Id::parse),
-                Id::parse(&claims.jti),
-            ) {
+            if let (Some(sid), Some(jti)) =
+                (claims.sid().and_then(Id::parse), Id::parse(claims.jti()))
+            {
                 let session = self.store.get(sid)?.ok_or(Error::SessionUnknown)?;
                 let now = self.clock.now();
                 let in_grace = session.previous_jti == Some(jti)
@@ -299,7 +298,7 @@ impl Engine {
         let now = self.clock.now();
         let claims = self.check_claims(refresh.as_bytes(), Some(TokenType::Refresh), now)?;
         let extra = Some(&claims.extra);
-        let Some(sid_text) = claims.sid.as_deref() else {
+        let Some(sid_text) = claims.sid() else {
             return self.refresh_sessionless(&claims, now);
         };
         let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
@@ -315,7 +314,7 @@ impl Engine {
             self.store
                 .touch(sid, now, self.idle_timeout, true, Some(&binding))?;
             let access =
-                self.mint_access(now, claims.exp, &claims.user_id, Some(sid), extra, cnf)?;
+                self.mint_access(now, claims.exp, claims.user_id(), Some(sid), extra, cnf)?;
             return Ok(TokenPair {
                 access,
                 refresh: None,
@@ -323,7 +322,7 @@ impl Engine {
             });
         }
         let presented =
-            Id::parse(&claims.jti).ok_or_else(|| Error::InvalidClaim(self.names.jti.clone()))?;
+            Id::parse(claims.jti()).ok_or_else(|| Error::InvalidClaim(self.names.jti.clone()))?;
         let next = Id::random(&self.rng)?;
         let outcome = self.store.rotate(
             sid,
@@ -347,13 +346,13 @@ impl Engine {
             exp: absolute,
             iat,
             jti,
-            user_id: &claims.user_id,
+            user_id: claims.user_id(),
             sid: Some(sid),
             refresh_exp: None,
             extra,
             cnf,
         })?;
-        let access = self.mint_access(now, absolute, &claims.user_id, Some(sid), extra, cnf)?;
+        let access = self.mint_access(now, absolute, claims.user_id(), Some(sid), extra, cnf)?;
         Ok(TokenPair {
             access,
             refresh: Some(refresh),
@@ -369,14 +368,14 @@ impl Engine {
         if self.rotate_refresh {
             // One atomic check-and-deny: two racing refreshes cannot both upgrade the token.
             let until = claims.exp.saturating_add(self.leeway);
-            if !self.store.deny_jti(&claims.jti, until, now)? {
+            if !self.store.deny_jti(claims.jti(), until, now)? {
                 return Err(Error::ReuseDetected);
             }
         } else {
             let access = self.mint_access(
                 now,
                 claims.exp,
-                &claims.user_id,
+                claims.user_id(),
                 None,
                 Some(&claims.extra),
                 None,
@@ -391,7 +390,7 @@ impl Engine {
         let jti = Id::random(&self.rng)?;
         let mut session = Session::new(
             sid,
-            claims.user_id.clone(),
+            claims.user_id().to_owned(),
             jti,
             now,
             self.idle_timeout,
@@ -406,13 +405,13 @@ impl Engine {
             exp: absolute,
             iat: now,
             jti,
-            user_id: &claims.user_id,
+            user_id: claims.user_id(),
             sid: Some(sid),
             refresh_exp: None,
             extra,
             cnf: None,
         })?;
-        let access = self.mint_access(now, absolute, &claims.user_id, Some(sid), extra, None)?;
+        let access = self.mint_access(now, absolute, claims.user_id(), Some(sid), extra, None)?;
         self.store.create(session, now)?;
         Ok(TokenPair {
             access,
@@ -456,7 +455,7 @@ impl Engine {
         if refresh_exp <= now.saturating_sub(self.leeway) {
             return Err(Error::Expired);
         }
-        let sid_text = claims.sid.as_deref().ok_or(Error::SessionRequired)?;
+        let sid_text = claims.sid().ok_or(Error::SessionRequired)?;
         let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
         // Sliding sessions are never bound; the check still refuses a bound one.
         self.store.touch(
@@ -467,7 +466,7 @@ impl Engine {
             Some(&Presented::default()),
         )?;
         let token =
-            self.mint_sliding(now, refresh_exp, &claims.user_id, sid, Some(&claims.extra))?;
+            self.mint_sliding(now, refresh_exp, claims.user_id(), sid, Some(&claims.extra))?;
         Ok(SlidingToken {
             token,
             session_id: sid.to_string(),
@@ -480,7 +479,7 @@ impl Engine {
     pub fn revoke(&self, token: &str) -> Result<()> {
         let now = self.clock.now();
         let claims = self.check_claims(token.as_bytes(), None, now)?;
-        match claims.sid.as_deref() {
+        match claims.sid() {
             Some(sid_text) => {
                 let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
                 match self.store.revoke_session(sid)? {
@@ -494,7 +493,7 @@ impl Engine {
                     return Err(Error::SessionRequired);
                 }
                 let until = claims.exp.saturating_add(self.leeway);
-                if self.store.deny_jti(&claims.jti, until, now)? {
+                if self.store.deny_jti(claims.jti(), until, now)? {
                     Ok(())
                 } else {
                     Err(Error::Revoked)
@@ -594,7 +593,7 @@ impl Engine {
             }
         }
         if let Some(iss) = &self.issuer {
-            match &claims.iss {
+            match claims.iss() {
                 None => return Err(Error::MissingClaim("iss".into())),
                 Some(got) if got != iss => return Err(Error::InvalidClaim("iss".into())),
                 _ => {}
@@ -632,7 +631,7 @@ impl Engine {
     ) -> Result<Claims> {
         let now = self.clock.now();
         let claims = self.check_claims(token.as_bytes(), want, now)?;
-        match claims.sid.as_deref() {
+        match claims.sid() {
             Some(sid_text) => {
                 let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
                 let binding = match presentation {
@@ -729,10 +728,10 @@ impl Engine {
         {
             return Err(Error::InvalidClaim("exp".into()));
         }
-        if self.store.is_denied(&claims.jti)? {
+        if self.store.is_denied(claims.jti())? {
             return Err(Error::Revoked);
         }
-        if let Some(epoch) = self.store.user_not_before(&claims.user_id)? {
+        if let Some(epoch) = self.store.user_not_before(claims.user_id())? {
             if claims.iat.unwrap_or(i64::MIN) <= epoch {
                 return Err(Error::Revoked);
             }

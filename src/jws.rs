@@ -2,9 +2,9 @@
 //! The header of our own tokens is precomputed once; payloads decode into a stack buffer.
 
 use std::borrow::Cow;
+use std::mem::MaybeUninit;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use base64_simd::{Out, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -52,36 +52,34 @@ impl Jws {
         }
         header.push('}');
         Jws {
-            header_segment: URL_SAFE_NO_PAD.encode(header.as_bytes()),
+            header_segment: URL_SAFE_NO_PAD.encode_to_string(header.as_bytes()),
             keys,
             max_token_bytes,
         }
     }
 
-    /// Sign a payload (JSON bytes) into a compact token, written into one exact-size buffer.
+    /// Sign a payload (JSON bytes) into a compact token, written into one exact-size string.
     pub(crate) fn sign(&self, payload: &[u8]) -> Result<String> {
-        let payload_len = base64::encoded_len(payload.len(), false)
-            .ok_or_else(|| Error::InvalidArgument("payload too large".into()))?;
-        let sig_len = base64::encoded_len(self.keys.signature_len(), false).unwrap_or(0);
-        let total = self.header_segment.len() + 1 + payload_len + 1 + sig_len;
-        let mut out = Vec::with_capacity(total);
-        out.extend_from_slice(self.header_segment.as_bytes());
-        out.push(b'.');
-        append_b64(&mut out, payload);
-        let signing_input_len = out.len();
-        let mut sig = [0u8; MAX_SIG];
-        let n = self.keys.sign_into(&out[..signing_input_len], &mut sig)?;
-        out.push(b'.');
-        append_b64(&mut out, &sig[..n]);
-        if out.len() > self.max_token_bytes {
+        let total = self.header_segment.len()
+            + 1
+            + URL_SAFE_NO_PAD.encoded_length(payload.len())
+            + 1
+            + URL_SAFE_NO_PAD.encoded_length(self.keys.signature_len());
+        if total > self.max_token_bytes {
             return Err(Error::InvalidArgument(format!(
-                "the token would be {} bytes, over max_token_bytes ({})",
-                out.len(),
+                "the token would be {total} bytes, over max_token_bytes ({})",
                 self.max_token_bytes
             )));
         }
-        // Only ASCII was written.
-        String::from_utf8(out).map_err(|_| Error::Malformed("non-ASCII token"))
+        let mut out = String::with_capacity(total);
+        out.push_str(&self.header_segment);
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_append(payload, &mut out);
+        let mut sig = [0u8; MAX_SIG];
+        let n = self.keys.sign_into(out.as_bytes(), &mut sig)?;
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_append(&sig[..n], &mut out);
+        Ok(out)
     }
 
     /// Check size, structure, header and signature, then hand the decoded payload to `f`.
@@ -103,9 +101,7 @@ impl Jws {
         };
         let rest = &token[h_len + 1..];
         // The last dot ends the payload; a dot inside the payload fails its base64 decoding.
-        let p_len = rest
-            .iter()
-            .rposition(|&b| b == b'.')
+        let p_len = memchr::memrchr(b'.', rest)
             .ok_or(Error::Malformed("expected three dot-separated segments"))?;
         let (h, p, s) = (&token[..h_len], &rest[..p_len], &rest[p_len + 1..]);
         if h.is_empty() || p.is_empty() {
@@ -124,17 +120,16 @@ impl Jws {
             return Err(Error::Malformed("empty segment"));
         }
         // HMAC, Ed25519 and ES256 signatures fit on the stack; RSA's go to the heap.
-        let mut sig_stack = [0u8; SMALL_SIG];
-        let sig_heap;
-        let sig: &[u8] = if base64::decoded_len_estimate(s.len()) <= SMALL_SIG {
-            let n = decode_into(s, &mut sig_stack)
-                .ok_or(Error::Malformed("signature is not base64url"))?;
-            &sig_stack[..n]
-        } else if base64::decoded_len_estimate(s.len()) <= MAX_SIG {
-            sig_heap = URL_SAFE_NO_PAD
-                .decode(s)
-                .map_err(|_| Error::Malformed("signature is not base64url"))?;
-            &sig_heap
+        let mut sig_stack = [MaybeUninit::uninit(); SMALL_SIG];
+        let mut sig_heap = Vec::new();
+        let sig: &[u8] = if URL_SAFE_NO_PAD.estimated_decoded_length(s.len()) <= MAX_SIG {
+            let buf = if URL_SAFE_NO_PAD.estimated_decoded_length(s.len()) <= SMALL_SIG {
+                &mut sig_stack[..]
+            } else {
+                sig_heap.resize(MAX_SIG, MaybeUninit::uninit());
+                &mut sig_heap[..]
+            };
+            decode_into(s, buf).ok_or(Error::Malformed("signature is not base64url"))?
         } else {
             return Err(Error::Malformed("signature is not base64url"));
         };
@@ -147,31 +142,31 @@ impl Jws {
                 e
             });
         }
-        let mut stack = [0u8; STACK_PAYLOAD];
-        let heap;
-        let payload: &[u8] = if base64::decoded_len_estimate(p.len()) <= STACK_PAYLOAD {
-            let n =
-                decode_into(p, &mut stack).ok_or(Error::Malformed("payload is not base64url"))?;
-            &stack[..n]
+        // Uninitialized: zeroing the buffer would cost on every call, and decoding writes
+        // every byte it hands back.
+        let mut stack = [MaybeUninit::uninit(); STACK_PAYLOAD];
+        let mut heap = Vec::new();
+        let needed = URL_SAFE_NO_PAD.estimated_decoded_length(p.len());
+        let buf = if needed <= STACK_PAYLOAD {
+            &mut stack[..]
         } else {
-            heap = URL_SAFE_NO_PAD
-                .decode(p)
-                .map_err(|_| Error::Malformed("payload is not base64url"))?;
-            &heap
+            heap.resize(needed, MaybeUninit::uninit());
+            &mut heap[..]
         };
+        let payload = decode_into(p, buf).ok_or(Error::Malformed("payload is not base64url"))?;
         f(payload)
     }
 
     /// Parse a foreign header: the algorithm must be ours, no `crit`, `kid` only a lookup key.
     fn check_header(&self, segment: &[u8]) -> Result<Option<String>> {
-        let mut buf = [0u8; 1024];
-        let n =
+        let mut buf = [MaybeUninit::uninit(); 1024];
+        let json =
             decode_into(segment, &mut buf).ok_or(Error::Malformed("header is not base64url"))?;
         // serde would also read a struct from a JSON array; a JOSE header is an object.
-        if buf[..n].iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(Error::Malformed("header is not a JSON object"));
         }
-        let header: Header<'_> = serde_json::from_slice(&buf[..n])
+        let header: Header<'_> = serde_json::from_slice(json)
             .map_err(|_| Error::Malformed("header is not a JSON object"))?;
         let alg = header.alg.ok_or(Error::Malformed("header has no alg"))?;
         if alg != self.keys.algorithm().name() {
@@ -185,21 +180,14 @@ impl Jws {
     }
 }
 
-fn decode_into(segment: &[u8], out: &mut [u8]) -> Option<usize> {
-    if base64::decoded_len_estimate(segment.len()) > out.len() {
+/// Decode base64url (no padding, canonical trailing bits) into `out`; `None` if `segment` is
+/// not base64url or would not fit.
+fn decode_into<'o>(segment: &[u8], out: &'o mut [MaybeUninit<u8>]) -> Option<&'o [u8]> {
+    if URL_SAFE_NO_PAD.estimated_decoded_length(segment.len()) > out.len() {
         return None;
     }
-    URL_SAFE_NO_PAD.decode_slice(segment, out).ok()
-}
-
-/// Append the base64url encoding of `bytes` to `out`.
-fn append_b64(out: &mut Vec<u8>, bytes: &[u8]) {
-    let start = out.len();
-    let len = base64::encoded_len(bytes.len(), false).unwrap_or(0);
-    out.resize(start + len, 0);
-    // The slice is exactly the encoded length, so encoding cannot fail.
-    let n = URL_SAFE_NO_PAD
-        .encode_slice(bytes, &mut out[start..])
-        .unwrap_or(0);
-    out.truncate(start + n);
+    URL_SAFE_NO_PAD
+        .decode(segment, Out::from_uninit_slice(out))
+        .ok()
+        .map(|decoded| &*decoded)
 }

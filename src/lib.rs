@@ -10,7 +10,7 @@
 //!
 //! let engine = Engine::new(Config::with_secret("change-me-to-32-or-more-random-bytes!")).unwrap();
 //! let pair = engine.login("alice", None).unwrap();
-//! assert_eq!(engine.validate(&pair.access).unwrap().user_id, "alice");
+//! assert_eq!(engine.validate(&pair.access).unwrap().user_id(), "alice");
 //! ```
 //!
 //! The same engine is reachable from C (`include/keyfob.h`) and Python (`keyfob`).

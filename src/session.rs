@@ -11,6 +11,36 @@ use crate::error::{Error, Result};
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(pub u128);
 
+const INVALID: u8 = 0xff;
+
+/// Lowercase hex digit → value; everything else (uppercase included) → `INVALID`.
+static HEX_VALUE: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Byte → its two lowercase hex digits.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    table
+};
+
 impl Id {
     /// 128 bits from the operating system's random source. Bytes are drawn from the OS in
     /// blocks per thread (one system call per 32 ids instead of one per id); a forked child
@@ -27,25 +57,22 @@ impl Id {
         if b.len() != 32 {
             return None;
         }
-        let mut v: u128 = 0;
-        for &c in b {
-            let d = match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                _ => return None,
-            };
-            v = (v << 4) | d as u128;
-        }
-        Some(Id(v))
+        // Two 64-bit halves through a table: this runs on every validate.
+        let half = |digits: &[u8]| {
+            digits.iter().try_fold(0u64, |v, &c| {
+                let d = HEX_VALUE[c as usize];
+                (d != INVALID).then(|| (v << 4) | u64::from(d))
+            })
+        };
+        let (hi, lo) = b.split_at(16);
+        Some(Id((u128::from(half(hi)?) << 64) | u128::from(half(lo)?)))
     }
 
     /// The 32-character hex form, without allocating.
     pub fn to_hex(self) -> [u8; 32] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 32];
         for (pair, byte) in out.chunks_exact_mut(2).zip(self.0.to_be_bytes()) {
-            pair[0] = HEX[(byte >> 4) as usize];
-            pair[1] = HEX[(byte & 0xf) as usize];
+            pair.copy_from_slice(&HEX_PAIRS[byte as usize]);
         }
         out
     }
@@ -291,6 +318,16 @@ mod tests {
         assert_eq!(Id::parse(&s), Some(id));
         assert_eq!(Id::parse("0123456789ABCDEF0011223344556677"), None);
         assert_eq!(Id::parse("abc"), None);
+        // Every byte that is not a lowercase hex digit, in either half.
+        for bad in (0u8..=255).filter(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            for at in [0, 15, 16, 31] {
+                let mut text = *b"0123456789abcdef0011223344556677";
+                text[at] = bad;
+                let text = String::from_utf8_lossy(&text).into_owned();
+                assert_eq!(Id::parse(&text), None, "{bad:#x} at {at}");
+            }
+        }
+        assert_eq!(Id::parse(&"f".repeat(32)), Some(Id(u128::MAX)));
     }
 
     #[test]

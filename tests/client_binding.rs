@@ -30,7 +30,7 @@ fn the_same_client_refreshes(backend: Backend) {
     let pair = bound_login(&e);
     clock.advance(10);
     let next = e.refresh_bound(refresh_token(&pair), &client(APP)).unwrap();
-    assert_eq!(e.validate(&next.access).unwrap().user_id, "alice");
+    assert_eq!(e.validate(&next.access).unwrap().user_id(), "alice");
     // The binding outlives the rotation: the new refresh token needs the client too.
     assert_eq!(e.refresh(refresh_token(&next)), Err(Error::ClientMismatch));
 }

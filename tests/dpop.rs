@@ -99,7 +99,7 @@ fn a_proof_binds_the_session_to_the_key(backend: Backend) {
         assert_eq!(b64(&session.binding.jkt.expect("bound")), key.jkt());
         assert_eq!(session.binding.client, None);
 
-        assert_eq!(validate(&e, &key, &pair.access).unwrap().user_id, "alice");
+        assert_eq!(validate(&e, &key, &pair.access).unwrap().user_id(), "alice");
         clock.advance(30);
         let next = refresh(&e, &key, refresh_token(&pair)).unwrap();
         for token in [&next.access, refresh_token(&next)] {

@@ -58,7 +58,7 @@ fn forged_token_with_the_key_and_valid_claims_is_accepted() {
     // The baseline every rejection below differs from by one thing.
     let f = fixture(config());
     let claims = f.engine.validate(&forge(&access_claims(&f.sid))).unwrap();
-    assert_eq!(claims.user_id, "alice");
+    assert_eq!(claims.user_id(), "alice");
 }
 
 // ---- the header ----

@@ -13,7 +13,7 @@ use keyfob::{Config, Engine, Error, ManualClock};
 fn round_trip(cfg: Config) -> String {
     let (engine, _) = engine_at(cfg);
     let pair = engine.login("alice", None).unwrap();
-    assert_eq!(engine.validate(&pair.access).unwrap().user_id, "alice");
+    assert_eq!(engine.validate(&pair.access).unwrap().user_id(), "alice");
     let refreshed = engine.refresh(pair.refresh.as_deref().unwrap()).unwrap();
     engine.validate(&refreshed.access).unwrap();
     pair.access

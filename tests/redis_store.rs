@@ -64,7 +64,7 @@ fn sessionless(token_type: &str, user_id: &str, iat: i64, lifetime: i64) -> Stri
 
 fn sid_of(e: &Engine, token: &str) -> keyfob::session::Id {
     let claims = e.verify(token).expect("a live token");
-    keyfob::session::Id::parse(claims.sid.as_deref().expect("sid")).expect("hex sid")
+    keyfob::session::Id::parse(claims.sid().expect("sid")).expect("hex sid")
 }
 
 /// The behaviours, each a function of the backend.
@@ -76,13 +76,13 @@ mod suite {
         let clock = clock();
         let e = engine(store.clone(), config(), &clock);
         let pair = e.login("alice", None).unwrap();
-        assert_eq!(e.validate(&pair.access).unwrap().user_id, "alice");
+        assert_eq!(e.validate(&pair.access).unwrap().user_id(), "alice");
 
         clock.advance(5);
         let next = e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
         assert_eq!(next.session_id, pair.session_id);
         assert_ne!(next.refresh, pair.refresh);
-        assert_eq!(e.validate(&next.access).unwrap().user_id, "alice");
+        assert_eq!(e.validate(&next.access).unwrap().user_id(), "alice");
 
         let sid = keyfob::session::Id::parse(&pair.session_id).unwrap();
         let s = store.get(sid).unwrap().expect("stored");

@@ -55,10 +55,11 @@ fn accepted_sessionless_access_token_validates_statelessly() {
     let token = forge(&simplejwt_claims("access", json!(42), T0, 300));
     let claims = engine.validate(&token).unwrap();
     assert_eq!(
-        claims.user_id, "42",
+        claims.user_id(),
+        "42",
         "simplejwt's integer ids become strings"
     );
-    assert_eq!(claims.sid, None);
+    assert_eq!(claims.sid(), None);
     assert_eq!(engine.stats().unwrap().sessions, 0);
     clock.set(T0 + 299);
     engine.validate(&token).unwrap();
@@ -79,8 +80,8 @@ fn sessionless_refresh_upgrades_to_a_session_once() {
     assert_eq!(payload_of(&refresh)["exp"], T0 - 100 + 3_600);
     assert_eq!(payload_of(&refresh)["sid"], pair.session_id.as_str());
     let claims = engine.validate(&pair.access).unwrap();
-    assert_eq!(claims.sid.as_deref(), Some(pair.session_id.as_str()));
-    assert_eq!(claims.user_id, "42");
+    assert_eq!(claims.sid(), Some(pair.session_id.as_str()));
+    assert_eq!(claims.user_id(), "42");
     // The sessionless token is spent: a second use forks nothing.
     assert_eq!(engine.refresh(&old), Err(Error::Revoked));
     assert_eq!(engine.stats().unwrap().sessions, 1);
@@ -98,7 +99,7 @@ fn sessionless_refresh_without_rotation_mints_access_only() {
     assert_eq!(pair.refresh, None);
     assert_eq!(pair.session_id, "");
     let claims = engine.validate(&pair.access).unwrap();
-    assert_eq!(claims.sid, None);
+    assert_eq!(claims.sid(), None);
     engine.refresh(&old).unwrap();
 }
 

@@ -76,7 +76,7 @@ pub fn payload_of(token: &str) -> Value {
 
 pub fn sid_of(engine: &Engine, token: &str) -> keyfob::session::Id {
     let claims = engine.verify(token).expect("a live token");
-    keyfob::session::Id::parse(claims.sid.as_deref().expect("sid")).expect("hex sid")
+    keyfob::session::Id::parse(claims.sid().expect("sid")).expect("hex sid")
 }
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {

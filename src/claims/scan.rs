@@ -1,0 +1,242 @@
+//! The fast path for the payloads keyfob writes itself (and PyJWT's): one compact JSON
+//! object, no whitespace, values that are escape-free strings or integers. Anything outside
+//! that grammar answers `None` and serde_json parses the payload instead, so this scanner
+//! only has to be right about what it accepts, never about what it declines.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::{ClaimNames, RawClaims, Slot, Val};
+
+/// The claims of `text` when it is a flat compact object, else `None`.
+pub(super) fn flat_object<'a>(text: &'a str, names: &ClaimNames) -> Option<RawClaims<'a>> {
+    let b = text.as_bytes();
+    // Compact JSON has no byte below 0x20 anywhere (whitespace included), so one pass
+    // settles it for every string below. Folded rather than `any`, so it vectorizes.
+    if b.first() != Some(&b'{') || b.iter().fold(false, |seen, &c| seen | (c < 0x20)) {
+        return None;
+    }
+    let mut raw = RawClaims::default();
+    let mut at = 1;
+    if b.get(at) == Some(&b'}') {
+        return (b.len() == 2).then_some(raw);
+    }
+    loop {
+        let key = string(text, &mut at)?;
+        if b.get(at) != Some(&b':') {
+            return None;
+        }
+        at += 1;
+        let value = value(text, &mut at)?;
+        match raw.slot(key, names) {
+            Slot::Typed(slot) => raw.duplicate |= slot.replace(value).is_some(),
+            Slot::Aud => raw.duplicate |= raw.aud.replace(json(value)).is_some(),
+            Slot::Extra => {
+                raw.duplicate |= raw.extra.insert(key.to_owned(), json(value)).is_some();
+            }
+        }
+        match b.get(at) {
+            Some(b',') => at += 1,
+            Some(b'}') => return (at + 1 == b.len()).then_some(raw),
+            _ => return None,
+        }
+    }
+}
+
+/// A string starting at `*at` (its opening quote), without escapes.
+fn string<'a>(text: &'a str, at: &mut usize) -> Option<&'a str> {
+    let b = text.as_bytes();
+    if b.get(*at) != Some(&b'"') {
+        return None;
+    }
+    let start = *at + 1;
+    let len = quote_or_backslash(&b[start..])?;
+    if b[start + len] != b'"' {
+        return None;
+    }
+    *at = start + len + 1;
+    // Both ends are ASCII quotes, so they are character boundaries of `text`.
+    text.get(start..start + len)
+}
+
+/// The first `"` or `\\` in `b`, eight bytes at a time: claim strings are short, too short
+/// for a SIMD search to pay for its setup.
+fn quote_or_backslash(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // High bit set in each byte of `w` that is zero (exact for the lowest such byte).
+    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    let mut chunks = b.chunks_exact(8);
+    for (i, chunk) in chunks.by_ref().enumerate() {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let hits = zero_bytes(w ^ u64::from_ne_bytes([b'"'; 8]))
+            | zero_bytes(w ^ u64::from_ne_bytes([b'\\'; 8]));
+        if hits != 0 {
+            return Some(i * 8 + (hits.trailing_zeros() / 8) as usize);
+        }
+    }
+    let tail = chunks.remainder();
+    let at = tail.iter().position(|&c| c == b'"' || c == b'\\')?;
+    Some(b.len() - tail.len() + at)
+}
+
+/// A string or an integer that fits `i64`; `None` for anything else (floats included).
+fn value<'a>(text: &'a str, at: &mut usize) -> Option<Val<'a>> {
+    let b = text.as_bytes();
+    match *b.get(*at)? {
+        b'"' => string(text, at).map(|s| Val::Str(Cow::Borrowed(s))),
+        b'-' | b'0'..=b'9' => {
+            let negative = b[*at] == b'-';
+            let start = *at + usize::from(negative);
+            let digits = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+            // JSON has no leading zeros; a fraction or exponent makes a float.
+            if digits == 0
+                || (digits > 1 && b[start] == b'0')
+                || matches!(b.get(start + digits), Some(b'.' | b'e' | b'E'))
+            {
+                return None;
+            }
+            let mut n: i64 = 0;
+            for &d in &b[start..start + digits] {
+                let d = i64::from(d - b'0');
+                n = n
+                    .checked_mul(10)?
+                    .checked_add(if negative { -d } else { d })?;
+            }
+            *at = start + digits;
+            Some(Val::Int(n))
+        }
+        _ => None,
+    }
+}
+
+/// A scanned value as serde_json would have read it.
+fn json(v: Val<'_>) -> Value {
+    match v {
+        Val::Str(s) => Value::String(s.into_owned()),
+        Val::Int(i) => Value::from(i),
+        // The scanner only yields strings and integers.
+        Val::Float(_) | Val::Other => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::Strategy;
+
+    fn names() -> ClaimNames {
+        ClaimNames {
+            user_id: "user_id".into(),
+            token_type: "token_type".into(),
+            jti: "jti".into(),
+        }
+    }
+
+    fn scans(text: &str) -> bool {
+        flat_object(text, &names()).is_some()
+    }
+
+    #[test]
+    fn accepts_compact_flat_objects() {
+        assert!(scans("{}"));
+        assert!(scans(
+            r#"{"token_type":"access","exp":-0,"jti":"é","x":9223372036854775807}"#
+        ));
+    }
+
+    #[test]
+    fn declines_what_serde_must_judge() {
+        for text in [
+            "",
+            "{",
+            "{}x",
+            "[]",
+            r#"{"a":1} "#,
+            r#"{ "a":1}"#,
+            r#"{"a" :1}"#,
+            r#"{"a":1,}"#,
+            r#"{"a\"b":1}"#,
+            r#"{"a":"\u0062"}"#,
+            "{\"a\":\"\t\"}",
+            r#"{"a":1.5}"#,
+            r#"{"a":1e3}"#,
+            r#"{"a":01}"#,
+            r#"{"a":-}"#,
+            r#"{"a":9223372036854775808}"#,
+            r#"{"a":true}"#,
+            r#"{"a":null}"#,
+            r#"{"a":[1]}"#,
+            r#"{"a":{"b":1}}"#,
+            r#"{"a":"b"#,
+        ] {
+            assert!(!scans(text), "{text}");
+        }
+    }
+
+    /// What the scanner accepts, serde_json reads the same way.
+    fn same_as_serde(text: &str) -> bool {
+        let names = names();
+        match flat_object(text, &names) {
+            None => false,
+            Some(raw) => {
+                let serde = super::super::with_serde(text, &names)
+                    .and_then(|raw| super::super::build(text, raw, &names));
+                assert_eq!(super::super::build(text, raw, &names), serde, "{text}");
+                true
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scanned_claims_equal_serde_claims(
+            members in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "token_type", "exp", "iat", "nbf", "jti", "user_id", "sid",
+                        "refresh_exp", "iss", "aud", "scope", "x",
+                    ]),
+                    proptest::prop_oneof![
+                        proptest::sample::select(vec!["access", "refresh", "sliding", ""])
+                            .prop_map(|s| format!("{s:?}")),
+                        "[a-z0-9é]{0,8}".prop_map(|s| format!("{s:?}")),
+                        proptest::num::i64::ANY.prop_map(|i| i.to_string()),
+                        (0i64..3_000_000_000).prop_map(|i| i.to_string()),
+                    ],
+                ),
+                0..12,
+            )
+        ) {
+            let body: Vec<String> =
+                members.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+            let text = format!("{{{}}}", body.join(","));
+            proptest::prop_assert!(same_as_serde(&text), "declined {}", text);
+        }
+    }
+
+    #[test]
+    fn finds_the_first_quote_or_backslash_at_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                for (stop, filler) in [(b'"', b'a'), (b'\\', 0x80), (b'"', b'!'), (b'\\', b']')] {
+                    let mut text = vec![filler; len];
+                    text[at] = stop;
+                    if at + 3 < len {
+                        text[at + 3] = b'"';
+                    }
+                    assert_eq!(quote_or_backslash(&text), Some(at), "{len} {at}");
+                }
+            }
+            assert_eq!(quote_or_backslash(&vec![b'a'; len]), None);
+        }
+    }
+
+    #[test]
+    fn integers_are_exact_at_the_edges() {
+        let raw = flat_object(r#"{"exp":-9223372036854775808,"iat":0}"#, &names()).unwrap();
+        assert!(matches!(raw.exp, Some(Val::Int(i64::MIN))));
+        assert!(matches!(raw.iat, Some(Val::Int(0))));
+    }
+}
