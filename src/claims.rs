@@ -56,18 +56,50 @@ impl fmt::Display for TokenType {
     }
 }
 
-/// The configurable claim names.
+/// The configurable claim names, and each as minting writes it (built once).
 #[derive(Debug, Clone)]
 pub(crate) struct ClaimNames {
     pub user_id: String,
     pub token_type: String,
     pub jti: String,
+    pub user_id_key: Box<[u8]>,
+    pub token_type_key: Box<[u8]>,
+    pub jti_key: Box<[u8]>,
 }
 
 impl ClaimNames {
+    pub(crate) fn new(user_id: String, token_type: String, jti: String) -> ClaimNames {
+        ClaimNames {
+            user_id_key: json_key(&user_id),
+            token_type_key: json_key(&token_type),
+            jti_key: json_key(&jti),
+            user_id,
+            token_type,
+            jti,
+        }
+    }
+
     pub(crate) fn is_reserved(&self, name: &str) -> bool {
         is_fixed_claim(name) || name == self.user_id || name == self.token_type || name == self.jti
     }
+}
+
+/// The fixed claim names as minting writes them: quoted, with their colon.
+pub(crate) mod key {
+    pub(crate) const EXP: &[u8] = b"\"exp\":";
+    pub(crate) const IAT: &[u8] = b"\"iat\":";
+    pub(crate) const SID: &[u8] = b"\"sid\":";
+    pub(crate) const REFRESH_EXP: &[u8] = b"\"refresh_exp\":";
+    pub(crate) const ISS: &[u8] = b"\"iss\":";
+    pub(crate) const AUD: &[u8] = b"\"aud\":";
+}
+
+/// `"name":`, escaped as JSON.
+fn json_key(name: &str) -> Box<[u8]> {
+    let mut key = Vec::with_capacity(name.len() + 3);
+    write_json_str(&mut key, name);
+    key.push(b':');
+    key.into_boxed_slice()
 }
 
 /// The verified claims of a token.
@@ -452,7 +484,8 @@ impl<'a> RawClaims<'a> {
     }
 }
 
-/// Writes a claims object directly into a byte buffer, in a fixed order.
+/// Writes a claims object directly into a byte buffer, in a fixed order. Names come already
+/// written (see [`key`] and [`ClaimNames`]), so only values are encoded per token.
 pub(crate) struct PayloadWriter<'b> {
     buf: &'b mut Vec<u8>,
     first: bool,
@@ -464,36 +497,41 @@ impl<'b> PayloadWriter<'b> {
         PayloadWriter { buf, first: true }
     }
 
-    fn key(&mut self, name: &str) {
+    fn key(&mut self, key: &[u8]) {
+        if !self.first {
+            self.buf.push(b',');
+        }
+        self.first = false;
+        self.buf.extend_from_slice(key);
+    }
+
+    pub(crate) fn str(&mut self, key: &[u8], value: &str) {
+        self.key(key);
+        write_json_str(self.buf, value);
+    }
+
+    pub(crate) fn int(&mut self, key: &[u8], value: i64) {
+        self.key(key);
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    }
+
+    /// A 128-bit id as 32 hex digits: nothing to escape.
+    pub(crate) fn id(&mut self, key: &[u8], id: crate::session::Id) {
+        self.key(key);
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(&id.to_hex());
+        self.buf.push(b'"');
+    }
+
+    /// Any JSON value under any name (extra claims).
+    pub(crate) fn value(&mut self, name: &str, value: &Value) {
         if !self.first {
             self.buf.push(b',');
         }
         self.first = false;
         write_json_str(self.buf, name);
         self.buf.push(b':');
-    }
-
-    pub(crate) fn str(&mut self, name: &str, value: &str) {
-        self.key(name);
-        write_json_str(self.buf, value);
-    }
-
-    pub(crate) fn int(&mut self, name: &str, value: i64) {
-        self.key(name);
-        self.buf
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-
-    /// A 128-bit id as 32 hex digits: nothing to escape.
-    pub(crate) fn id(&mut self, name: &str, id: crate::session::Id) {
-        self.key(name);
-        self.buf.push(b'"');
-        self.buf.extend_from_slice(&id.to_hex());
-        self.buf.push(b'"');
-    }
-
-    pub(crate) fn value(&mut self, name: &str, value: &Value) {
-        self.key(name);
         // Writing a Value into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *self.buf, value);
     }
@@ -531,11 +569,7 @@ mod tests {
     use super::*;
 
     fn names() -> ClaimNames {
-        ClaimNames {
-            user_id: "user_id".into(),
-            token_type: "token_type".into(),
-            jti: "jti".into(),
-        }
+        ClaimNames::new("user_id".into(), "token_type".into(), "jti".into())
     }
 
     #[test]
@@ -562,8 +596,8 @@ mod tests {
     fn writer_escapes() {
         let mut b = Vec::new();
         let mut w = PayloadWriter::new(&mut b);
-        w.str("user_id", "a\"b");
-        w.int("exp", -3);
+        w.str(&json_key("user_id"), "a\"b");
+        w.int(key::EXP, -3);
         w.finish();
         assert_eq!(b, br#"{"user_id":"a\"b","exp":-3}"#);
     }

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 
 use crate::binding::Presentation;
-use crate::claims::{self, ClaimNames, Claims, PayloadWriter, TokenType};
+use crate::claims::{self, key, ClaimNames, Claims, PayloadWriter, TokenType};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::dpop::{CheckedProof, Verifier};
@@ -133,11 +133,11 @@ impl Engine {
         );
         Ok(Engine {
             jws: Jws::new(keys, config.max_token_bytes),
-            names: ClaimNames {
-                user_id: config.user_id_claim,
-                token_type: config.token_type_claim,
-                jti: config.jti_claim,
-            },
+            names: ClaimNames::new(
+                config.user_id_claim,
+                config.token_type_claim,
+                config.jti_claim,
+            ),
             store,
             clock,
             rng: SystemRandom::new(),
@@ -786,22 +786,22 @@ impl Engine {
     fn mint(&self, m: &Mint<'_>) -> Result<String> {
         let mut buf = Vec::with_capacity(256);
         let mut w = PayloadWriter::new(&mut buf);
-        w.str(&self.names.token_type, m.kind.as_str());
-        w.int("exp", m.exp);
-        w.int("iat", m.iat);
-        w.id(&self.names.jti, m.jti);
-        w.str(&self.names.user_id, m.user_id);
+        w.str(&self.names.token_type_key, m.kind.as_str());
+        w.int(key::EXP, m.exp);
+        w.int(key::IAT, m.iat);
+        w.id(&self.names.jti_key, m.jti);
+        w.str(&self.names.user_id_key, m.user_id);
         if let Some(sid) = m.sid {
-            w.id("sid", sid);
+            w.id(key::SID, sid);
         }
         if let Some(r) = m.refresh_exp {
-            w.int("refresh_exp", r);
+            w.int(key::REFRESH_EXP, r);
         }
         if let Some(iss) = &self.issuer {
-            w.str("iss", iss);
+            w.str(key::ISS, iss);
         }
         if let Some(aud) = &self.audience {
-            w.str("aud", aud);
+            w.str(key::AUD, aud);
         }
         if let Some(jkt) = m.cnf {
             w.value(

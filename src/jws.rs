@@ -75,8 +75,16 @@ impl Jws {
         out.push_str(&self.header_segment);
         out.push('.');
         URL_SAFE_NO_PAD.encode_append(payload, &mut out);
-        let mut sig = [0u8; MAX_SIG];
-        let n = self.keys.sign_into(out.as_bytes(), &mut sig)?;
+        // Zeroing RSA's 1 KiB on every HMAC token would cost more than writing it.
+        let mut sig_stack = [0u8; SMALL_SIG];
+        let mut sig_heap = Vec::new();
+        let sig = if self.keys.signature_len() <= SMALL_SIG {
+            &mut sig_stack[..]
+        } else {
+            sig_heap.resize(MAX_SIG, 0);
+            &mut sig_heap[..]
+        };
+        let n = self.keys.sign_into(out.as_bytes(), sig)?;
         out.push('.');
         URL_SAFE_NO_PAD.encode_append(&sig[..n], &mut out);
         Ok(out)
