@@ -8,8 +8,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use base64_simd::URL_SAFE_NO_PAD;
 use parking_lot::Mutex;
 use ring::digest::{digest, Context, SHA256};
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ED25519};
@@ -66,7 +65,7 @@ pub fn jwk_thumbprint(jwk_json: &str) -> Result<String> {
         .as_object()
         .ok_or_else(|| Error::InvalidArgument("the JWK is not a JSON object".into()))?;
     let digest = thumbprint(jwk).map_err(|m| Error::InvalidArgument(m.into()))?;
-    Ok(URL_SAFE_NO_PAD.encode(digest))
+    Ok(URL_SAFE_NO_PAD.encode_to_string(digest))
 }
 
 /// SHA-256 over the key's required members, in lexicographic order, as compact JSON.
@@ -104,7 +103,7 @@ fn thumbprint(jwk: &Map<String, Value>) -> std::result::Result<[u8; 32], &'stati
 
 /// base64url(SHA-256(access token)): the `ath` a proof sent with that token carries.
 pub(crate) fn access_token_hash(access: &str) -> String {
-    URL_SAFE_NO_PAD.encode(digest(&SHA256, access.as_bytes()))
+    URL_SAFE_NO_PAD.encode_to_string(digest(&SHA256, access.as_bytes()))
 }
 
 /// A proof whose signature and claims hold, not yet checked for replay.
@@ -195,7 +194,7 @@ impl Verifier {
             )));
         }
         let sig = URL_SAFE_NO_PAD
-            .decode(s)
+            .decode_to_vec(s)
             .map_err(|_| invalid("the proof signature is not base64url"))?;
         let signing_input = &req.proof.as_bytes()[..h.len() + 1 + p.len()];
         verify_signature(alg, jwk, signing_input, &sig)?;
@@ -264,7 +263,7 @@ impl Verifier {
 }
 
 fn json_object(segment: &str) -> Option<Map<String, Value>> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
+    let bytes = URL_SAFE_NO_PAD.decode_to_vec(segment).ok()?;
     match serde_json::from_slice(&bytes).ok()? {
         Value::Object(m) => Some(m),
         _ => None,
@@ -279,7 +278,7 @@ fn member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<&'a str> {
 
 fn coordinate(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
     let bytes = URL_SAFE_NO_PAD
-        .decode(member(jwk, name)?)
+        .decode_to_vec(member(jwk, name)?)
         .map_err(|_| Error::DpopInvalid(format!("the proof's jwk '{name}' is not base64url")))?;
     if bytes.len() != 32 {
         return Err(Error::DpopInvalid(format!(

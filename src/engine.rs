@@ -6,8 +6,7 @@ use std::sync::Arc;
 use ring::rand::SystemRandom;
 use serde_json::{Map, Value};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use base64_simd::URL_SAFE_NO_PAD;
 
 use crate::binding::Presentation;
 use crate::claims::{self, key, ClaimNames, Claims, PayloadWriter, TokenType};
@@ -806,7 +805,7 @@ impl Engine {
         if let Some(jkt) = m.cnf {
             w.value(
                 "cnf",
-                &serde_json::json!({ "jkt": URL_SAFE_NO_PAD.encode(jkt) }),
+                &serde_json::json!({ "jkt": URL_SAFE_NO_PAD.encode_to_string(jkt) }),
             );
         }
         if let Some(extra) = m.extra {
@@ -838,7 +837,7 @@ struct Mint<'a> {
 /// The key a token is bound to: its `cnf.jkt` (a base64url SHA-256), if well-formed.
 fn token_jkt(claims: &Claims) -> Option<[u8; 32]> {
     let jkt = claims.extra.get("cnf")?.get("jkt")?.as_str()?;
-    URL_SAFE_NO_PAD.decode(jkt).ok()?.try_into().ok()
+    URL_SAFE_NO_PAD.decode_to_vec(jkt).ok()?.try_into().ok()
 }
 
 #[cfg(test)]

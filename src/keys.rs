@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use base64::Engine as _;
 use ring::hmac;
 use ring::rand::SystemRandom;
 use ring::signature::{self, KeyPair};
@@ -398,8 +397,8 @@ fn parse_pem(text: &[u8]) -> std::result::Result<(String, Vec<u8>), &'static str
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(b64)
+    let der = base64_simd::STANDARD
+        .decode_to_vec(b64)
         .map_err(|_| "PEM body is not valid base64")?;
     Ok((label, der))
 }
