@@ -127,11 +127,7 @@ mod tests {
     use proptest::strategy::Strategy;
 
     fn names() -> ClaimNames {
-        ClaimNames {
-            user_id: "user_id".into(),
-            token_type: "token_type".into(),
-            jti: "jti".into(),
-        }
+        ClaimNames::new("user_id".into(), "token_type".into(), "jti".into())
     }
 
     fn scans(text: &str) -> bool {
