@@ -1,21 +1,41 @@
-//! The default store: sessions in a sharded hash map under parking_lot locks.
-//! Reads (validate) take a shard's read lock and slide the idle deadline with an atomic,
-//! so concurrent validates never block each other; rotation takes the write lock.
+//! The default store: sessions in sharded slabs under parking_lot locks.
+//! The store chooses session ids: 96 random bits, and the low 32 bits name the shard and
+//! the slab place, so a lookup is one read of that place and a compare of the full id, with
+//! no hash index in between (at a million sessions, each extra random read is a cache and
+//! TLB miss). Reads (validate) take a shard's read lock and slide the idle deadline with an
+//! atomic, so concurrent validates never block each other; rotation takes the write lock.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
+use ring::rand::SystemRandom;
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
 use crate::error::{Error, Result};
 use crate::session::{self, Binding, Id, Presented, Rotation, Session};
 
-const SHARDS: usize = 64;
+const SHARD_BITS: u32 = 6;
+const SHARDS: usize = 1 << SHARD_BITS;
+/// The low bits of an id the store chooses: shard, then place. The other 96 stay random.
+const PLACE_BITS: u32 = 32;
+const PLACE_MASK: u128 = (1 << PLACE_BITS) - 1;
+/// Places a shard can name in an id (2^26: far beyond any memory).
+const MAX_PLACES: usize = 1 << (PLACE_BITS - SHARD_BITS);
+/// A place reserved for a login that never created its session is freed after this long.
+const RESERVATION_S: i64 = 60;
 /// A shard is swept after this many inserts, or a quarter of its size, whichever is larger:
 /// amortized O(1) per write, and memory bounded without anyone calling `sweep`.
 const SWEEP_MIN_WRITES: usize = 64;
+
+fn shard_of(id: Id) -> usize {
+    id.0 as usize % SHARDS
+}
+
+fn place_of(id: Id) -> usize {
+    ((id.0 & PLACE_MASK) >> SHARD_BITS) as usize
+}
 
 /// Ids are 128 random bits: their low half is already a good hash.
 #[derive(Default)]
@@ -35,8 +55,7 @@ impl Hasher for IdHasher {
     }
 }
 
-/// A 128-bit id split in two words: 8-byte alignment keeps buckets free of padding
-/// (a `u128` would align every bucket to 16 bytes).
+/// A 128-bit id split in two words: 8-byte alignment, so a slot packs without padding.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Packed([u64; 2]);
 
@@ -63,27 +82,70 @@ impl Packed {
 
 impl std::hash::Hash for Packed {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0[1]);
+        // Both words, mixed: ids a caller chose may be small or repeat a pattern.
+        let mixed = self.0[0] ^ self.0[1].rotate_left(32);
+        state.write_u64(mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     }
 }
 
 type IdMap<V> = HashMap<Packed, V, BuildHasherDefault<IdHasher>>;
 
-/// One session, packed: this is most of the store's memory.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum State {
+    /// Zero: see [`Slot`].
+    Free = 0,
+    /// Held for the id `new_session_id` handed out, until `create` fills it.
+    Reserved,
+    Live,
+}
+
+/// One place of a shard's slab: this is most of the store's memory. Aligned to a cache
+/// line, with everything a validate reads or writes (id, deadlines, binding, revoked) in
+/// the first line, so a validate touches one line of the slab.
+///
+/// All-zero bytes are a valid free place (null `Option<Box>`es, `State::Free`, zero
+/// numbers): a chunk fresh from the OS is a run of free places without being written.
+#[repr(C, align(64))]
 struct Slot {
-    user_id: Box<str>,
-    created_at: i64,
-    absolute_deadline: i64,
-    current_iat: i64,
+    /// The session's id (reserved or live); `NONE` when free.
+    id: Packed,
     idle_deadline: AtomicI64,
-    current_jti: Packed,
-    previous_jti: Packed,
+    absolute_deadline: i64,
     /// Boxed: most sessions are unbound and should not pay for two digests.
     binding: Option<Box<Binding>>,
     revoked: AtomicBool,
+    state: State,
+    /// `None` only in a free or reserved place.
+    user_id: Option<Box<str>>,
+    /// Login time; for a reserved place, when it was reserved.
+    created_at: i64,
+    current_iat: i64,
+    current_jti: Packed,
+    previous_jti: Packed,
 }
 
 impl Slot {
+    fn vacant() -> Slot {
+        Slot {
+            id: Packed::NONE,
+            idle_deadline: AtomicI64::new(0),
+            absolute_deadline: 0,
+            binding: None,
+            revoked: AtomicBool::new(false),
+            state: State::Free,
+            user_id: None,
+            created_at: 0,
+            current_iat: 0,
+            current_jti: Packed::NONE,
+            previous_jti: Packed::NONE,
+        }
+    }
+
+    fn is(&self, key: Packed, state: State) -> bool {
+        self.id == key && self.state == state
+    }
+
     fn idle(&self) -> i64 {
         self.idle_deadline.load(Ordering::Acquire)
     }
@@ -104,8 +166,13 @@ impl Slot {
         }
     }
 
-    fn is_dead(&self, now: i64) -> bool {
-        session::is_dead(self.idle(), self.absolute_deadline, now)
+    /// Whether a sweep at `now` frees this place.
+    fn is_over(&self, now: i64) -> bool {
+        match self.state {
+            State::Free => false,
+            State::Reserved => now >= self.created_at.saturating_add(RESERVATION_S),
+            State::Live => session::is_dead(self.idle(), self.absolute_deadline, now),
+        }
     }
 
     /// The binding rule; a mismatch that revokes does so under the caller's lock.
@@ -122,87 +189,415 @@ impl Slot {
     }
 }
 
-/// One shard: a small index from session id to a slot number, and the slots in a slab.
-/// Index buckets are 24 bytes, so the hash table's doubling costs little; slots sit densely
-/// in a vector whose freed places are reused.
+/// Places in a shard's vector until it outgrows this many; then in chunks.
+const SMALL: usize = 4096;
+const CHUNK_BITS: u32 = 14;
+/// Places per chunk: 2 MiB, one huge page.
+const CHUNK: usize = 1 << CHUNK_BITS;
+const CHUNK_BYTES: usize = CHUNK * std::mem::size_of::<Slot>();
+/// A chunk this full is made one huge page: a lookup among millions of sessions then
+/// costs no TLB miss, while memory still follows use (a nearly empty chunk stays in small
+/// pages, resident only where touched).
+const HUGE_FROM: usize = CHUNK / 8 * 7;
+
+/// A shard's places, numbered from 0. Chunks never move, so growing copies nothing.
+#[derive(Default)]
+struct Slab {
+    small: Vec<Slot>,
+    chunks: Vec<chunk::Chunk>,
+    /// Places handed out: those below are live, reserved or on the free list; those above
+    /// are free and untouched.
+    len: usize,
+    /// A chunk to make one huge page once the write lock is given up (see `settle`).
+    pending_huge: Option<usize>,
+}
+
+impl Slab {
+    fn get(&self, at: usize) -> Option<&Slot> {
+        if self.chunks.is_empty() {
+            self.small.get(at)
+        } else {
+            Some(&self.chunks.get(at >> CHUNK_BITS)?.places()[at & (CHUNK - 1)])
+        }
+    }
+
+    fn get_mut(&mut self, at: usize) -> Option<&mut Slot> {
+        if self.chunks.is_empty() {
+            self.small.get_mut(at)
+        } else {
+            Some(&mut self.chunks.get_mut(at >> CHUNK_BITS)?.places_mut()[at & (CHUNK - 1)])
+        }
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
+        let len = self.len;
+        let chunked = self
+            .chunks
+            .iter_mut()
+            .flat_map(|c| c.places_mut().iter_mut());
+        self.small.iter_mut().chain(chunked).take(len)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Slot> {
+        let chunked = self.chunks.iter().flat_map(|c| c.places().iter());
+        self.small.iter().chain(chunked).take(self.len)
+    }
+
+    /// A new free place at the end.
+    fn push(&mut self) -> usize {
+        let at = self.len;
+        if self.chunks.is_empty() && at < SMALL {
+            self.small.push(Slot::vacant());
+        } else {
+            if self.chunks.is_empty() {
+                let mut first = chunk::Chunk::new();
+                for (place, slot) in first.places_mut().iter_mut().zip(self.small.drain(..)) {
+                    *place = slot;
+                }
+                self.small = Vec::new();
+                self.chunks.push(first);
+            }
+            if at >> CHUNK_BITS == self.chunks.len() {
+                self.chunks.push(chunk::Chunk::new());
+            }
+            if at & (CHUNK - 1) == HUGE_FROM && self.chunks[at >> CHUNK_BITS].mark_huge() {
+                self.pending_huge = Some(at >> CHUNK_BITS);
+            }
+        }
+        self.len += 1;
+        at
+    }
+
+    /// Drop free places at the end (`is_free` says which are free), and the memory that
+    /// held them.
+    fn trim(&mut self, is_free: impl Fn(&Slot) -> bool) {
+        let before = self.len;
+        while self.len > 0 && self.get(self.len - 1).is_some_and(&is_free) {
+            self.len -= 1;
+        }
+        if self.chunks.is_empty() {
+            self.small.truncate(self.len);
+            if self.small.capacity() > 64 && self.len < self.small.capacity() / 4 {
+                self.small.shrink_to_fit();
+            }
+            return;
+        }
+        if self.len <= SMALL / 2 {
+            // Back to a vector: places keep their numbers.
+            let len = self.len;
+            self.small = self.iter_mut().map(std::mem::take).collect();
+            debug_assert_eq!(self.small.len(), len);
+            self.chunks.clear();
+            return;
+        }
+        self.chunks.truncate(self.len.div_ceil(CHUNK));
+        // The last chunk's free tail, once the chunk is below the huge threshold (above it,
+        // the chunk stays one huge page).
+        let used = (self.len - 1) % CHUNK + 1;
+        if self.len < before && used < HUGE_FROM {
+            if let Some(last) = self.chunks.last_mut() {
+                last.release_from(used);
+            }
+        }
+    }
+
+    /// Places the slab holds memory for.
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.small.capacity() + self.chunks.len() * CHUNK
+    }
+}
+
+impl std::ops::Index<usize> for Slab {
+    type Output = Slot;
+    fn index(&self, at: usize) -> &Slot {
+        self.get(at).expect("a place in the slab")
+    }
+}
+
+impl std::ops::IndexMut<usize> for Slab {
+    fn index_mut(&mut self, at: usize) -> &mut Slot {
+        self.get_mut(at).expect("a place in the slab")
+    }
+}
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot::vacant()
+    }
+}
+
+impl Drop for Slab {
+    fn drop(&mut self) {
+        // Chunks hand their memory back without dropping places: drop what places own.
+        for slot in self.iter_mut() {
+            std::mem::take(slot);
+        }
+    }
+}
+
+/// 2 MiB-aligned blocks of places from the OS.
+#[cfg(unix)]
+mod chunk {
+    use super::{Slot, CHUNK, CHUNK_BYTES};
+    use std::ptr::NonNull;
+
+    /// `CHUNK` places; owned like a `Box<[Slot]>`, except that dropping it does not drop
+    /// the places (the slab does).
+    pub(super) struct Chunk {
+        ptr: NonNull<Slot>,
+        huge: bool,
+    }
+
+    // SAFETY: a chunk owns its places exclusively, as a Box would; `Slot` is Send + Sync.
+    unsafe impl Send for Chunk {}
+    unsafe impl Sync for Chunk {}
+
+    impl Chunk {
+        pub(super) fn new() -> Chunk {
+            let layout = std::alloc::Layout::new::<[Slot; CHUNK]>();
+            // Map twice the size and keep the aligned half, so the chunk can be one huge page.
+            let len = 2 * CHUNK_BYTES;
+            // SAFETY: a fresh anonymous private mapping; it aliases nothing.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                    -1,
+                    0,
+                )
+            };
+            if base == libc::MAP_FAILED {
+                std::alloc::handle_alloc_error(layout);
+            }
+            let head = (base as usize).next_multiple_of(CHUNK_BYTES) - base as usize;
+            // SAFETY: both ranges lie in the mapping just made, outside the part kept.
+            unsafe {
+                let base = base.cast::<u8>();
+                if head > 0 {
+                    libc::munmap(base.cast(), head);
+                }
+                libc::munmap(base.add(head + CHUNK_BYTES).cast(), CHUNK_BYTES - head);
+                let ptr = base.add(head).cast::<Slot>();
+                Chunk {
+                    ptr: NonNull::new_unchecked(ptr),
+                    huge: false,
+                }
+            }
+        }
+
+        pub(super) fn places(&self) -> &[Slot] {
+            // SAFETY: the mapping holds CHUNK places, zero-filled by the OS, and zero bytes
+            // are a valid `Slot`; `&self` guards them as `&[Slot]` would.
+            unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), CHUNK) }
+        }
+
+        pub(super) fn places_mut(&mut self) -> &mut [Slot] {
+            // SAFETY: as in `places`, with `&mut self` for exclusive access.
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), CHUNK) }
+        }
+
+        /// Whether the chunk is to be made huge (once): then call `make_huge`.
+        pub(super) fn mark_huge(&mut self) -> bool {
+            !std::mem::replace(&mut self.huge, true)
+        }
+
+        /// Back the chunk with one huge page (best effort: the kernel may refuse). The
+        /// kernel moves the contents atomically: readers and writers may go on meanwhile.
+        pub(super) fn make_huge(&self) {
+            // Linux's MADV_COLLAPSE (6.1+); older kernels answer EINVAL and the
+            // MADV_HUGEPAGE hint leaves it to khugepaged.
+            const MADV_COLLAPSE: libc::c_int = 25;
+            // SAFETY: advice on memory this chunk owns; it changes no contents.
+            unsafe {
+                let at = self.ptr.as_ptr().cast();
+                libc::madvise(at, CHUNK_BYTES, libc::MADV_HUGEPAGE);
+                #[cfg(target_os = "linux")]
+                libc::madvise(at, CHUNK_BYTES, MADV_COLLAPSE);
+            }
+        }
+
+        /// Hand back the memory of places `from..`, which are all free.
+        pub(super) fn release_from(&mut self, from: usize) {
+            let page = 4096;
+            let start = (from * std::mem::size_of::<Slot>()).next_multiple_of(page);
+            if start >= CHUNK_BYTES {
+                return;
+            }
+            // Splits a huge page: make it huge again once the chunk refills.
+            self.huge = false;
+            // SAFETY: whole pages of free places this chunk owns; they read back as zero
+            // bytes, which are free places.
+            unsafe {
+                let at = self.ptr.as_ptr().cast::<u8>().add(start);
+                libc::madvise(at.cast(), CHUNK_BYTES - start, libc::MADV_DONTNEED);
+            }
+        }
+    }
+
+    impl Drop for Chunk {
+        fn drop(&mut self) {
+            // SAFETY: the mapping made in `new`, no longer referenced.
+            unsafe {
+                libc::munmap(self.ptr.as_ptr().cast(), CHUNK_BYTES);
+            }
+        }
+    }
+}
+
+/// Elsewhere, a plain allocation.
+#[cfg(not(unix))]
+mod chunk {
+    use super::{Slot, CHUNK};
+
+    pub(super) struct Chunk(Box<[Slot]>);
+
+    impl Chunk {
+        pub(super) fn new() -> Chunk {
+            Chunk((0..CHUNK).map(|_| Slot::vacant()).collect())
+        }
+        pub(super) fn places(&self) -> &[Slot] {
+            &self.0
+        }
+        pub(super) fn places_mut(&mut self) -> &mut [Slot] {
+            &mut self.0
+        }
+        pub(super) fn mark_huge(&mut self) -> bool {
+            false
+        }
+        pub(super) fn make_huge(&self) {}
+        pub(super) fn release_from(&mut self, _from: usize) {}
+    }
+}
+
+/// One shard: a slab of places, found by the place number in the id. Freed places are
+/// reused; a reused place answers only for its new id, since every lookup compares all
+/// 128 bits.
 #[derive(Default)]
 struct Shard {
-    index: IdMap<u32>,
-    slots: Vec<Option<Slot>>,
+    slots: Slab,
     free: Vec<u32>,
+    /// Sessions created under an id this store did not choose (a caller's own, or one
+    /// whose reservation was swept): found through this index. Empty in normal use.
+    foreign: IdMap<u32>,
+    live: usize,
     writes_since_sweep: usize,
 }
 
 impl Shard {
-    fn len(&self) -> usize {
-        self.index.len()
+    fn find(&self, sid: Id) -> Option<usize> {
+        let key = Packed::of(sid);
+        let at = place_of(sid);
+        if self.slots.get(at).is_some_and(|s| s.is(key, State::Live)) {
+            return Some(at);
+        }
+        if self.foreign.is_empty() {
+            return None;
+        }
+        let at = *self.foreign.get(&key)? as usize;
+        self.slots[at].is(key, State::Live).then_some(at)
     }
 
     fn get(&self, sid: Id) -> Option<&Slot> {
-        let at = *self.index.get(&Packed::of(sid))?;
-        self.slots.get(at as usize)?.as_ref()
+        self.find(sid).map(|at| &self.slots[at])
     }
 
     fn get_mut(&mut self, sid: Id) -> Option<&mut Slot> {
-        let at = *self.index.get(&Packed::of(sid))?;
-        self.slots.get_mut(at as usize)?.as_mut()
+        self.find(sid).map(|at| &mut self.slots[at])
     }
 
-    fn insert(&mut self, sid: Id, slot: Slot) {
-        let key = Packed::of(sid);
-        if let Some(&at) = self.index.get(&key) {
-            self.slots[at as usize] = Some(slot);
-            return;
+    /// A free place, below `limit` when it is new.
+    fn take_place(&mut self, limit: usize) -> Option<usize> {
+        if let Some(at) = self.free.pop() {
+            return Some(at as usize);
         }
-        let at = match self.free.pop() {
-            Some(at) => {
-                self.slots[at as usize] = Some(slot);
-                at
+        if self.slots.len >= limit {
+            return None;
+        }
+        Some(self.slots.push())
+    }
+
+    /// Hold a place for `id` (whose place bits the caller sets from the returned number).
+    fn reserve(&mut self, now: i64) -> Option<usize> {
+        let at = self.take_place(MAX_PLACES)?;
+        let slot = &mut self.slots[at];
+        slot.state = State::Reserved;
+        slot.created_at = now;
+        Some(at)
+    }
+
+    /// Put a live `slot` (whose id is `sid`) in place; returns whether it filled a
+    /// reservation.
+    fn insert(&mut self, sid: Id, slot: Slot) -> bool {
+        let key = Packed::of(sid);
+        // Its reservation, or the same session again (replaced, as a map would).
+        let at = place_of(sid);
+        if let Some(place) = self.slots.get_mut(at) {
+            if place.id == key && place.state != State::Free {
+                let reserved = place.state == State::Reserved;
+                self.live += usize::from(reserved);
+                *place = slot;
+                return reserved;
             }
-            None => {
-                self.slots.push(Some(slot));
-                // A shard never holds 2^32 sessions (that would be terabytes).
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.index.insert(key, at);
+        }
+        if let Some(&at) = self.foreign.get(&key) {
+            self.slots[at as usize] = slot;
+            return false;
+        }
+        // A shard never holds 2^32 sessions (that would be terabytes).
+        let at = self.take_place(u32::MAX as usize).unwrap_or_default();
+        self.slots[at] = slot;
+        self.foreign.insert(key, at as u32);
+        self.live += 1;
+        false
     }
 
     fn values(&self) -> impl Iterator<Item = &Slot> {
-        self.slots.iter().flatten()
+        self.slots.iter().filter(|s| s.state == State::Live)
     }
 
+    /// Count a write; every so often, sweep.
+    fn wrote(&mut self, now: i64) {
+        self.writes_since_sweep += 1;
+        if self.writes_since_sweep >= SWEEP_MIN_WRITES.max(self.live / 4) {
+            self.sweep(now);
+        }
+    }
+
+    /// Free ended sessions and stale reservations; returns how many sessions ended.
     fn sweep(&mut self, now: i64) -> usize {
-        let before = self.index.len();
-        let (slots, free) = (&mut self.slots, &mut self.free);
-        self.index.retain(|_, at| {
-            let place = &mut slots[*at as usize];
-            let dead = !matches!(place, Some(s) if !s.is_dead(now));
-            if dead {
-                *place = None;
-                free.push(*at);
+        let mut ended = 0;
+        for (at, slot) in self.slots.iter_mut().enumerate() {
+            if slot.is_over(now) {
+                ended += usize::from(slot.state == State::Live);
+                *slot = Slot::vacant();
+                self.free.push(at as u32);
             }
-            !dead
-        });
+        }
+        if ended > 0 && !self.foreign.is_empty() {
+            let slots = &self.slots;
+            self.foreign
+                .retain(|key, at| slots[*at as usize].is(*key, State::Live));
+        }
+        self.live -= ended;
         self.writes_since_sweep = 0;
         self.give_back_memory();
-        before - self.index.len()
+        ended
     }
 
     /// After a burst has ended, hand memory back: drop free places at the slab's end and
     /// shrink what is mostly empty, so memory follows live sessions, not the peak.
     fn give_back_memory(&mut self) {
-        while matches!(self.slots.last(), Some(None)) {
-            self.slots.pop();
-        }
-        let len = self.slots.len();
+        self.slots.trim(|s| s.state == State::Free);
+        let len = self.slots.len;
         self.free.retain(|&at| (at as usize) < len);
-        if self.slots.capacity() > 64 && len < self.slots.capacity() / 4 {
-            self.slots.shrink_to_fit();
+        if self.free.capacity() > 64 && self.free.len() < self.free.capacity() / 4 {
             self.free.shrink_to_fit();
         }
-        if self.index.capacity() > 64 && self.index.len() < self.index.capacity() / 4 {
-            self.index.shrink_to_fit();
+        if self.foreign.capacity() > 64 && self.foreign.len() < self.foreign.capacity() / 4 {
+            self.foreign.shrink_to_fit();
         }
     }
 }
@@ -263,14 +658,44 @@ impl MemoryStore {
     }
 
     fn shard(&self, sid: Id) -> &RwLock<Shard> {
-        &self.shards[(sid.0 >> 64) as usize % SHARDS]
+        &self.shards[shard_of(sid)]
+    }
+}
+
+/// End a write that may have filled a chunk: make it one huge page under the read lock,
+/// since that copies 2 MiB (milliseconds), and validates need not wait for it.
+fn settle(mut shard: RwLockWriteGuard<'_, Shard>) {
+    if let Some(k) = shard.slots.pending_huge.take() {
+        let shard = RwLockWriteGuard::downgrade(shard);
+        if let Some(chunk) = shard.slots.chunks.get(k) {
+            chunk.make_huge();
+        }
     }
 }
 
 impl SessionStore for MemoryStore {
+    /// 96 random bits, then the shard and a place reserved in it.
+    fn new_session_id(&self, rng: &SystemRandom, now: i64) -> Result<Id> {
+        let random = Id::random(rng)?;
+        let shard_no = shard_of(random);
+        let mut shard = self.shards[shard_no].write();
+        let Some(at) = shard.reserve(now) else {
+            // A shard with 2^26 places: the id stays random and `create` indexes it.
+            return Ok(random);
+        };
+        let sid = Id((random.0 & !PLACE_MASK) | ((at as u128) << SHARD_BITS) | shard_no as u128);
+        shard.slots[at].id = Packed::of(sid);
+        // Counted as a write, so reservations that are never filled are swept too.
+        shard.wrote(now);
+        settle(shard);
+        Ok(sid)
+    }
+
     fn create(&self, s: Session, now: i64) -> Result<()> {
         let slot = Slot {
-            user_id: s.user_id.into_boxed_str(),
+            id: Packed::of(s.sid),
+            state: State::Live,
+            user_id: Some(s.user_id.into_boxed_str()),
             created_at: s.created_at,
             absolute_deadline: s.absolute_deadline,
             current_iat: s.current_iat,
@@ -281,11 +706,11 @@ impl SessionStore for MemoryStore {
             binding: (!s.binding.is_unbound()).then(|| Box::new(s.binding)),
         };
         let mut shard = self.shard(s.sid).write();
-        shard.insert(s.sid, slot);
-        shard.writes_since_sweep += 1;
-        if shard.writes_since_sweep >= SWEEP_MIN_WRITES.max(shard.len() / 4) {
-            shard.sweep(now);
+        // Filling a reservation is no new write: the reservation was counted.
+        if !shard.insert(s.sid, slot) {
+            shard.wrote(now);
         }
+        settle(shard);
         Ok(())
     }
 
@@ -293,7 +718,7 @@ impl SessionStore for MemoryStore {
         let shard = self.shard(sid).read();
         Ok(shard.get(sid).map(|s| Session {
             sid,
-            user_id: s.user_id.to_string(),
+            user_id: s.user_id.as_deref().unwrap_or_default().to_owned(),
             created_at: s.created_at,
             idle_deadline: s.idle(),
             absolute_deadline: s.absolute_deadline,
@@ -396,7 +821,9 @@ impl SessionStore for MemoryStore {
         for shard in self.shards.iter() {
             let shard = shard.read();
             for slot in shard.values() {
-                if &*slot.user_id == user_id && !slot.revoked.swap(true, Ordering::AcqRel) {
+                if slot.user_id.as_deref() == Some(user_id)
+                    && !slot.revoked.swap(true, Ordering::AcqRel)
+                {
                     n += 1;
                 }
             }
@@ -439,7 +866,7 @@ impl SessionStore for MemoryStore {
         let mut st = StoreStats::default();
         for shard in self.shards.iter() {
             let shard = shard.read();
-            st.sessions += shard.len();
+            st.sessions += shard.live;
             st.revoked_sessions += shard
                 .values()
                 .filter(|s| s.revoked.load(Ordering::Acquire))
@@ -456,15 +883,13 @@ mod layout_tests {
     use super::*;
 
     #[test]
-    fn a_bucket_stays_small() {
-        // An index bucket and a slab place are what every live session costs (plus its
-        // user id); a free place costs no more than a used one.
-        assert_eq!(std::mem::size_of::<(Packed, u32)>(), 24);
-        assert!(std::mem::size_of::<Option<Slot>>() <= 96);
-        assert_eq!(
-            std::mem::size_of::<Option<Slot>>(),
-            std::mem::size_of::<Slot>()
-        );
+    fn a_slot_is_two_cache_lines_with_the_hot_fields_in_the_first() {
+        // A slab place is what every live session costs (plus its user id).
+        assert_eq!(std::mem::size_of::<Slot>(), 128);
+        assert_eq!(std::mem::align_of::<Slot>(), 64);
+        assert!(std::mem::offset_of!(Slot, state) < 64);
+        assert!(std::mem::offset_of!(Slot, revoked) < 64);
+        assert!(std::mem::offset_of!(Slot, binding) + 8 <= 64);
     }
 
     #[test]
@@ -479,6 +904,51 @@ mod layout_tests {
 #[cfg(test)]
 mod memory_tests {
     use super::*;
+
+    #[test]
+    fn a_slab_grows_into_chunks_and_back_keeping_place_numbers() {
+        let mut slab = Slab::default();
+        let n = 2 * CHUNK + 100;
+        for i in 0..n {
+            assert_eq!(slab.push(), i);
+            let slot = &mut slab[i];
+            slot.state = State::Live;
+            slot.created_at = i as i64;
+            slot.user_id = Some(i.to_string().into());
+        }
+        assert_eq!(slab.chunks.len(), 3);
+        assert!(slab.small.is_empty());
+        for i in [0, SMALL - 1, SMALL, CHUNK - 1, CHUNK, n - 1] {
+            assert_eq!(slab[i].created_at, i as i64);
+            assert_eq!(slab[i].user_id.as_deref(), Some(&*i.to_string()));
+        }
+        // Past the end: free places, then none at all.
+        assert_eq!(slab.get(n).map(|s| s.state), Some(State::Free));
+        assert!(slab.get(3 * CHUNK).is_none());
+        assert_eq!(slab.iter().count(), n);
+
+        let free = |slab: &mut Slab, from: usize| {
+            for slot in slab.iter_mut().skip(from) {
+                *slot = Slot::vacant();
+            }
+        };
+        free(&mut slab, CHUNK + 10);
+        slab.trim(|s| s.state == State::Free);
+        assert_eq!((slab.len, slab.chunks.len()), (CHUNK + 10, 2));
+        assert_eq!(slab[CHUNK + 9].created_at, (CHUNK + 9) as i64);
+        // A trimmed place reads as free again, and is handed out anew.
+        assert_eq!(slab[CHUNK + 10].state, State::Free);
+        assert_eq!(slab.push(), CHUNK + 10);
+
+        free(&mut slab, 100);
+        slab.trim(|s| s.state == State::Free);
+        assert_eq!(
+            (slab.len, slab.chunks.len(), slab.small.len()),
+            (100, 0, 100)
+        );
+        assert_eq!(slab[99].user_id.as_deref(), Some("99"));
+        assert!(slab.capacity() < SMALL);
+    }
 
     #[test]
     fn memory_follows_live_sessions_after_a_burst() {
@@ -500,5 +970,129 @@ mod memory_tests {
         store.create(s, 1_000).unwrap();
         assert!(store.get(Id(7 << 64 | 7)).unwrap().is_some());
         assert!(store.get(Id(1 << 64 | 1)).unwrap().is_none());
+    }
+}
+
+#[cfg(test)]
+mod id_tests {
+    use super::*;
+
+    fn session(sid: Id, now: i64) -> Session {
+        Session::new(sid, "u".into(), Id(9), now, 10, 100)
+    }
+
+    /// A session under an id the store chose.
+    fn login(store: &MemoryStore, rng: &SystemRandom, now: i64) -> Id {
+        let sid = store.new_session_id(rng, now).unwrap();
+        store.create(session(sid, now), now).unwrap();
+        sid
+    }
+
+    fn unknown(store: &MemoryStore, sid: Id) -> bool {
+        store.get(sid).unwrap().is_none()
+            && store.touch(sid, 0, 10, true, None) == Err(Error::SessionUnknown)
+            && store.revoke_session(sid).unwrap() == RevokeOutcome::Unknown
+    }
+
+    #[test]
+    fn chosen_ids_name_their_place_and_keep_96_random_bits() {
+        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
+        let ids: Vec<Id> = (0..200).map(|_| login(&store, &rng, 0)).collect();
+        for &sid in &ids {
+            let shard = store.shards[shard_of(sid)].read();
+            assert!(shard.slots[place_of(sid)].is(Packed::of(sid), State::Live));
+            assert_eq!(store.get(sid).unwrap().unwrap().sid, sid);
+        }
+        let mut high: Vec<u128> = ids.iter().map(|id| id.0 >> PLACE_BITS).collect();
+        high.sort_unstable();
+        high.dedup();
+        assert_eq!(high.len(), ids.len());
+        assert_eq!(store.stats().unwrap().sessions, 200);
+    }
+
+    #[test]
+    fn forged_and_out_of_range_ids_are_unknown() {
+        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
+        let sid = login(&store, &rng, 0);
+        // Same place, other random bits.
+        assert!(unknown(&store, Id(sid.0 ^ (1 << 100))));
+        assert!(unknown(&store, Id(sid.0 ^ (1 << PLACE_BITS))));
+        // A place past the slab's end, and the largest place an id can name.
+        assert!(unknown(&store, Id(sid.0 + (1000 << SHARD_BITS))));
+        assert!(unknown(&store, Id(sid.0 | PLACE_MASK)));
+        assert!(unknown(&store, Id(0)));
+        assert!(store.get(sid).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_reused_place_does_not_answer_for_its_old_id() {
+        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
+        let old = login(&store, &rng, 0);
+        assert_eq!(store.sweep(1_000).unwrap(), 1);
+        assert!(unknown(&store, old));
+        // Fill the shard's places again until one lands where the old session was.
+        let reused = (0..100_000)
+            .map(|_| login(&store, &rng, 1_000))
+            .find(|&sid| shard_of(sid) == shard_of(old) && place_of(sid) == place_of(old))
+            .expect("the freed place is reused");
+        assert_ne!(reused, old);
+        assert!(unknown(&store, old));
+        assert!(store.get(reused).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_reservation_never_filled_is_reclaimed() {
+        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
+        let sid = store.new_session_id(&rng, 0).unwrap();
+        let place = |store: &MemoryStore| {
+            let shard = store.shards[shard_of(sid)].read();
+            shard.slots.get(place_of(sid)).map(|s| s.state)
+        };
+        assert_eq!(place(&store), Some(State::Reserved));
+        assert!(unknown(&store, sid));
+        // Held while a login could still be on its way; not counted as a session.
+        assert_eq!(store.sweep(RESERVATION_S - 1).unwrap(), 0);
+        assert_eq!(place(&store), Some(State::Reserved));
+        assert_eq!(store.stats().unwrap().sessions, 0);
+        assert_eq!(store.sweep(RESERVATION_S).unwrap(), 0);
+        assert_ne!(place(&store), Some(State::Reserved));
+        // A create that comes after all still works, through the foreign index.
+        store.create(session(sid, 61), 61).unwrap();
+        assert_eq!(store.get(sid).unwrap().unwrap().sid, sid);
+        assert_eq!(store.stats().unwrap().sessions, 1);
+    }
+
+    #[test]
+    fn reservations_alone_are_swept_by_writes() {
+        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
+        for now in 0..20_000 {
+            store.new_session_id(&rng, now).unwrap();
+        }
+        let held: usize = store.shards.iter().map(|s| s.read().slots.len).sum();
+        assert!(
+            held < 20_000 / 2,
+            "{held} places held by stale reservations"
+        );
+    }
+
+    #[test]
+    fn ids_the_store_did_not_choose_work_alongside() {
+        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
+        let mine = login(&store, &rng, 0);
+        // Same shard and place bits as `mine`, other random bits; and a plain small id.
+        let theirs = Id(mine.0 ^ (1 << 127));
+        store.create(session(theirs, 0), 0).unwrap();
+        store.create(session(Id(42), 0), 0).unwrap();
+        for sid in [mine, theirs, Id(42)] {
+            assert_eq!(store.get(sid).unwrap().unwrap().sid, sid);
+        }
+        assert_eq!(
+            store.revoke_session(theirs).unwrap(),
+            RevokeOutcome::Revoked
+        );
+        assert_eq!(store.touch(mine, 0, 10, true, None), Ok(()));
+        assert_eq!(store.stats().unwrap().sessions, 3);
+        assert_eq!(store.sweep(1_000).unwrap(), 3);
+        assert!(unknown(&store, theirs) && unknown(&store, mine) && unknown(&store, Id(42)));
     }
 }
