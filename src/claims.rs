@@ -8,6 +8,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visi
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::session::Id;
 
 mod scan;
 
@@ -186,6 +187,14 @@ impl fmt::Debug for Claims {
             .field("extra", &self.extra)
             .finish()
     }
+}
+
+/// The session id an unverified payload names, if it has one where keyfob writes it: for a
+/// cache hint only, never for a decision.
+pub(crate) fn peek_sid(payload: &[u8]) -> Option<Id> {
+    const SID: &[u8] = b"\"sid\":\"";
+    let at = memchr::memmem::find(payload, SID)? + SID.len();
+    Id::parse_ascii(payload.get(at..at + 32)?)
 }
 
 /// Parse a verified payload. Types are strict: a string `exp` is invalid, never absent.
@@ -570,6 +579,22 @@ mod tests {
 
     fn names() -> ClaimNames {
         ClaimNames::new("user_id".into(), "token_type".into(), "jti".into())
+    }
+
+    #[test]
+    fn peek_sid_reads_only_a_well_formed_sid() {
+        let sid = "0123456789abcdef0123456789abcdef";
+        let p = format!(r#"{{"token_type":"access","user_id":"1","sid":"{sid}"}}"#);
+        assert_eq!(peek_sid(p.as_bytes()), Id::parse(sid));
+        for p in [
+            r#"{"sid":"0123"}"#,
+            r#"{"sid":"0123456789ABCDEF0123456789abcdef"}"#,
+            r#"{"sid": "0123456789abcdef0123456789abcdef"}"#,
+            r#"{"user_id":"1"}"#,
+            r#"{"sid":""#,
+        ] {
+            assert_eq!(peek_sid(p.as_bytes()), None, "{p}");
+        }
     }
 
     #[test]

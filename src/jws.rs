@@ -91,8 +91,17 @@ impl Jws {
     }
 
     /// Check size, structure, header and signature, then hand the decoded payload to `f`.
-    /// Nothing of the payload is parsed before the signature holds.
-    pub(crate) fn verify<R>(&self, token: &[u8], f: impl FnOnce(&[u8]) -> Result<R>) -> Result<R> {
+    ///
+    /// Nothing of the payload is trusted before the signature holds. The one early reader is
+    /// `prefetch`: it gets the decoded, still unverified payload before the HMAC runs, so a
+    /// cache hint (the session's memory) can load while the HMAC computes. It returns nothing
+    /// and must never change a result.
+    pub(crate) fn verify<R>(
+        &self,
+        token: &[u8],
+        prefetch: impl FnOnce(&[u8]),
+        f: impl FnOnce(&[u8]) -> Result<R>,
+    ) -> Result<R> {
         if token.len() > self.max_token_bytes {
             return Err(Error::Malformed("token is larger than max_token_bytes"));
         }
@@ -141,15 +150,6 @@ impl Jws {
         } else {
             return Err(Error::Malformed("signature is not base64url"));
         };
-        let signing_input = &token[..h_len + 1 + p_len];
-        if let Err(e) = self.keys.verify(kid, signing_input, sig) {
-            // Only on this cold path: tell a token with extra segments from a forged one.
-            return Err(if p.contains(&b'.') {
-                Error::Malformed("expected three dot-separated segments")
-            } else {
-                e
-            });
-        }
         // Uninitialized: zeroing the buffer would cost on every call, and decoding writes
         // every byte it hands back.
         let mut stack = [MaybeUninit::uninit(); STACK_PAYLOAD];
@@ -161,8 +161,22 @@ impl Jws {
             heap.resize(needed, MaybeUninit::uninit());
             &mut heap[..]
         };
-        let payload = decode_into(p, buf).ok_or(Error::Malformed("payload is not base64url"))?;
-        f(payload)
+        // Decoded before the signature check only to feed `prefetch`; a decoding error is
+        // reported after the signature, as if the payload were decoded there.
+        let payload = decode_into(p, buf);
+        if let Some(payload) = payload {
+            prefetch(payload);
+        }
+        let signing_input = &token[..h_len + 1 + p_len];
+        if let Err(e) = self.keys.verify(kid, signing_input, sig) {
+            // Only on this cold path: tell a token with extra segments from a forged one.
+            return Err(if p.contains(&b'.') {
+                Error::Malformed("expected three dot-separated segments")
+            } else {
+                e
+            });
+        }
+        f(payload.ok_or(Error::Malformed("payload is not base64url"))?)
     }
 
     /// Parse a foreign header: the algorithm must be ours, no `crit`, `kid` only a lookup key.

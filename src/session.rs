@@ -53,7 +53,11 @@ impl Id {
 
     /// Parse exactly 32 lowercase hex digits.
     pub fn parse(s: &str) -> Option<Id> {
-        let b = s.as_bytes();
+        Id::parse_ascii(s.as_bytes())
+    }
+
+    /// [`Id::parse`] over bytes.
+    pub(crate) fn parse_ascii(b: &[u8]) -> Option<Id> {
         if b.len() != 32 {
             return None;
         }

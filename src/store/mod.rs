@@ -87,6 +87,10 @@ pub trait SessionStore: Send + Sync + 'static {
         Id::random(rng)
     }
 
+    /// A hint that `sid` is about to be looked up (its token's signature is being checked):
+    /// start loading it. It must not change any result; by default it does nothing.
+    fn prefetch(&self, _sid: Id) {}
+
     /// Insert a new session.
     fn create(&self, session: Session, now: i64) -> Result<()>;
 
