@@ -6,8 +6,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::binding::Evidence;
+use crate::claims::ClaimsDict;
 use crate::clock::ManualClock;
-use crate::convert::{claims_dict, extra_claims, text};
+use crate::convert::{extra_claims, text};
 use crate::errors::to_py_err;
 use crate::tokens::{SlidingToken, TokenPair};
 
@@ -17,6 +18,8 @@ pub(crate) struct Engine {
     inner: CoreEngine,
     /// Checked before touching a token's text, so huge strings are refused cheaply.
     max_token_bytes: usize,
+    /// Builds the claims dicts, with the keys this engine writes cached.
+    claims: ClaimsDict,
     /// For `repr` (never the keys).
     summary: String,
 }
@@ -28,7 +31,7 @@ impl Engine {
         result: keyfob::Result<Claims>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let claims = result.map_err(|e| to_py_err(py, e))?;
-        claims_dict(py, claims.to_json())
+        self.claims.build(py, claims.to_json())
     }
 }
 
@@ -44,6 +47,12 @@ impl Engine {
     ) -> PyResult<Self> {
         let config = crate::config::build(signing_key, config)?;
         let max_token_bytes = config.max_token_bytes;
+        let claims = ClaimsDict::new(
+            py,
+            &config.token_type_claim,
+            &config.jti_claim,
+            &config.user_id_claim,
+        )?;
         let summary = format!(
             "algorithm='{}', access_lifetime_s={}, idle_timeout_s={}, refresh_lifetime_s={}",
             config.algorithm,
@@ -62,6 +71,7 @@ impl Engine {
         Ok(Engine {
             inner,
             max_token_bytes,
+            claims,
             summary,
         })
     }

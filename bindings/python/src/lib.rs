@@ -3,6 +3,7 @@
 //! client binding (DPoP requests), the exception hierarchy, and value conversion.
 
 mod binding;
+mod claims;
 mod clock;
 mod config;
 mod convert;
