@@ -1,5 +1,8 @@
 //! `keyfob.Engine`: the core engine behind a frozen Python class. Arguments are converted
-//! while holding the GIL; the engine work runs detached from the interpreter so threads scale.
+//! while holding the GIL. Engine work on a remote store (Redis) runs detached from the
+//! interpreter, so other threads run while it waits; on the in-process store a call is
+//! shorter than a GIL handoff and keeps the GIL (see `Engine::run`). Calls whose work grows
+//! with the store (`revoke_user`, `sweep`, `stats`) and key parsing always detach.
 
 use keyfob::{Claims, Engine as CoreEngine};
 use pyo3::prelude::*;
@@ -18,6 +21,8 @@ pub(crate) struct Engine {
     inner: CoreEngine,
     /// Checked before touching a token's text, so huge strings are refused cheaply.
     max_token_bytes: usize,
+    /// The store lives in this process (`store="memory"`): its calls never wait on I/O.
+    in_process: bool,
     /// Builds the claims dicts, with the keys this engine writes cached.
     claims: ClaimsDict,
     /// For `repr` (never the keys).
@@ -25,6 +30,22 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
+    /// Run a call of the engine. On the in-process store a call is a microsecond or two of
+    /// CPU work, less than releasing and retaking the GIL costs, so it keeps the GIL (as
+    /// CPython's own builtins do for short work); with a remote store it waits on the
+    /// network, so it lets other threads run meanwhile.
+    fn run<T, F>(&self, py: Python<'_>, f: F) -> T
+    where
+        F: pyo3::marker::Ungil + FnOnce() -> T,
+        T: pyo3::marker::Ungil,
+    {
+        if self.in_process {
+            f()
+        } else {
+            py.detach(f)
+        }
+    }
+
     fn claims<'py>(
         &self,
         py: Python<'py>,
@@ -47,6 +68,7 @@ impl Engine {
     ) -> PyResult<Self> {
         let config = crate::config::build(signing_key, config)?;
         let max_token_bytes = config.max_token_bytes;
+        let in_process = config.store == "memory";
         let claims = ClaimsDict::new(
             py,
             &config.token_type_claim,
@@ -71,6 +93,7 @@ impl Engine {
         Ok(Engine {
             inner,
             max_token_bytes,
+            in_process,
             claims,
             summary,
         })
@@ -92,7 +115,7 @@ impl Engine {
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
-        py.detach(|| {
+        self.run(py, || {
             self.inner
                 .login_bound(&user, extra.as_ref(), &evidence.presentation())
         })
@@ -113,7 +136,9 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyDict>> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
-        let result = py.detach(|| self.inner.validate_bound(t, &evidence.presentation()));
+        let result = self.run(py, || {
+            self.inner.validate_bound(t, &evidence.presentation())
+        });
         self.claims(py, result)
     }
 
@@ -124,7 +149,7 @@ impl Engine {
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        let result = py.detach(|| self.inner.validate_sliding(t));
+        let result = self.run(py, || self.inner.validate_sliding(t));
         self.claims(py, result)
     }
 
@@ -135,7 +160,7 @@ impl Engine {
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        let result = py.detach(|| self.inner.verify(t));
+        let result = self.run(py, || self.inner.verify(t));
         self.claims(py, result)
     }
 
@@ -152,7 +177,7 @@ impl Engine {
     ) -> PyResult<TokenPair> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
-        py.detach(|| self.inner.refresh_bound(t, &evidence.presentation()))
+        self.run(py, || self.inner.refresh_bound(t, &evidence.presentation()))
             .map(TokenPair::from)
             .map_err(|e| to_py_err(py, e))
     }
@@ -167,7 +192,7 @@ impl Engine {
     ) -> PyResult<SlidingToken> {
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
-        py.detach(|| self.inner.login_sliding(&user, extra.as_ref()))
+        self.run(py, || self.inner.login_sliding(&user, extra.as_ref()))
             .map(SlidingToken::from)
             .map_err(|e| to_py_err(py, e))
     }
@@ -175,7 +200,7 @@ impl Engine {
     /// Renew an unexpired sliding token whose session is alive.
     fn refresh_sliding(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<SlidingToken> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        py.detach(|| self.inner.refresh_sliding(t))
+        self.run(py, || self.inner.refresh_sliding(t))
             .map(SlidingToken::from)
             .map_err(|e| to_py_err(py, e))
     }
@@ -183,14 +208,14 @@ impl Engine {
     /// Revoke what the token stands for: its session (logout), or a sessionless token's id.
     fn revoke(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        py.detach(|| self.inner.revoke(t))
+        self.run(py, || self.inner.revoke(t))
             .map_err(|e| to_py_err(py, e))
     }
 
     /// Revoke a session by id; False when it was already revoked.
     fn revoke_session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> PyResult<bool> {
         let sid = text(session_id, "session_id")?;
-        py.detach(|| self.inner.revoke_session(sid))
+        self.run(py, || self.inner.revoke_session(sid))
             .map_err(|e| to_py_err(py, e))
     }
 
