@@ -62,10 +62,11 @@ pub(crate) fn text<'a>(obj: &'a Bound<'_, PyAny>, what: &str) -> PyResult<&'a st
     })
 }
 
-/// A user id: `str`, or `int` written in decimal (as simplejwt stores `user.pk`).
-pub(crate) fn user_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+/// A user id: `str` (borrowed, not copied), or `int` written in decimal (as simplejwt
+/// stores `user.pk`).
+pub(crate) fn user_id<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, str>> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return s.to_str().map(str::to_owned).map_err(|_| {
+        return s.to_str().map(Cow::Borrowed).map_err(|_| {
             to_py_err(
                 obj.py(),
                 Error::InvalidArgument("user_id is not valid Unicode".into()),
@@ -73,7 +74,7 @@ pub(crate) fn user_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
         });
     }
     if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() {
-        return Ok(obj.str()?.to_str()?.to_owned());
+        return Ok(Cow::Owned(obj.str()?.to_str()?.to_owned()));
     }
     Err(PyTypeError::new_err(format!(
         "user_id must be str or int, not {}",
