@@ -84,6 +84,11 @@ impl<'a> Evidence<'a> {
         Ok(Evidence { client_id, dpop })
     }
 
+    /// Whether a DPoP proof was presented (its check is public-key cryptography).
+    pub(crate) fn has_dpop(&self) -> bool {
+        self.dpop.is_some()
+    }
+
     pub(crate) fn presentation(&self) -> Presentation<'a> {
         let mut p = Presentation::none();
         if let Some(id) = self.client_id {

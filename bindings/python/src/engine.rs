@@ -30,16 +30,17 @@ pub(crate) struct Engine {
 }
 
 impl Engine {
-    /// Run a call of the engine. On the in-process store a call is a microsecond or two of
-    /// CPU work, less than releasing and retaking the GIL costs, so it keeps the GIL (as
-    /// CPython's own builtins do for short work); with a remote store it waits on the
-    /// network, so it lets other threads run meanwhile.
-    fn run<T, F>(&self, py: Python<'_>, f: F) -> T
+    /// Run a read (validate, verify) of the engine. On the in-process store that is a
+    /// microsecond of CPU work, less than releasing and retaking the GIL costs, so it keeps
+    /// the GIL (as CPython's own builtins do for short work). With a remote store, or a DPoP
+    /// proof to verify (public-key cryptography), it lets other threads run meanwhile.
+    /// Writes always release the GIL: a login may sweep a shard or map store memory.
+    fn run_read<T, F>(&self, py: Python<'_>, dpop: bool, f: F) -> T
     where
         F: pyo3::marker::Ungil + FnOnce() -> T,
         T: pyo3::marker::Ungil,
     {
-        if self.in_process {
+        if self.in_process && !dpop {
             f()
         } else {
             py.detach(f)
@@ -115,7 +116,7 @@ impl Engine {
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
-        self.run(py, || {
+        py.detach(|| {
             self.inner
                 .login_bound(&user, extra.as_ref(), &evidence.presentation())
         })
@@ -136,7 +137,7 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyDict>> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
-        let result = self.run(py, || {
+        let result = self.run_read(py, evidence.has_dpop(), || {
             self.inner.validate_bound(t, &evidence.presentation())
         });
         self.claims(py, result)
@@ -149,7 +150,7 @@ impl Engine {
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        let result = self.run(py, || self.inner.validate_sliding(t));
+        let result = self.run_read(py, false, || self.inner.validate_sliding(t));
         self.claims(py, result)
     }
 
@@ -160,7 +161,7 @@ impl Engine {
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        let result = self.run(py, || self.inner.verify(t));
+        let result = self.run_read(py, false, || self.inner.verify(t));
         self.claims(py, result)
     }
 
@@ -177,7 +178,7 @@ impl Engine {
     ) -> PyResult<TokenPair> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
-        self.run(py, || self.inner.refresh_bound(t, &evidence.presentation()))
+        py.detach(|| self.inner.refresh_bound(t, &evidence.presentation()))
             .map(TokenPair::from)
             .map_err(|e| to_py_err(py, e))
     }
@@ -192,7 +193,7 @@ impl Engine {
     ) -> PyResult<SlidingToken> {
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
-        self.run(py, || self.inner.login_sliding(&user, extra.as_ref()))
+        py.detach(|| self.inner.login_sliding(&user, extra.as_ref()))
             .map(SlidingToken::from)
             .map_err(|e| to_py_err(py, e))
     }
@@ -200,7 +201,7 @@ impl Engine {
     /// Renew an unexpired sliding token whose session is alive.
     fn refresh_sliding(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<SlidingToken> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        self.run(py, || self.inner.refresh_sliding(t))
+        py.detach(|| self.inner.refresh_sliding(t))
             .map(SlidingToken::from)
             .map_err(|e| to_py_err(py, e))
     }
@@ -208,14 +209,14 @@ impl Engine {
     /// Revoke what the token stands for: its session (logout), or a sessionless token's id.
     fn revoke(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
-        self.run(py, || self.inner.revoke(t))
+        py.detach(|| self.inner.revoke(t))
             .map_err(|e| to_py_err(py, e))
     }
 
     /// Revoke a session by id; False when it was already revoked.
     fn revoke_session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> PyResult<bool> {
         let sid = text(session_id, "session_id")?;
-        self.run(py, || self.inner.revoke_session(sid))
+        py.detach(|| self.inner.revoke_session(sid))
             .map_err(|e| to_py_err(py, e))
     }
 

@@ -1,5 +1,5 @@
 """One engine shared by many threads: every operation stays consistent (the engine is
-`Send + Sync` in Rust and its calls run with the GIL released)."""
+`Send + Sync` in Rust; writes run with the GIL released, in-memory reads keep it)."""
 
 from __future__ import annotations
 
