@@ -192,8 +192,10 @@ impl fmt::Debug for Claims {
 /// The session id an unverified payload names, if it has one where keyfob writes it: for a
 /// cache hint only, never for a decision.
 pub(crate) fn peek_sid(payload: &[u8]) -> Option<Id> {
-    const SID: &[u8] = b"\"sid\":\"";
-    let at = memchr::memmem::find(payload, SID)? + SID.len();
+    // Built once: a searcher's setup costs more than searching a payload.
+    static SID: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    let finder = SID.get_or_init(|| memchr::memmem::Finder::new(b"\"sid\":\""));
+    let at = finder.find(payload)? + finder.needle().len();
     Id::parse_ascii(payload.get(at..at + 32)?)
 }
 
@@ -203,11 +205,12 @@ pub(crate) fn parse(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
         std::str::from_utf8(payload).map_err(|_| Error::Malformed("payload is not UTF-8"))?;
     // Compact, flat payloads (every token keyfob mints, and PyJWT's) take the scanner;
     // anything else takes serde_json, which gives the same answer for those too.
-    let raw = match scan::flat_object(text, names) {
-        Some(raw) => raw,
-        None => with_serde(text, names)?,
-    };
-    build(text, raw, names)
+    // Filled in place: the raw claims are a few hundred bytes, not worth moving around.
+    let mut raw = RawClaims::default();
+    if !scan::flat_object(text, names, &mut raw) {
+        raw = with_serde(text, names)?;
+    }
+    build(text, &mut raw, names)
 }
 
 /// Any JSON payload, through serde_json.
@@ -222,43 +225,43 @@ fn with_serde<'a>(text: &'a str, names: &ClaimNames) -> Result<RawClaims<'a>> {
 }
 
 /// Check the claims' types and gather their strings into one buffer.
-fn build(text: &str, raw: RawClaims<'_>, names: &ClaimNames) -> Result<Claims> {
+fn build(text: &str, raw: &mut RawClaims<'_>, names: &ClaimNames) -> Result<Claims> {
     if raw.duplicate {
         return Err(Error::Malformed("duplicate claim"));
     }
-    let token_type = match raw.token_type {
+    let token_type = match raw.token_type.take() {
         None => return Err(Error::MissingClaim(names.token_type.clone())),
         Some(Val::Str(s)) => {
             TokenType::parse(&s).ok_or_else(|| Error::InvalidClaim(names.token_type.clone()))?
         }
         Some(_) => return Err(Error::InvalidClaim(names.token_type.clone())),
     };
-    let exp = match raw.exp {
+    let exp = match raw.exp.take() {
         None => return Err(Error::MissingClaim("exp".into())),
         Some(v) => number(v, "exp")?,
     };
-    let jti = match raw.jti {
+    let jti = match raw.jti.take() {
         None => return Err(Error::MissingClaim(names.jti.clone())),
         Some(Val::Str(s)) if !s.is_empty() => s,
         Some(_) => return Err(Error::InvalidClaim(names.jti.clone())),
     };
-    let user_id = match raw.user_id {
+    let user_id = match raw.user_id.take() {
         None => return Err(Error::MissingClaim(names.user_id.clone())),
         Some(Val::Str(s)) if !s.is_empty() => s,
         Some(Val::Int(i)) => Cow::Owned(i.to_string()),
         Some(_) => return Err(Error::InvalidClaim(names.user_id.clone())),
     };
-    let sid = match raw.sid {
+    let sid = match raw.sid.take() {
         None => None,
         Some(Val::Str(s)) => Some(s),
         Some(_) => return Err(Error::InvalidClaim("sid".into())),
     };
-    let iss = match raw.iss {
+    let iss = match raw.iss.take() {
         None => None,
         Some(Val::Str(s)) => Some(s),
         Some(_) => return Err(Error::InvalidClaim("iss".into())),
     };
-    let aud = match raw.aud {
+    let aud = match raw.aud.take() {
         None => Vec::new(),
         Some(Value::String(s)) => vec![s],
         Some(Value::Array(items)) => items
@@ -270,20 +273,21 @@ fn build(text: &str, raw: RawClaims<'_>, names: &ClaimNames) -> Result<Claims> {
             .collect::<Result<_>>()?,
         Some(_) => return Err(Error::InvalidClaim("aud".into())),
     };
-    let iat = raw.iat.map(|v| number(v, "iat")).transpose()?;
-    let nbf = raw.nbf.map(|v| number(v, "nbf")).transpose()?;
+    let iat = raw.iat.take().map(|v| number(v, "iat")).transpose()?;
+    let nbf = raw.nbf.take().map(|v| number(v, "nbf")).transpose()?;
     let refresh_exp = raw
         .refresh_exp
+        .take()
         .map(|v| number(v, "refresh_exp"))
         .transpose()?;
 
     // Borrowed values already sit in the payload; owned ones (unescaped, converted) follow it.
-    let owned_len: usize = [Some(&jti), Some(&user_id), sid.as_ref(), iss.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter(|s| matches!(s, Cow::Owned(_)))
-        .map(|s| s.len())
-        .sum();
+    let owned = |s: Option<&Cow<'_, str>>| match s {
+        Some(Cow::Owned(o)) => o.len(),
+        _ => 0,
+    };
+    let owned_len =
+        owned(Some(&jti)) + owned(Some(&user_id)) + owned(sid.as_ref()) + owned(iss.as_ref());
     let total = text.len() + owned_len;
     if u32::try_from(total).is_err() {
         return Err(Error::Malformed("payload is too large"));
@@ -321,7 +325,7 @@ fn build(text: &str, raw: RawClaims<'_>, names: &ClaimNames) -> Result<Claims> {
         nbf,
         refresh_exp,
         aud,
-        extra: raw.extra,
+        extra: std::mem::take(&mut raw.extra),
         text: buf.into_boxed_str(),
         payload_len: text.len(),
         jti,

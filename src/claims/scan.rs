@@ -9,18 +9,22 @@ use serde_json::Value;
 
 use super::{ClaimNames, RawClaims, Slot, Val};
 
-/// The claims of `text` when it is a flat compact object, else `None`.
-pub(super) fn flat_object<'a>(text: &'a str, names: &ClaimNames) -> Option<RawClaims<'a>> {
+/// Read `text` into `raw` when it is a flat compact object; `false` (and `raw` partly filled)
+/// when it is not.
+pub(super) fn flat_object<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> bool {
+    scan(text, names, raw).is_some()
+}
+
+fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Option<()> {
     let b = text.as_bytes();
     // Compact JSON has no byte below 0x20 anywhere (whitespace included), so one pass
     // settles it for every string below. Folded rather than `any`, so it vectorizes.
     if b.first() != Some(&b'{') || b.iter().fold(false, |seen, &c| seen | (c < 0x20)) {
         return None;
     }
-    let mut raw = RawClaims::default();
     let mut at = 1;
     if b.get(at) == Some(&b'}') {
-        return (b.len() == 2).then_some(raw);
+        return (b.len() == 2).then_some(());
     }
     loop {
         let key = string(text, &mut at)?;
@@ -38,13 +42,14 @@ pub(super) fn flat_object<'a>(text: &'a str, names: &ClaimNames) -> Option<RawCl
         }
         match b.get(at) {
             Some(b',') => at += 1,
-            Some(b'}') => return (at + 1 == b.len()).then_some(raw),
+            Some(b'}') => return (at + 1 == b.len()).then_some(()),
             _ => return None,
         }
     }
 }
 
 /// A string starting at `*at` (its opening quote), without escapes.
+#[inline]
 fn string<'a>(text: &'a str, at: &mut usize) -> Option<&'a str> {
     let b = text.as_bytes();
     if b.get(*at) != Some(&b'"') {
@@ -62,6 +67,7 @@ fn string<'a>(text: &'a str, at: &mut usize) -> Option<&'a str> {
 
 /// The first `"` or `\\` in `b`, eight bytes at a time: claim strings are short, too short
 /// for a SIMD search to pay for its setup.
+#[inline]
 fn quote_or_backslash(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
@@ -130,8 +136,13 @@ mod tests {
         ClaimNames::new("user_id".into(), "token_type".into(), "jti".into())
     }
 
+    fn flat(text: &str) -> Option<RawClaims<'_>> {
+        let mut raw = RawClaims::default();
+        flat_object(text, &names(), &mut raw).then_some(raw)
+    }
+
     fn scans(text: &str) -> bool {
-        flat_object(text, &names()).is_some()
+        flat(text).is_some()
     }
 
     #[test]
@@ -174,12 +185,12 @@ mod tests {
     /// What the scanner accepts, serde_json reads the same way.
     fn same_as_serde(text: &str) -> bool {
         let names = names();
-        match flat_object(text, &names) {
+        match flat(text) {
             None => false,
-            Some(raw) => {
+            Some(mut raw) => {
                 let serde = super::super::with_serde(text, &names)
-                    .and_then(|raw| super::super::build(text, raw, &names));
-                assert_eq!(super::super::build(text, raw, &names), serde, "{text}");
+                    .and_then(|mut raw| super::super::build(text, &mut raw, &names));
+                assert_eq!(super::super::build(text, &mut raw, &names), serde, "{text}");
                 true
             }
         }
@@ -231,7 +242,7 @@ mod tests {
 
     #[test]
     fn integers_are_exact_at_the_edges() {
-        let raw = flat_object(r#"{"exp":-9223372036854775808,"iat":0}"#, &names()).unwrap();
+        let raw = flat(r#"{"exp":-9223372036854775808,"iat":0}"#).unwrap();
         assert!(matches!(raw.exp, Some(Val::Int(i64::MIN))));
         assert!(matches!(raw.iat, Some(Val::Int(0))));
     }
