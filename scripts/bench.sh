@@ -102,7 +102,7 @@ else
         # C and Rust alternate, same loop and clock, so machine load hits both alike.
         : >"$OUT/c_runs.jsonl"
         : >"$OUT/rust_runs.jsonl"
-        for _ in 1 2 3; do
+        for _ in 1 2 3 4 5 6 7; do
             "$OUT/validate_bench" 101 2000 >>"$OUT/c_runs.jsonl" 2>>"$OUT/c.log"
             "$ops_bin" timed 101 2000 >>"$OUT/rust_runs.jsonl" 2>>"$OUT/c.log"
         done

@@ -25,6 +25,14 @@ def main() -> None:
         "validate_into_ns": med(c, "validate_into_ns"),
         "rust_validate_ns": med(rust, "validate_ns"),
         "rust_validate_into_ns": med(rust, "validate_into_ns"),
+        # Each C run is paired with the Rust run right after it: the median of those
+        # ratios holds even when the machine's speed drifts for seconds at a time.
+        "ratio": statistics.median(
+            a["validate_ns"] / b["validate_ns"] for a, b in zip(c, rust)
+        ),
+        "ratio_into": statistics.median(
+            a["validate_into_ns"] / b["validate_into_ns"] for a, b in zip(c, rust)
+        ),
         "runs": len(c),
     }
     (out / "c.json").write_text(json.dumps(merged) + "\n")
