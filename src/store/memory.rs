@@ -93,7 +93,6 @@ type IdMap<V> = HashMap<Packed, V, BuildHasherDefault<IdHasher>>;
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[repr(u8)]
 enum State {
-    /// Zero: see [`Slot`].
     Free = 0,
     /// Held for the id `new_session_id` handed out, until `create` fills it.
     Reserved,
@@ -104,8 +103,9 @@ enum State {
 /// line, with everything a validate reads or writes (id, deadlines, binding, revoked) in
 /// the first line, so a validate touches one line of the slab.
 ///
-/// All-zero bytes are a valid free place (null `Option<Box>`es, `State::Free`, zero
-/// numbers): a chunk fresh from the OS is a run of free places without being written.
+/// A chunk fresh from the OS holds no places until they are written: a place is written
+/// (as [`Slot::vacant`]) when the slab first hands it out, so untouched memory stays
+/// unbacked and nothing is read before it is written.
 #[repr(C, align(64))]
 struct Slot {
     /// The session's id (reserved or live); `NONE` when free.
@@ -213,19 +213,30 @@ struct Slab {
 }
 
 impl Slab {
+    /// Place `at`, if it was handed out (`at < len`).
     fn get(&self, at: usize) -> Option<&Slot> {
-        if self.chunks.is_empty() {
+        if at >= self.len {
+            None
+        } else if self.chunks.is_empty() {
             self.small.get(at)
         } else {
-            Some(&self.chunks.get(at >> CHUNK_BITS)?.places()[at & (CHUNK - 1)])
+            self.chunks
+                .get(at >> CHUNK_BITS)?
+                .places()
+                .get(at & (CHUNK - 1))
         }
     }
 
     fn get_mut(&mut self, at: usize) -> Option<&mut Slot> {
-        if self.chunks.is_empty() {
+        if at >= self.len {
+            None
+        } else if self.chunks.is_empty() {
             self.small.get_mut(at)
         } else {
-            Some(&mut self.chunks.get_mut(at >> CHUNK_BITS)?.places_mut()[at & (CHUNK - 1)])
+            self.chunks
+                .get_mut(at >> CHUNK_BITS)?
+                .places_mut()
+                .get_mut(at & (CHUNK - 1))
         }
     }
 
@@ -251,8 +262,8 @@ impl Slab {
         } else {
             if self.chunks.is_empty() {
                 let mut first = chunk::Chunk::new();
-                for (place, slot) in first.places_mut().iter_mut().zip(self.small.drain(..)) {
-                    *place = slot;
+                for slot in self.small.drain(..) {
+                    first.write_next(slot);
                 }
                 self.small = Vec::new();
                 self.chunks.push(first);
@@ -260,6 +271,7 @@ impl Slab {
             if at >> CHUNK_BITS == self.chunks.len() {
                 self.chunks.push(chunk::Chunk::new());
             }
+            self.chunks[at >> CHUNK_BITS].written_through(at & (CHUNK - 1));
             if at & (CHUNK - 1) == HUGE_FROM && self.chunks[at >> CHUNK_BITS].mark_huge() {
                 self.pending_huge = Some(at >> CHUNK_BITS);
             }
@@ -342,10 +354,11 @@ mod chunk {
     use super::{Slot, CHUNK, CHUNK_BYTES};
     use std::ptr::NonNull;
 
-    /// `CHUNK` places; owned like a `Box<[Slot]>`, except that dropping it does not drop
-    /// the places (the slab does).
+    /// Room for `CHUNK` places, of which the first `written` hold a `Slot`; owned like a
+    /// `Box<[Slot]>`, except that dropping it does not drop the places (the slab does).
     pub(super) struct Chunk {
         ptr: NonNull<Slot>,
+        written: usize,
         huge: bool,
     }
 
@@ -383,20 +396,38 @@ mod chunk {
                 let ptr = base.add(head).cast::<Slot>();
                 Chunk {
                     ptr: NonNull::new_unchecked(ptr),
+                    written: 0,
                     huge: false,
                 }
             }
         }
 
+        /// The places written so far.
         pub(super) fn places(&self) -> &[Slot] {
-            // SAFETY: the mapping holds CHUNK places, zero-filled by the OS, and zero bytes
-            // are a valid `Slot`; `&self` guards them as `&[Slot]` would.
-            unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), CHUNK) }
+            // SAFETY: the first `written` places were written with a `Slot` (`write_next`)
+            // and not released since; `&self` guards them as `&[Slot]` would.
+            unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.written) }
         }
 
         pub(super) fn places_mut(&mut self) -> &mut [Slot] {
             // SAFETY: as in `places`, with `&mut self` for exclusive access.
-            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), CHUNK) }
+            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.written) }
+        }
+
+        /// Write `slot` into the first place not yet written.
+        pub(super) fn write_next(&mut self, slot: Slot) {
+            assert!(self.written < CHUNK, "a chunk holds CHUNK places");
+            // SAFETY: in bounds (checked above) and not holding a `Slot` yet: a plain
+            // write, nothing to drop.
+            unsafe { self.ptr.as_ptr().add(self.written).write(slot) };
+            self.written += 1;
+        }
+
+        /// Make sure places `..=at` hold a `Slot` (vacant where new).
+        pub(super) fn written_through(&mut self, at: usize) {
+            while self.written <= at {
+                self.write_next(Slot::vacant());
+            }
         }
 
         /// Whether the chunk is to be made huge (once): then call `make_huge`.
@@ -428,8 +459,11 @@ mod chunk {
             }
             // Splits a huge page: make it huge again once the chunk refills.
             self.huge = false;
-            // SAFETY: whole pages of free places this chunk owns; they read back as zero
-            // bytes, which are free places.
+            // Those places are gone: written anew when handed out again. (They are free,
+            // so they own nothing to drop.)
+            self.written = self.written.min(start / std::mem::size_of::<Slot>());
+            // SAFETY: whole pages of free places this chunk owns, no longer counted as
+            // written, so nothing reads them before they are written again.
             unsafe {
                 let at = self.ptr.as_ptr().cast::<u8>().add(start);
                 libc::madvise(at.cast(), CHUNK_BYTES - start, libc::MADV_DONTNEED);
@@ -447,23 +481,34 @@ mod chunk {
     }
 }
 
-/// Elsewhere, a plain allocation.
+/// Elsewhere, a plain allocation of vacant places.
 #[cfg(not(unix))]
 mod chunk {
     use super::{Slot, CHUNK};
 
-    pub(super) struct Chunk(Box<[Slot]>);
+    pub(super) struct Chunk {
+        places: Box<[Slot]>,
+        written: usize,
+    }
 
     impl Chunk {
         pub(super) fn new() -> Chunk {
-            Chunk((0..CHUNK).map(|_| Slot::vacant()).collect())
+            Chunk {
+                places: (0..CHUNK).map(|_| Slot::vacant()).collect(),
+                written: 0,
+            }
         }
         pub(super) fn places(&self) -> &[Slot] {
-            &self.0
+            &self.places
         }
         pub(super) fn places_mut(&mut self) -> &mut [Slot] {
-            &mut self.0
+            &mut self.places
         }
+        pub(super) fn write_next(&mut self, slot: Slot) {
+            self.places[self.written] = slot;
+            self.written += 1;
+        }
+        pub(super) fn written_through(&mut self, _at: usize) {}
         pub(super) fn mark_huge(&mut self) -> bool {
             false
         }
@@ -929,8 +974,8 @@ mod memory_tests {
             assert_eq!(slab[i].created_at, i as i64);
             assert_eq!(slab[i].user_id.as_deref(), Some(&*i.to_string()));
         }
-        // Past the end: free places, then none at all.
-        assert_eq!(slab.get(n).map(|s| s.state), Some(State::Free));
+        // Past the end: nothing, whether or not a chunk has room there.
+        assert!(slab.get(n).is_none());
         assert!(slab.get(3 * CHUNK).is_none());
         assert_eq!(slab.iter().count(), n);
 
@@ -943,9 +988,10 @@ mod memory_tests {
         slab.trim(|s| s.state == State::Free);
         assert_eq!((slab.len, slab.chunks.len()), (CHUNK + 10, 2));
         assert_eq!(slab[CHUNK + 9].created_at, (CHUNK + 9) as i64);
-        // A trimmed place reads as free again, and is handed out anew.
-        assert_eq!(slab[CHUNK + 10].state, State::Free);
+        // A trimmed place is gone, then handed out anew as free.
+        assert!(slab.get(CHUNK + 10).is_none());
         assert_eq!(slab.push(), CHUNK + 10);
+        assert_eq!(slab[CHUNK + 10].state, State::Free);
 
         free(&mut slab, 100);
         slab.trim(|s| s.state == State::Free);
