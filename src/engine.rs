@@ -195,7 +195,7 @@ impl Engine {
                 Some(proof.jkt)
             }
         };
-        let sid = self.store.new_session_id(&self.rng, now)?;
+        let sid = self.store.new_session_id(now)?;
         let refresh_jti = Id::random(&self.rng)?;
         let mut session = Session::new(
             sid,
@@ -385,7 +385,7 @@ impl Engine {
                 session_id: String::new(),
             });
         }
-        let sid = self.store.new_session_id(&self.rng, now)?;
+        let sid = self.store.new_session_id(now)?;
         let jti = Id::random(&self.rng)?;
         let mut session = Session::new(
             sid,
@@ -427,7 +427,7 @@ impl Engine {
     ) -> Result<SlidingToken> {
         self.check_login_args(user_id, extra)?;
         let now = self.clock.now();
-        let sid = self.store.new_session_id(&self.rng, now)?;
+        let sid = self.store.new_session_id(now)?;
         let session = Session::new(
             sid,
             user_id.to_owned(),

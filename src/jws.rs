@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::keys::KeyRing;
 
 /// Payloads up to this size decode on the stack; larger ones (up to the token cap) on the heap.
-/// Sized for typical claims: zeroing a larger buffer costs on every call.
+/// Sized for typical claims (the buffer is left uninitialized, so size costs only stack).
 const STACK_PAYLOAD: usize = 768;
 /// Signatures up to this size (HMAC, Ed25519, ES256) decode on the stack.
 const SMALL_SIG: usize = 96;

@@ -96,9 +96,11 @@ fn value<'a>(text: &'a str, at: &mut usize) -> Option<Val<'a>> {
             let negative = b[*at] == b'-';
             let start = *at + usize::from(negative);
             let digits = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
-            // JSON has no leading zeros; a fraction or exponent makes a float.
+            // JSON has no leading zeros; a fraction or exponent makes a float; and serde_json
+            // reads `-0` as the float -0.0, not the integer 0.
             if digits == 0
                 || (digits > 1 && b[start] == b'0')
+                || (negative && digits == 1 && b[start] == b'0')
                 || matches!(b.get(start + digits), Some(b'.' | b'e' | b'E'))
             {
                 return None;
@@ -149,7 +151,7 @@ mod tests {
     fn accepts_compact_flat_objects() {
         assert!(scans("{}"));
         assert!(scans(
-            r#"{"token_type":"access","exp":-0,"jti":"é","x":9223372036854775807}"#
+            r#"{"token_type":"access","exp":0,"jti":"é","x":9223372036854775807}"#
         ));
     }
 
@@ -171,6 +173,7 @@ mod tests {
             r#"{"a":1e3}"#,
             r#"{"a":01}"#,
             r#"{"a":-}"#,
+            r#"{"a":-0}"#,
             r#"{"a":9223372036854775808}"#,
             r#"{"a":true}"#,
             r#"{"a":null}"#,
@@ -210,6 +213,8 @@ mod tests {
                             .prop_map(|s| format!("{s:?}")),
                         "[a-z0-9é]{0,8}".prop_map(|s| format!("{s:?}")),
                         proptest::num::i64::ANY.prop_map(|i| i.to_string()),
+                        proptest::sample::select(vec!["0", "-0", "-1", "10"])
+                            .prop_map(str::to_owned),
                         (0i64..3_000_000_000).prop_map(|i| i.to_string()),
                     ],
                 ),
@@ -219,7 +224,9 @@ mod tests {
             let body: Vec<String> =
                 members.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
             let text = format!("{{{}}}", body.join(","));
-            proptest::prop_assert!(same_as_serde(&text), "declined {}", text);
+            // Everything generated is scanned, except `-0`, which serde reads as a float.
+            let has_negative_zero = members.iter().any(|(_, v)| v == "-0");
+            proptest::prop_assert_eq!(same_as_serde(&text), !has_negative_zero, "{}", text);
         }
     }
 

@@ -37,7 +37,8 @@ fn place_of(id: Id) -> usize {
     ((id.0 & PLACE_MASK) >> SHARD_BITS) as usize
 }
 
-/// Ids are 128 random bits: their low half is already a good hash.
+/// For the side index of ids the store did not choose: those are random, so mixing their
+/// bytes is hash enough.
 #[derive(Default)]
 struct IdHasher(u64);
 
@@ -349,7 +350,7 @@ impl Drop for Slab {
 }
 
 /// 2 MiB-aligned blocks of places from the OS.
-#[cfg(unix)]
+#[cfg(any(target_os = "linux", target_os = "android"))]
 mod chunk {
     use super::{Slot, CHUNK, CHUNK_BYTES};
     use std::ptr::NonNull;
@@ -435,8 +436,9 @@ mod chunk {
             !std::mem::replace(&mut self.huge, true)
         }
 
-        /// Back the chunk with one huge page (best effort: the kernel may refuse). The
-        /// kernel moves the contents atomically: readers and writers may go on meanwhile.
+        /// Back the chunk with one huge page (best effort: the kernel may refuse). The kernel
+        /// copies the 2 MiB with the range unmapped: a thread touching the chunk meanwhile
+        /// waits for it (about a millisecond, once per chunk).
         pub(super) fn make_huge(&self) {
             // Linux's MADV_COLLAPSE (6.1+); older kernels answer EINVAL and the
             // MADV_HUGEPAGE hint leaves it to khugepaged.
@@ -482,7 +484,7 @@ mod chunk {
 }
 
 /// Elsewhere, a plain allocation of vacant places.
-#[cfg(not(unix))]
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
 mod chunk {
     use super::{Slot, CHUNK};
 
@@ -567,6 +569,11 @@ impl Shard {
     /// Hold a place for `id` (whose place bits the caller sets from the returned number).
     fn reserve(&mut self, now: i64) -> Option<usize> {
         let at = self.take_place(MAX_PLACES)?;
+        if at >= MAX_PLACES {
+            // Freed by a foreign session past what an id can name: leave it to those.
+            self.free.push(at as u32);
+            return None;
+        }
         let slot = &mut self.slots[at];
         slot.state = State::Reserved;
         slot.created_at = now;
@@ -575,7 +582,7 @@ impl Shard {
 
     /// Put a live `slot` (whose id is `sid`) in place; returns whether it filled a
     /// reservation.
-    fn insert(&mut self, sid: Id, slot: Slot) -> bool {
+    fn insert(&mut self, sid: Id, slot: Slot) -> Result<bool> {
         let key = Packed::of(sid);
         // Its reservation, or the same session again (replaced, as a map would).
         let at = place_of(sid);
@@ -584,19 +591,21 @@ impl Shard {
                 let reserved = place.state == State::Reserved;
                 self.live += usize::from(reserved);
                 *place = slot;
-                return reserved;
+                return Ok(reserved);
             }
         }
         if let Some(&at) = self.foreign.get(&key) {
             self.slots[at as usize] = slot;
-            return false;
+            return Ok(false);
         }
-        // A shard never holds 2^32 sessions (that would be terabytes).
-        let at = self.take_place(u32::MAX as usize).unwrap_or_default();
+        // 2^32 sessions in one shard would be terabytes: refuse rather than wrap.
+        let at = self
+            .take_place(u32::MAX as usize)
+            .ok_or_else(|| Error::InvalidArgument("the session store is full".into()))?;
         self.slots[at] = slot;
         self.foreign.insert(key, at as u32);
         self.live += 1;
-        false
+        Ok(false)
     }
 
     fn values(&self) -> impl Iterator<Item = &Slot> {
@@ -707,8 +716,9 @@ impl MemoryStore {
     }
 }
 
-/// End a write that may have filled a chunk: make it one huge page under the read lock,
-/// since that copies 2 MiB (milliseconds), and validates need not wait for it.
+/// End a write that may have filled a chunk: make it one huge page under the read lock, so
+/// validates of the shard's other chunks go on while it copies 2 MiB (about a millisecond;
+/// validates of sessions in that chunk wait for the copy).
 fn settle(mut shard: RwLockWriteGuard<'_, Shard>) {
     if let Some(k) = shard.slots.pending_huge.take() {
         let shard = RwLockWriteGuard::downgrade(shard);
@@ -720,15 +730,18 @@ fn settle(mut shard: RwLockWriteGuard<'_, Shard>) {
 
 impl SessionStore for MemoryStore {
     fn prefetch(&self, sid: Id) {
-        let shard = self.shard(sid).read();
+        // A hint: never wait for it (a writer may hold or be queued for the lock).
+        let Some(shard) = self.shard(sid).try_read() else {
+            return;
+        };
         if let Some(slot) = shard.slots.get(place_of(sid)) {
             prefetch_line(slot);
         }
     }
 
     /// 96 random bits, then the shard and a place reserved in it.
-    fn new_session_id(&self, rng: &SystemRandom, now: i64) -> Result<Id> {
-        let random = Id::random(rng)?;
+    fn new_session_id(&self, now: i64) -> Result<Id> {
+        let random = Id::random(&SystemRandom::new())?;
         let shard_no = shard_of(random);
         let mut shard = self.shards[shard_no].write();
         let Some(at) = shard.reserve(now) else {
@@ -759,7 +772,7 @@ impl SessionStore for MemoryStore {
         };
         let mut shard = self.shard(s.sid).write();
         // Filling a reservation is no new write: the reservation was counted.
-        if !shard.insert(s.sid, slot) {
+        if !shard.insert(s.sid, slot)? {
             shard.wrote(now);
         }
         settle(shard);
@@ -1035,8 +1048,8 @@ mod id_tests {
     }
 
     /// A session under an id the store chose.
-    fn login(store: &MemoryStore, rng: &SystemRandom, now: i64) -> Id {
-        let sid = store.new_session_id(rng, now).unwrap();
+    fn login(store: &MemoryStore, now: i64) -> Id {
+        let sid = store.new_session_id(now).unwrap();
         store.create(session(sid, now), now).unwrap();
         sid
     }
@@ -1051,8 +1064,8 @@ mod id_tests {
 
     #[test]
     fn chosen_ids_name_their_place_and_keep_96_random_bits() {
-        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
-        let ids: Vec<Id> = (0..200).map(|_| login(&store, &rng, 0)).collect();
+        let store = MemoryStore::new();
+        let ids: Vec<Id> = (0..200).map(|_| login(&store, 0)).collect();
         for &sid in &ids {
             let shard = store.shards[shard_of(sid)].read();
             assert!(shard.slots[place_of(sid)].is(Packed::of(sid), State::Live));
@@ -1067,8 +1080,8 @@ mod id_tests {
 
     #[test]
     fn forged_and_out_of_range_ids_are_unknown() {
-        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
-        let sid = login(&store, &rng, 0);
+        let store = MemoryStore::new();
+        let sid = login(&store, 0);
         // Same place, other random bits.
         assert!(unknown(&store, Id(sid.0 ^ (1 << 100))));
         assert!(unknown(&store, Id(sid.0 ^ (1 << PLACE_BITS))));
@@ -1081,13 +1094,13 @@ mod id_tests {
 
     #[test]
     fn a_reused_place_does_not_answer_for_its_old_id() {
-        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
-        let old = login(&store, &rng, 0);
+        let store = MemoryStore::new();
+        let old = login(&store, 0);
         assert_eq!(store.sweep(1_000).unwrap(), 1);
         assert!(unknown(&store, old));
         // Fill the shard's places again until one lands where the old session was.
         let reused = (0..100_000)
-            .map(|_| login(&store, &rng, 1_000))
+            .map(|_| login(&store, 1_000))
             .find(|&sid| shard_of(sid) == shard_of(old) && place_of(sid) == place_of(old))
             .expect("the freed place is reused");
         assert_ne!(reused, old);
@@ -1097,8 +1110,8 @@ mod id_tests {
 
     #[test]
     fn a_reservation_never_filled_is_reclaimed() {
-        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
-        let sid = store.new_session_id(&rng, 0).unwrap();
+        let store = MemoryStore::new();
+        let sid = store.new_session_id(0).unwrap();
         let place = |store: &MemoryStore| {
             let shard = store.shards[shard_of(sid)].read();
             shard.slots.get(place_of(sid)).map(|s| s.state)
@@ -1119,9 +1132,9 @@ mod id_tests {
 
     #[test]
     fn reservations_alone_are_swept_by_writes() {
-        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
+        let store = MemoryStore::new();
         for now in 0..20_000 {
-            store.new_session_id(&rng, now).unwrap();
+            store.new_session_id(now).unwrap();
         }
         let held: usize = store.shards.iter().map(|s| s.read().slots.len).sum();
         assert!(
@@ -1132,8 +1145,8 @@ mod id_tests {
 
     #[test]
     fn ids_the_store_did_not_choose_work_alongside() {
-        let (store, rng) = (MemoryStore::new(), SystemRandom::new());
-        let mine = login(&store, &rng, 0);
+        let store = MemoryStore::new();
+        let mine = login(&store, 0);
         // Same shard and place bits as `mine`, other random bits; and a plain small id.
         let theirs = Id(mine.0 ^ (1 << 127));
         store.create(session(theirs, 0), 0).unwrap();

@@ -82,9 +82,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// random source. The default is [`Id::random`]. A store may encode where it will keep
     /// the session in the remaining bits (and hold that place until `create` or a sweep);
     /// `create` must still accept any id.
-    fn new_session_id(&self, rng: &SystemRandom, now: i64) -> Result<Id> {
+    fn new_session_id(&self, now: i64) -> Result<Id> {
         let _ = now;
-        Id::random(rng)
+        Id::random(&SystemRandom::new())
     }
 
     /// A hint that `sid` is about to be looked up (its token's signature is being checked):
