@@ -451,6 +451,35 @@ fn exp_as_string_is_invalid_claim() {
 }
 
 #[test]
+fn a_claim_reads_the_same_with_or_without_whitespace() {
+    // keyfob's compact payloads take a fast scanner, anything else serde_json: the answer
+    // must not depend on which. `-0` is the float -0.0 to JSON parsers, not the integer 0.
+    let f = fixture(config());
+    let header = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let claims = access_claims(&f.sid).to_string();
+    for payload in [
+        claims.replace(r#""user_id":"alice""#, r#""user_id":-0"#),
+        claims.replace(r#""user_id":"alice""#, r#""user_id": -0"#),
+    ] {
+        assert!(payload.contains("-0"), "{payload}");
+        assert_eq!(
+            f.engine.validate(&forge_raw(header, &payload)),
+            Err(Error::InvalidClaim("user_id".into())),
+            "{payload}"
+        );
+    }
+    let compact = f.engine.validate(&forge_raw(header, &claims)).unwrap();
+    let spaced = f
+        .engine
+        .validate(&forge_raw(header, &claims.replace(',', ", ")))
+        .unwrap();
+    assert_eq!(
+        (compact.user_id(), compact.jti(), compact.sid(), compact.exp),
+        (spaced.user_id(), spaced.jti(), spaced.sid(), spaced.exp)
+    );
+}
+
+#[test]
 fn numeric_date_fractions_are_whole_seconds() {
     let f = fixture(config());
     let claims = with(access_claims(&f.sid), "exp", json!(T0 as f64 + 0.9));
