@@ -107,7 +107,7 @@ fn json_key(name: &str) -> Box<[u8]> {
 ///
 /// The standard string claims are read through methods: they point into one buffer that
 /// holds the payload, so checking a token allocates once.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Claims {
     /// `token_type` (or the configured name).
@@ -131,6 +131,8 @@ pub struct Claims {
     user_id: Span,
     sid: Option<Span>,
     iss: Option<Span>,
+    /// See [`Claims::is_minted_layout`].
+    minted_layout: bool,
 }
 
 /// A claim's place in [`Claims::text`].
@@ -166,6 +168,15 @@ impl Claims {
         self.iss.map(|s| self.get(s))
     }
 
+    /// Whether the payload is exactly what keyfob writes for an access or refresh token
+    /// without extra claims: the token type, `exp`, `iat`, the token id, the user id (a
+    /// string) and `sid`, in that order, as compact JSON. Then every claim is in the typed
+    /// fields, so a binding can build its claims mapping from them without parsing the
+    /// payload again. `false` says nothing either way.
+    pub fn is_minted_layout(&self) -> bool {
+        self.minted_layout
+    }
+
     fn get(&self, span: Span) -> &str {
         &self.text[span.start as usize..span.end as usize]
     }
@@ -197,6 +208,24 @@ pub(crate) fn peek_sid(payload: &[u8]) -> Option<Id> {
     let finder = SID.get_or_init(|| memchr::memmem::Finder::new(b"\"sid\":\""));
     let at = finder.find(payload)? + finder.needle().len();
     Id::parse_ascii(payload.get(at..at + 32)?)
+}
+
+/// Equal claims: every field, whichever parser read them (`is_minted_layout` is a hint).
+impl PartialEq for Claims {
+    fn eq(&self, other: &Claims) -> bool {
+        self.token_type == other.token_type
+            && self.exp == other.exp
+            && self.iat == other.iat
+            && self.nbf == other.nbf
+            && self.refresh_exp == other.refresh_exp
+            && self.aud == other.aud
+            && self.extra == other.extra
+            && self.to_json() == other.to_json()
+            && self.jti() == other.jti()
+            && self.user_id() == other.user_id()
+            && self.sid() == other.sid()
+            && self.iss() == other.iss()
+    }
 }
 
 /// Parse a verified payload. Types are strict: a string `exp` is invalid, never absent.
@@ -332,6 +361,7 @@ fn build(text: &str, raw: &mut RawClaims<'_>, names: &ClaimNames) -> Result<Clai
         user_id,
         sid,
         iss,
+        minted_layout: raw.minted_layout,
     })
 }
 
@@ -426,6 +456,8 @@ struct RawClaims<'a> {
     aud: Option<Value>,
     extra: Map<String, Value>,
     duplicate: bool,
+    /// Set by the scanner: see [`Claims::is_minted_layout`].
+    minted_layout: bool,
 }
 
 struct ClaimsSeed<'n> {

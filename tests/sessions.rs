@@ -17,6 +17,27 @@ fn short() -> Config {
 }
 
 #[test]
+fn only_tokens_of_exactly_the_minted_claims_say_so() {
+    // Bindings build their claims mapping from the typed fields when this holds.
+    let (engine, _) = engine_at(short());
+    let pair = engine.login("alice", None).unwrap();
+    assert!(engine.validate(&pair.access).unwrap().is_minted_layout());
+    let refresh = pair.refresh.as_deref().unwrap();
+    assert!(engine.verify(refresh).unwrap().is_minted_layout());
+    let extra = serde_json::json!({"scope": "read"});
+    let with_extra = engine.login("alice", extra.as_object()).unwrap();
+    assert!(!engine
+        .validate(&with_extra.access)
+        .unwrap()
+        .is_minted_layout());
+    let sliding = engine.login_sliding("alice", None).unwrap();
+    assert!(!engine
+        .validate_sliding(&sliding.token)
+        .unwrap()
+        .is_minted_layout());
+}
+
+#[test]
 fn login_writes_the_documented_claims() {
     let (engine, _) = engine_at(short());
     let pair = engine.login("alice", None).unwrap();

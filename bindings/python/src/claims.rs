@@ -15,6 +15,8 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString};
 
+use keyfob::{Claims, TokenType};
+
 use crate::convert::{claim_key, claims_dict};
 
 /// How many leading claims the template holds.
@@ -27,6 +29,8 @@ const MAX_DIGITS: usize = 18;
 pub(crate) struct ClaimsDict {
     names: [Box<str>; HEAD],
     keys: [Py<PyString>; HEAD],
+    /// "access", "refresh", "sliding": the token-type values, made once.
+    token_types: [Py<PyString>; 3],
     /// `{name: None}` for the head, in order; copied per call.
     template: Py<PyDict>,
 }
@@ -46,11 +50,41 @@ impl ClaimsDict {
         for key in &keys {
             template.set_item(key.bind(py), py.None())?;
         }
+        let token_types = [TokenType::Access, TokenType::Refresh, TokenType::Sliding]
+            .map(|t| PyString::intern(py, t.as_str()).unbind());
         Ok(ClaimsDict {
             names,
             keys,
+            token_types,
             template: template.unbind(),
         })
+    }
+
+    /// The claims as a dict: from the typed values when the payload is exactly keyfob's
+    /// minted layout (the core already read it), else from the payload.
+    pub(crate) fn of<'py>(&self, py: Python<'py>, claims: &Claims) -> PyResult<Bound<'py, PyDict>> {
+        if !claims.is_minted_layout() {
+            return self.build(py, claims.to_json());
+        }
+        let (Some(iat), Some(sid)) = (claims.iat, claims.sid()) else {
+            return self.build(py, claims.to_json());
+        };
+        let token_type = match claims.token_type {
+            TokenType::Access => &self.token_types[0],
+            TokenType::Refresh => &self.token_types[1],
+            _ => &self.token_types[2],
+        };
+        let mut head: [Option<Bound<'py, PyAny>>; HEAD] = [
+            Some(token_type.bind(py).clone().into_any()),
+            Some(claims.exp.into_pyobject(py)?.into_any()),
+            Some(iat.into_pyobject(py)?.into_any()),
+            Some(PyString::new(py, claims.jti()).into_any()),
+            Some(PyString::new(py, claims.user_id()).into_any()),
+            Some(PyString::new(py, sid).into_any()),
+        ];
+        let dict = self.template.bind(py).copy()?;
+        self.fill(py, &dict, &mut head)?;
+        Ok(dict)
     }
 
     /// The payload (a JSON object) as a dict.

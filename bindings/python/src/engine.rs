@@ -53,7 +53,7 @@ impl Engine {
         result: keyfob::Result<Claims>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let claims = result.map_err(|e| to_py_err(py, e))?;
-        self.claims.build(py, claims.to_json())
+        self.claims.of(py, &claims)
     }
 }
 

@@ -6,7 +6,7 @@ import re
 
 import keyfob
 import pytest
-from engine_support import SECRET, START
+from engine_support import SECRET, START, segments
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
@@ -43,6 +43,27 @@ def test_validate_returns_the_access_claims_as_a_dict(engine: keyfob.Engine) -> 
     assert HEX32.match(claims["jti"])
     # The payload's order, as json.loads would give it.
     assert list(claims)[:6] == ["token_type", "exp", "iat", "jti", "user_id", "sid"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [None, {"role": "admin"}, {"nested": {"a": [1, 2.5, None, True]}}, {"esc": 'a"b\u00e9'}],
+)
+def test_the_claims_dict_is_json_loads_of_the_payload(
+    engine: keyfob.Engine, extra: dict[str, object] | None
+) -> None:
+    # Plain tokens take a path that never parses the payload; the others parse it. Either
+    # way the dict is what json.loads gives, keys in the same order.
+    pair = engine.login("alice", extra)
+    assert pair.refresh is not None
+    for token, claims in [
+        (pair.access, engine.validate(pair.access)),
+        (pair.refresh, engine.verify(pair.refresh)),
+    ]:
+        _, payload, _ = segments(token)
+        assert claims == payload
+        assert list(claims) == list(payload)
+        assert [type(v) for v in claims.values()] == [type(v) for v in payload.values()]
 
 
 def test_int_user_ids_are_written_as_decimal_strings(engine: keyfob.Engine) -> None:
