@@ -194,6 +194,15 @@ fn main() {
             samples[k].push(ns_per_validate(e, p));
         }
     }
+    // The largest store against the smallest, round by round: both were measured within a
+    // fraction of a second, so a slow spell of the machine hits both sides of each ratio.
+    let paired_ratio = median(
+        samples[SIZES.len() - 1]
+            .iter()
+            .zip(&samples[0])
+            .map(|(big, small)| big / small)
+            .collect(),
+    );
     let latency: Vec<(usize, f64)> = stores
         .iter()
         .zip(samples)
@@ -225,7 +234,7 @@ fn main() {
     let loadavg = loadavg.split_whitespace().next().unwrap_or("?").to_string();
     let json = format!(
         concat!(
-            "{{\"pool_tokens\":{},\"validate_ns\":{{{}}},",
+            "{{\"pool_tokens\":{},\"validate_ns\":{{{}}},\"ratio_largest_smallest\":{:.3},",
             "\"threads\":{{\"one_ops_per_s\":{:.0},\"two_ops_per_s\":{:.0},",
             "\"wall_ratio\":{:.3},\"cpu_ratio\":{:.3},\"loadavg\":\"{}\"}},",
             "\"memory\":{}}}\n"
@@ -236,6 +245,7 @@ fn main() {
             .map(|(n, ns)| format!("\"{n}\":{ns:.1}"))
             .collect::<Vec<_>>()
             .join(","),
+        paired_ratio,
         median(one_tput),
         median(two_tput),
         median(wall_ratio),
