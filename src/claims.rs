@@ -542,11 +542,16 @@ impl<'b> PayloadWriter<'b> {
         PayloadWriter { buf, first: true }
     }
 
-    fn key(&mut self, key: &[u8]) {
+    /// The comma before every member but the first.
+    fn separate(&mut self) {
         if !self.first {
             self.buf.push(b',');
         }
         self.first = false;
+    }
+
+    fn key(&mut self, key: &[u8]) {
+        self.separate();
         self.buf.extend_from_slice(key);
     }
 
@@ -571,10 +576,7 @@ impl<'b> PayloadWriter<'b> {
 
     /// Any JSON value under any name (extra claims).
     pub(crate) fn value(&mut self, name: &str, value: &Value) {
-        if !self.first {
-            self.buf.push(b',');
-        }
-        self.first = false;
+        self.separate();
         write_json_str(self.buf, name);
         self.buf.push(b':');
         // Writing a Value into a Vec cannot fail.

@@ -107,8 +107,9 @@ impl Jws {
         }
         // Our own header is known byte for byte: skip scanning and parsing it.
         let own = self.header_segment.as_bytes();
-        let h_len = if token.len() > own.len() && token.starts_with(own) && token[own.len()] == b'.'
-        {
+        let own_header =
+            token.len() > own.len() && token.starts_with(own) && token[own.len()] == b'.';
+        let h_len = if own_header {
             own.len()
         } else {
             token
@@ -125,7 +126,8 @@ impl Jws {
             return Err(Error::Malformed("empty segment"));
         }
         let kid_buf;
-        let kid: Option<&str> = if h_len == own.len() && h == own {
+        // (A header segment equal to ours always takes the first branch above: it has no dot.)
+        let kid: Option<&str> = if own_header {
             self.keys.kid()
         } else {
             // Before the signature's emptiness: an unsecured `alg: none` token (empty

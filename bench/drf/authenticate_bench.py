@@ -7,12 +7,13 @@ on a migrated database holding the user `bench`. Prints JSON medians (ns per cal
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable
+from pathlib import Path
 
 import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import interleaved  # bench/interleaved.py
 
 django.setup()
 
@@ -32,32 +33,6 @@ def request_with(token: str) -> Request:
     return Request(
         APIRequestFactory().get("/api/hello/", HTTP_AUTHORIZATION=f"Bearer {token}")
     )
-
-
-def calibrate(fn: Callable[[], object]) -> int:
-    n = 1
-    while True:
-        start = time.thread_time()
-        for _ in range(n):
-            fn()
-        took = time.thread_time() - start
-        if took >= TARGET_ROUND_S / 4:
-            return max(1, int(n * TARGET_ROUND_S / max(took, 1e-9)))
-        n *= 4
-
-
-def measure(candidates: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Median CPU ns per call, rounds interleaved so machine load hits all alike."""
-    counts = {name: calibrate(fn) for name, fn in candidates.items()}
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(ROUNDS):
-        for name, fn in candidates.items():
-            n = counts[name]
-            start = time.thread_time_ns()
-            for _ in range(n):
-                fn()
-            samples[name].append((time.thread_time_ns() - start) / n)
-    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def main() -> None:
@@ -81,13 +56,15 @@ def main() -> None:
             auth
         )
 
-    results = measure(
+    results = interleaved.measure(
         {
             "keyfob_stateless": lambda: k_stateless.authenticate(keyfob_request),
             "simplejwt_stateless": lambda: s_stateless.authenticate(simple_request),
             "keyfob_db_user": lambda: k_db.authenticate(keyfob_request),
             "simplejwt_db_user": lambda: s_db.authenticate(simple_request),
-        }
+        },
+        ROUNDS,
+        TARGET_ROUND_S,
     )
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")

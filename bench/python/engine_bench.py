@@ -7,12 +7,13 @@ often busy), and the median per call is printed as JSON for bench/report.py.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable
+from pathlib import Path
 
 import django
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import interleaved  # bench/interleaved.py
 from django.conf import settings
 
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
@@ -33,34 +34,6 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 ROUNDS = 25
 TARGET_ROUND_S = 0.02
-
-
-def calibrate(fn: Callable[[], object]) -> int:
-    """Calls per round so one round takes about TARGET_ROUND_S."""
-    n = 1
-    while True:
-        start = time.thread_time()
-        for _ in range(n):
-            fn()
-        if time.thread_time() - start >= TARGET_ROUND_S / 4:
-            return max(
-                1, int(n * TARGET_ROUND_S / max(time.thread_time() - start, 1e-9))
-            )
-        n *= 4
-
-
-def measure(candidates: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Median ns per call of each candidate, rounds interleaved so load hits all alike."""
-    counts = {name: calibrate(fn) for name, fn in candidates.items()}
-    samples: dict[str, list[float]] = {name: [] for name in candidates}
-    for _ in range(ROUNDS):
-        for name, fn in candidates.items():
-            n = counts[name]
-            start = time.thread_time_ns()
-            for _ in range(n):
-                fn()
-            samples[name].append((time.thread_time_ns() - start) / n)
-    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def main() -> None:
@@ -94,7 +67,7 @@ def main() -> None:
         refresh.set_iat()
         simple_chain[0] = str(refresh)
 
-    results = measure(
+    results = interleaved.measure(
         {
             "keyfob_validate": lambda: engine.validate(access),
             "pyjwt_decode": lambda: jwt.decode(access, SECRET, algorithms=["HS256"]),
@@ -104,7 +77,9 @@ def main() -> None:
             "simplejwt_for_user_pair": simplejwt_login,
             "keyfob_refresh": keyfob_refresh,
             "simplejwt_refresh_rotate": simplejwt_refresh,
-        }
+        },
+        ROUNDS,
+        TARGET_ROUND_S,
     )
     results["python"] = sys.version.split()[0]
     json.dump(results, sys.stdout)

@@ -166,6 +166,17 @@ pub(crate) unsafe fn value_out<'a, T>(out: *mut T, what: &str) -> Result<&'a mut
     unsafe { out.as_mut() }.ok_or_else(|| invalid(what, "must not be NULL"))
 }
 
+/// Write `value` to an optional out-parameter: NULL means the caller does not want it.
+///
+/// # Safety
+/// A non-NULL `out` must be valid for writes.
+pub(crate) unsafe fn write_optional<T>(out: *mut T, value: T) {
+    // SAFETY: forwarded contract.
+    if let Some(slot) = unsafe { out.as_mut() } {
+        *slot = value;
+    }
+}
+
 /// Move a value to the heap and hand its pointer to C.
 pub(crate) fn into_handle<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))

@@ -8,7 +8,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::ffi::args::{
     extra_claims, free_handle, handle, handle_out, into_handle, optional_handle_out, text,
-    token_str, value_out,
+    token_str, value_out, write_optional,
 };
 use crate::ffi::clock::keyfob_manual_clock;
 use crate::ffi::panic::ffi_boundary;
@@ -393,9 +393,7 @@ pub unsafe extern "C" fn keyfob_revoke_session(
         let engine = &unsafe { handle(engine, "engine") }?.engine;
         let sid = unsafe { text(session_id, session_id_len, "session_id") }?;
         let was_live = engine.revoke_session(sid)?;
-        if let Some(out) = unsafe { was_live_out.as_mut() } {
-            *out = was_live;
-        }
+        unsafe { write_optional(was_live_out, was_live) };
         Ok(())
     })
 }
@@ -420,9 +418,7 @@ pub unsafe extern "C" fn keyfob_revoke_user(
         let engine = &unsafe { handle(engine, "engine") }?.engine;
         let user_id = unsafe { text(user_id, user_id_len, "user_id") }?;
         let revoked = engine.revoke_user(user_id)?;
-        if let Some(out) = unsafe { revoked_out.as_mut() } {
-            *out = revoked;
-        }
+        unsafe { write_optional(revoked_out, revoked) };
         Ok(())
     })
 }
@@ -443,9 +439,7 @@ pub unsafe extern "C" fn keyfob_sweep(
         // SAFETY: the caller's pointers follow the contract above.
         let engine = &unsafe { handle(engine, "engine") }?.engine;
         let removed = engine.sweep()?;
-        if let Some(out) = unsafe { removed_out.as_mut() } {
-            *out = removed;
-        }
+        unsafe { write_optional(removed_out, removed) };
         Ok(())
     })
 }

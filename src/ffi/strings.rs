@@ -6,7 +6,7 @@ use std::ptr;
 
 use crate::engine::TokenPair;
 use crate::error::{Error, Result};
-use crate::ffi::args::{free_handle, into_handle};
+use crate::ffi::args::{free_handle, into_handle, write_optional};
 use crate::ffi::panic::ffi_boundary;
 
 /// Text kept with a trailing NUL so C can use the pointer as a C string; the length
@@ -119,9 +119,7 @@ impl keyfob_token_pair {
 /// A non-NULL `len_out` must be valid for writes.
 unsafe fn text_parts(text: Option<&CText>, len_out: *mut usize) -> *const c_char {
     // SAFETY: forwarded contract.
-    if let Some(len) = unsafe { len_out.as_mut() } {
-        *len = text.map_or(0, CText::len);
-    }
+    unsafe { write_optional(len_out, text.map_or(0, CText::len)) };
     text.map_or(ptr::null(), CText::ptr)
 }
 
