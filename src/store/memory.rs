@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
+use parking_lot::{Mutex, RwLock};
 use ring::rand::SystemRandom;
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
@@ -196,9 +196,12 @@ const CHUNK_BITS: u32 = 14;
 /// Places per chunk: 2 MiB, one huge page.
 const CHUNK: usize = 1 << CHUNK_BITS;
 const CHUNK_BYTES: usize = CHUNK * std::mem::size_of::<Slot>();
-/// A chunk this full is made one huge page: a lookup among millions of sessions then
-/// costs no TLB miss, while memory still follows use (a nearly empty chunk stays in small
-/// pages, resident only where touched).
+/// A chunk this full is offered to the kernel as one huge page (MADV_HUGEPAGE: khugepaged
+/// merges it when it has a huge page to spare), so a lookup among millions of sessions can
+/// cost no TLB miss, while memory still follows use (a nearly empty chunk stays in small
+/// pages, resident only where touched). Not MADV_COLLAPSE: its synchronous 2 MiB copy cost
+/// each login about a quarter of a microsecond in a growing store, and stalled the chunk's
+/// validates for milliseconds.
 const HUGE_FROM: usize = CHUNK / 8 * 7;
 
 /// A shard's places, numbered from 0. Chunks never move, so growing copies nothing.
@@ -209,8 +212,6 @@ struct Slab {
     /// Places handed out: those below are live, reserved or on the free list; those above
     /// are free and untouched.
     len: usize,
-    /// A chunk to make one huge page once the write lock is given up (see `settle`).
-    pending_huge: Option<usize>,
 }
 
 impl Slab {
@@ -272,9 +273,10 @@ impl Slab {
             if at >> CHUNK_BITS == self.chunks.len() {
                 self.chunks.push(chunk::Chunk::new());
             }
-            self.chunks[at >> CHUNK_BITS].written_through(at & (CHUNK - 1));
-            if at & (CHUNK - 1) == HUGE_FROM && self.chunks[at >> CHUNK_BITS].mark_huge() {
-                self.pending_huge = Some(at >> CHUNK_BITS);
+            let chunk = &mut self.chunks[at >> CHUNK_BITS];
+            chunk.written_through(at & (CHUNK - 1));
+            if at & (CHUNK - 1) == HUGE_FROM && chunk.mark_huge() {
+                chunk.make_huge();
             }
         }
         self.len += 1;
@@ -436,19 +438,12 @@ mod chunk {
             !std::mem::replace(&mut self.huge, true)
         }
 
-        /// Back the chunk with one huge page (best effort: the kernel may refuse). The kernel
-        /// copies the 2 MiB with the range unmapped: a thread touching the chunk meanwhile
-        /// waits for it (about a millisecond, once per chunk).
+        /// Ask for the chunk to be backed by one huge page (a hint: khugepaged merges it in
+        /// the background if and when it can; nothing here waits or copies).
         pub(super) fn make_huge(&self) {
-            // Linux's MADV_COLLAPSE (6.1+); older kernels answer EINVAL and the
-            // MADV_HUGEPAGE hint leaves it to khugepaged.
-            const MADV_COLLAPSE: libc::c_int = 25;
             // SAFETY: advice on memory this chunk owns; it changes no contents.
             unsafe {
-                let at = self.ptr.as_ptr().cast();
-                libc::madvise(at, CHUNK_BYTES, libc::MADV_HUGEPAGE);
-                #[cfg(target_os = "linux")]
-                libc::madvise(at, CHUNK_BYTES, MADV_COLLAPSE);
+                libc::madvise(self.ptr.as_ptr().cast(), CHUNK_BYTES, libc::MADV_HUGEPAGE);
             }
         }
 
@@ -716,18 +711,6 @@ impl MemoryStore {
     }
 }
 
-/// End a write that may have filled a chunk: make it one huge page under the read lock, so
-/// validates of the shard's other chunks go on while it copies 2 MiB (about a millisecond;
-/// validates of sessions in that chunk wait for the copy).
-fn settle(mut shard: RwLockWriteGuard<'_, Shard>) {
-    if let Some(k) = shard.slots.pending_huge.take() {
-        let shard = RwLockWriteGuard::downgrade(shard);
-        if let Some(chunk) = shard.slots.chunks.get(k) {
-            chunk.make_huge();
-        }
-    }
-}
-
 impl SessionStore for MemoryStore {
     fn prefetch(&self, sid: Id) {
         // A hint: never wait for it (a writer may hold or be queued for the lock).
@@ -752,7 +735,6 @@ impl SessionStore for MemoryStore {
         shard.slots[at].id = Packed::of(sid);
         // Counted as a write, so reservations that are never filled are swept too.
         shard.wrote(now);
-        settle(shard);
         Ok(sid)
     }
 
@@ -775,7 +757,6 @@ impl SessionStore for MemoryStore {
         if !shard.insert(s.sid, slot)? {
             shard.wrote(now);
         }
-        settle(shard);
         Ok(())
     }
 
