@@ -10,7 +10,10 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::session::Id;
 
+mod minted;
 mod scan;
+
+pub(crate) use minted::Minted;
 
 /// Claim names that are never configurable and never overwritten by extra claims.
 const FIXED: [&str; 7] = ["exp", "iat", "nbf", "sid", "refresh_exp", "iss", "aud"];
@@ -133,6 +136,8 @@ pub struct Claims {
     iss: Option<Span>,
     /// See [`Claims::is_minted_layout`].
     minted_layout: bool,
+    /// `sid` as a session id, when the minted-layout reader already parsed it.
+    session: Option<Id>,
 }
 
 /// A claim's place in [`Claims::text`].
@@ -175,6 +180,14 @@ impl Claims {
     /// payload again. `false` says nothing either way.
     pub fn is_minted_layout(&self) -> bool {
         self.minted_layout
+    }
+
+    /// The session id `sid` names; `None` without a `sid`, `Some(None)` when it is not one.
+    pub(crate) fn session_id(&self) -> Option<Option<Id>> {
+        match self.session {
+            Some(id) => Some(Some(id)),
+            None => self.sid().map(Id::parse),
+        }
     }
 
     fn get(&self, span: Span) -> &str {
@@ -229,7 +242,57 @@ impl PartialEq for Claims {
 }
 
 /// Parse a verified payload. Types are strict: a string `exp` is invalid, never absent.
+#[cfg(test)]
 pub(crate) fn parse(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
+    match minted::read(payload, names) {
+        Some(m) => from_minted(payload, m),
+        None => parse_general(payload, names),
+    }
+}
+
+/// Read a payload before its signature is checked, where that is cheap (the minted layout):
+/// the result only reaches [`parse_read`], after the signature holds.
+pub(crate) fn read_early(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
+    minted::read(payload, names)
+}
+
+/// [`parse`], with what [`read_early`] found in the same payload.
+pub(crate) fn parse_read(
+    payload: &[u8],
+    early: Option<Minted>,
+    names: &ClaimNames,
+) -> Result<Claims> {
+    match early {
+        Some(m) => from_minted(payload, m),
+        None => parse_general(payload, names),
+    }
+}
+
+/// Claims from a payload the minted-layout reader has read.
+fn from_minted(payload: &[u8], m: Minted) -> Result<Claims> {
+    let text =
+        std::str::from_utf8(payload).map_err(|_| Error::Malformed("payload is not UTF-8"))?;
+    Ok(Claims {
+        token_type: m.token_type,
+        exp: m.exp,
+        iat: Some(m.iat),
+        nbf: None,
+        refresh_exp: None,
+        aud: Vec::new(),
+        extra: Map::new(),
+        text: text.into(),
+        payload_len: text.len(),
+        jti: m.jti,
+        user_id: m.user_id,
+        sid: Some(m.sid),
+        iss: None,
+        minted_layout: true,
+        session: m.session,
+    })
+}
+
+/// Any payload: the flat scanner, else serde_json.
+fn parse_general(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
     let text =
         std::str::from_utf8(payload).map_err(|_| Error::Malformed("payload is not UTF-8"))?;
     // Compact, flat payloads (every token keyfob mints, and PyJWT's) take the scanner;
@@ -362,6 +425,7 @@ fn build(text: &str, raw: &mut RawClaims<'_>, names: &ClaimNames) -> Result<Clai
         sid,
         iss,
         minted_layout: raw.minted_layout,
+        session: None,
     })
 }
 
@@ -527,6 +591,17 @@ impl<'a> RawClaims<'a> {
             _ => return Slot::Extra,
         })
     }
+}
+
+/// The bytes every payload minted for a `kind` token starts with: the token type, then the
+/// name of `exp` (see [`PayloadWriter`]'s order in the engine's `mint`).
+pub(crate) fn minted_start(names: &ClaimNames, kind: TokenType) -> Vec<u8> {
+    let mut start = vec![b'{'];
+    start.extend_from_slice(&names.token_type_key);
+    write_json_str(&mut start, kind.as_str());
+    start.push(b',');
+    start.extend_from_slice(key::EXP);
+    start
 }
 
 /// Writes a claims object directly into a byte buffer, in a fixed order. Names come already

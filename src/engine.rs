@@ -130,13 +130,18 @@ impl Engine {
             config.dpop_replay_cache_size,
             config.max_token_bytes,
         );
+        let names = ClaimNames::new(
+            config.user_id_claim,
+            config.token_type_claim,
+            config.jti_claim,
+        );
+        let mut jws = Jws::new(keys, config.max_token_bytes);
+        let starts = [TokenType::Access, TokenType::Refresh, TokenType::Sliding]
+            .map(|kind| claims::minted_start(&names, kind));
+        jws.precompute(&[&starts[0], &starts[1], &starts[2]]);
         Ok(Engine {
-            jws: Jws::new(keys, config.max_token_bytes),
-            names: ClaimNames::new(
-                config.user_id_claim,
-                config.token_type_claim,
-                config.jti_claim,
-            ),
+            jws,
+            names,
             store,
             clock,
             rng: SystemRandom::new(),
@@ -577,14 +582,21 @@ impl Engine {
     fn check_claims(&self, token: &[u8], want: Option<TokenType>, now: i64) -> Result<Claims> {
         let claims = self.jws.verify(
             token,
-            // Start loading the session while the HMAC runs: at a million sessions, that
-            // memory load is what a validate waits for. A hint only, never a check.
+            // Read the minted layout and start loading the session while the HMAC runs: at a
+            // million sessions, that memory load is what a validate waits for. The prefetch
+            // is a hint only; the read is used only after the signature holds.
             |payload| {
-                if let Some(sid) = claims::peek_sid(payload) {
+                let early = claims::read_early(payload, &self.names);
+                let sid = match &early {
+                    Some(m) => m.session,
+                    None => claims::peek_sid(payload),
+                };
+                if let Some(sid) = sid {
                     self.store.prefetch(sid);
                 }
+                early
             },
-            |payload| claims::parse(payload, &self.names),
+            |payload, early| claims::parse_read(payload, early, &self.names),
         )?;
         if claims.exp <= now.saturating_sub(self.leeway) {
             return Err(Error::Expired);
@@ -638,9 +650,9 @@ impl Engine {
     ) -> Result<Claims> {
         let now = self.clock.now();
         let claims = self.check_claims(token.as_bytes(), want, now)?;
-        match claims.sid() {
-            Some(sid_text) => {
-                let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
+        match claims.session_id() {
+            Some(sid) => {
+                let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
                 let binding = match presentation {
                     None => None,
                     Some(p) => {
@@ -857,5 +869,27 @@ mod tests {
     #[test]
     fn engine_is_send_sync() {
         assert_send_sync::<Engine>();
+    }
+
+    /// Every token kind keyfob mints starts with a precomputed HMAC prefix, with the default
+    /// claim names and with a `kid` header (a prefix that silently stopped matching would
+    /// only cost speed, so this is where it shows).
+    #[test]
+    fn minted_tokens_resume_from_a_precomputed_hmac() {
+        for kid in [None, Some("k-2026")] {
+            let mut config = Config::with_secret("prefix-secret-0123456789abcdef0123456789");
+            config.key_id = kid.map(str::to_owned);
+            let engine = Engine::new(config).unwrap();
+            let pair = engine.login("42", None).unwrap();
+            let sliding = engine.login_sliding("42", None).unwrap();
+            for token in [&pair.access, pair.refresh.as_ref().unwrap(), &sliding.token] {
+                let signing_input = &token[..token.rfind('.').unwrap()];
+                assert!(
+                    engine.jws.covered(signing_input.as_bytes()),
+                    "{kid:?} {token}"
+                );
+            }
+            assert!(engine.validate(&pair.access).is_ok());
+        }
     }
 }

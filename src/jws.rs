@@ -8,7 +8,7 @@ use base64_simd::{Out, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::keys::KeyRing;
+use crate::keys::{HmacPrefix, KeyRing};
 
 /// Payloads up to this size decode on the stack; larger ones (up to the token cap) on the heap.
 /// Sized for typical claims (the buffer is left uninitialized, so size costs only stack).
@@ -41,6 +41,8 @@ pub(crate) struct Jws {
     keys: KeyRing,
     header_segment: String,
     max_token_bytes: usize,
+    /// HMAC states after the fixed start of our own tokens (see [`Jws::precompute`]).
+    prefixes: Vec<HmacPrefix>,
 }
 
 impl Jws {
@@ -55,7 +57,35 @@ impl Jws {
             header_segment: URL_SAFE_NO_PAD.encode_to_string(header.as_bytes()),
             keys,
             max_token_bytes,
+            prefixes: Vec::new(),
         }
+    }
+
+    /// Hash once, now, the blocks every token of ours starts with: our header and the
+    /// start of each payload in `payload_starts` (JSON every payload of that kind begins
+    /// with). Signing and verifying such a token then resume from there.
+    pub(crate) fn precompute(&mut self, payload_starts: &[&[u8]]) {
+        for start in payload_starts {
+            // Only whole 3-byte groups encode to base64 that later bytes cannot change.
+            let whole = start.len() / 3 * 3;
+            let mut message = format!("{}.", self.header_segment);
+            URL_SAFE_NO_PAD.encode_append(&start[..whole], &mut message);
+            if let Some(p) = self.keys.hmac_prefix(message.as_bytes()) {
+                self.prefixes.push(p);
+            }
+        }
+    }
+
+    /// The precomputed state that covers `message`, if any.
+    #[inline]
+    fn prefix_for(&self, message: &[u8]) -> Option<&HmacPrefix> {
+        self.prefixes.iter().find(|p| p.covers(message))
+    }
+
+    /// Whether signing or verifying `message` resumes from a precomputed state.
+    #[cfg(test)]
+    pub(crate) fn covered(&self, message: &[u8]) -> bool {
+        self.prefix_for(message).is_some()
     }
 
     /// Sign a payload (JSON bytes) into a compact token, written into one exact-size string.
@@ -84,7 +114,9 @@ impl Jws {
             sig_heap.resize(MAX_SIG, 0);
             &mut sig_heap[..]
         };
-        let n = self.keys.sign_into(out.as_bytes(), sig)?;
+        let n = self
+            .keys
+            .sign_from(self.prefix_for(out.as_bytes()), out.as_bytes(), sig)?;
         out.push('.');
         URL_SAFE_NO_PAD.encode_append(&sig[..n], &mut out);
         Ok(out)
@@ -93,14 +125,15 @@ impl Jws {
     /// Check size, structure, header and signature, then hand the decoded payload to `f`.
     ///
     /// Nothing of the payload is trusted before the signature holds. The one early reader is
-    /// `prefetch`: it gets the decoded, still unverified payload before the HMAC runs, so a
-    /// cache hint (the session's memory) can load while the HMAC computes. It returns nothing
-    /// and must never change a result.
-    pub(crate) fn verify<R>(
+    /// `early`: it gets the decoded, still unverified payload before the HMAC runs, so it can
+    /// parse while nothing else waits and start loading the session's memory (a cache hint)
+    /// while the HMAC computes. What it returns reaches `f` only once the signature holds, and
+    /// it must never change a result.
+    pub(crate) fn verify<E, R>(
         &self,
         token: &[u8],
-        prefetch: impl FnOnce(&[u8]),
-        f: impl FnOnce(&[u8]) -> Result<R>,
+        early: impl FnOnce(&[u8]) -> Option<E>,
+        f: impl FnOnce(&[u8], Option<E>) -> Result<R>,
     ) -> Result<R> {
         if token.len() > self.max_token_bytes {
             return Err(Error::Malformed("token is larger than max_token_bytes"));
@@ -166,11 +199,14 @@ impl Jws {
         // Decoded before the signature check only to feed `prefetch`; a decoding error is
         // reported after the signature, as if the payload were decoded there.
         let payload = decode_into(p, buf);
-        if let Some(payload) = payload {
-            prefetch(payload);
-        }
+        let read = payload.and_then(early);
         let signing_input = &token[..h_len + 1 + p_len];
-        if let Err(e) = self.keys.verify(kid, signing_input, sig) {
+        let prefix = if own_header {
+            self.prefix_for(signing_input)
+        } else {
+            None
+        };
+        if let Err(e) = self.keys.verify_from(prefix, kid, signing_input, sig) {
             // Only on this cold path: tell a token with extra segments from a forged one.
             return Err(if p.contains(&b'.') {
                 Error::Malformed("expected three dot-separated segments")
@@ -178,7 +214,10 @@ impl Jws {
                 e
             });
         }
-        f(payload.ok_or(Error::Malformed("payload is not base64url"))?)
+        f(
+            payload.ok_or(Error::Malformed("payload is not base64url"))?,
+            read,
+        )
     }
 
     /// Parse a foreign header: the algorithm must be ours, no `crit`, `kid` only a lookup key.

@@ -89,6 +89,43 @@ impl Verifier {
     }
 }
 
+/// The signing key's HMAC state after the first whole blocks of a message. Every token
+/// keyfob mints starts with the same header and the same first claim, so those blocks are
+/// hashed once, when the engine is built, instead of in every sign and verify.
+pub(crate) struct HmacPrefix {
+    prefix: Box<[u8]>,
+    state: hmac::Context,
+}
+
+impl HmacPrefix {
+    /// Whether `message` starts with the absorbed blocks (public bytes: no secret compared).
+    #[inline]
+    pub(crate) fn covers(&self, message: &[u8]) -> bool {
+        message.starts_with(&self.prefix)
+    }
+
+    /// The HMAC of a `message` this prefix covers.
+    fn sign(&self, message: &[u8]) -> hmac::Tag {
+        let mut state = self.state.clone();
+        state.update(&message[self.prefix.len()..]);
+        state.sign()
+    }
+
+    /// Whether `sig` is the HMAC of a covered `message`, compared in constant time.
+    fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        constant_time_eq::constant_time_eq(self.sign(message).as_ref(), sig)
+    }
+}
+
+impl fmt::Debug for HmacPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The state is derived from the key: only the public prefix is shown.
+        f.debug_struct("HmacPrefix")
+            .field("prefix_len", &self.prefix.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Signing key plus verifying keys by `kid`, all for one algorithm. `Debug` shows no key.
 pub struct KeyRing {
     algorithm: Algorithm,
@@ -183,14 +220,49 @@ impl KeyRing {
         }
     }
 
+    /// The signing key's HMAC state after the whole blocks of `message_start`: `None` for
+    /// a signature algorithm or a start shorter than one block.
+    pub(crate) fn hmac_prefix(&self, message_start: &[u8]) -> Option<HmacPrefix> {
+        let Signer::Hmac(key) = &self.signer else {
+            return None;
+        };
+        let block = key.algorithm().digest_algorithm().block_len();
+        let n = message_start.len() / block * block;
+        if n == 0 {
+            return None;
+        }
+        let mut state = hmac::Context::with_key(key);
+        state.update(&message_start[..n]);
+        Some(HmacPrefix {
+            prefix: message_start[..n].into(),
+            state,
+        })
+    }
+
     /// Sign `message` into `out` (at least [`KeyRing::signature_len`] bytes); returns the length.
     pub fn sign_into(&self, message: &[u8], out: &mut [u8]) -> Result<usize> {
+        self.sign_from(None, message, out)
+    }
+
+    /// [`KeyRing::sign_into`], resuming from `prefix` (this ring's) when it covers `message`.
+    pub(crate) fn sign_from(
+        &self,
+        prefix: Option<&HmacPrefix>,
+        message: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize> {
         let n = self.signature_len();
         if out.len() < n {
             return Err(Error::BufferTooSmall { needed: n });
         }
         match &self.signer {
-            Signer::Hmac(key) => out[..n].copy_from_slice(hmac::sign(key, message).as_ref()),
+            Signer::Hmac(key) => {
+                let tag = match prefix {
+                    Some(p) if p.covers(message) => p.sign(message),
+                    _ => hmac::sign(key, message),
+                };
+                out[..n].copy_from_slice(tag.as_ref());
+            }
             Signer::Ed25519(kp) => out[..n].copy_from_slice(kp.sign(message).as_ref()),
             Signer::Ecdsa(kp) => {
                 let sig = kp
@@ -214,10 +286,26 @@ impl KeyRing {
     /// Verify `sig` over `message`. With a `kid`, only that key is tried (unknown → `unknown_key`);
     /// without one, the signing key and then every verifying key, so old keys keep working.
     pub fn verify(&self, kid: Option<&str>, message: &[u8], sig: &[u8]) -> Result<()> {
+        self.verify_from(None, kid, message, sig)
+    }
+
+    /// [`KeyRing::verify`], resuming the signing key's HMAC from `prefix` (this ring's) when
+    /// it covers `message`.
+    pub(crate) fn verify_from(
+        &self,
+        prefix: Option<&HmacPrefix>,
+        kid: Option<&str>,
+        message: &[u8],
+        sig: &[u8],
+    ) -> Result<()> {
+        let primary = || match prefix {
+            Some(p) if p.covers(message) => p.verify(message, sig),
+            _ => self.primary.verify(message, sig),
+        };
         let ok = match kid {
             Some(kid) => {
                 if self.kid.as_deref() == Some(kid) {
-                    self.primary.verify(message, sig)
+                    primary()
                 } else {
                     match self.others.iter().find(|(k, _)| k == kid) {
                         Some((_, v)) => v.verify(message, sig),
@@ -225,10 +313,7 @@ impl KeyRing {
                     }
                 }
             }
-            None => {
-                self.primary.verify(message, sig)
-                    || self.others.iter().any(|(_, v)| v.verify(message, sig))
-            }
+            None => primary() || self.others.iter().any(|(_, v)| v.verify(message, sig)),
         };
         if ok {
             Ok(())
@@ -454,5 +539,46 @@ mod tests {
         let ring = KeyRing::from_config(&cfg).unwrap();
         let shown = format!("{ring:?} {cfg:?}");
         assert!(!shown.contains("super-secret"), "{shown}");
+    }
+
+    /// Resuming from a precomputed prefix gives exactly ring's HMAC, and verifying from it
+    /// refuses every tag but that one.
+    #[test]
+    fn hmac_prefix_is_the_plain_hmac() {
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
+            let ring = KeyRing::hmac(alg, secret).unwrap();
+            let block = alg.hmac().unwrap().digest_algorithm().block_len();
+            let message: Vec<u8> = (0..3 * block + 7).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(
+                ring.hmac_prefix(&message[..block - 1]).is_none(),
+                "under a block"
+            );
+            let prefix = ring.hmac_prefix(&message[..2 * block + 5]).unwrap();
+            let (mut plain, mut resumed) = ([0u8; 65], [0u8; 65]);
+            for len in [2 * block, 2 * block + 1, message.len()] {
+                let m = &message[..len];
+                assert!(prefix.covers(m));
+                let n = ring.sign_into(m, &mut plain).unwrap();
+                assert_eq!(ring.sign_from(Some(&prefix), m, &mut resumed).unwrap(), n);
+                assert_eq!(plain[..n], resumed[..n], "{alg:?} {len}");
+                assert_eq!(
+                    ring.verify_from(Some(&prefix), None, m, &plain[..n]),
+                    Ok(())
+                );
+                let mut wrong = plain;
+                wrong[n - 1] ^= 1;
+                for tag in [&wrong[..n], &plain[..n - 1], &plain[..0], &plain[..n + 1]] {
+                    let got = ring.verify_from(Some(&prefix), None, m, tag);
+                    assert_eq!(got, Err(Error::BadSignature), "{alg:?} {len}");
+                }
+            }
+            // A message the prefix does not cover takes the plain HMAC.
+            let mut other = message.clone();
+            other[0] = b'Z';
+            assert!(!prefix.covers(&other));
+            let n = ring.sign_from(Some(&prefix), &other, &mut resumed).unwrap();
+            assert_eq!(ring.verify(None, &other, &resumed[..n]), Ok(()));
+        }
     }
 }

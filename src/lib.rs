@@ -52,13 +52,21 @@ pub mod __jws {
     /// describes; returns the decoded payload without interpreting it.
     pub fn verify(config: &Config, token: &str) -> Result<Vec<u8>> {
         let jws = crate::jws::Jws::new(KeyRing::from_config(config)?, config.max_token_bytes);
-        jws.verify(token.as_bytes(), |_| {}, |payload| Ok(payload.to_vec()))
+        jws.verify(
+            token.as_bytes(),
+            |_| None::<()>,
+            |payload, _| Ok(payload.to_vec()),
+        )
     }
 
     /// Like [`verify`] with a raw HMAC secret (which `Config` cannot hold when not UTF-8).
     pub fn verify_hmac(algorithm: Algorithm, secret: &[u8], token: &str) -> Result<Vec<u8>> {
         let jws = crate::jws::Jws::new(KeyRing::hmac(algorithm, secret)?, 8192);
-        jws.verify(token.as_bytes(), |_| {}, |payload| Ok(payload.to_vec()))
+        jws.verify(
+            token.as_bytes(),
+            |_| None::<()>,
+            |payload, _| Ok(payload.to_vec()),
+        )
     }
 
     /// The raw signature `config`'s signing key makes over `signing_input`.

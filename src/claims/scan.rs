@@ -86,7 +86,7 @@ fn string<'a>(text: &'a str, at: &mut usize) -> Option<&'a str> {
 /// The first `"` or `\\` in `b`, eight bytes at a time: claim strings are short, too short
 /// for a SIMD search to pay for its setup.
 #[inline]
-fn quote_or_backslash(b: &[u8]) -> Option<usize> {
+pub(super) fn quote_or_backslash(b: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     // High bit set in each byte of `w` that is zero (exact for the lowest such byte).
