@@ -1,6 +1,7 @@
 //! The engine: login, validate, refresh, verify, revoke, sweep, stats.
 //! It checks tokens, applies the session rules through the store, and mints tokens.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use ring::rand::SystemRandom;
@@ -228,7 +229,7 @@ impl Engine {
         Ok(TokenPair {
             access,
             refresh: Some(refresh),
-            session_id: sid.to_string(),
+            session_id: sid.to_hex_string(),
         })
     }
 
@@ -322,7 +323,7 @@ impl Engine {
             return Ok(TokenPair {
                 access,
                 refresh: None,
-                session_id: sid.to_string(),
+                session_id: sid.to_hex_string(),
             });
         }
         let presented =
@@ -360,7 +361,7 @@ impl Engine {
         Ok(TokenPair {
             access,
             refresh: Some(refresh),
-            session_id: sid.to_string(),
+            session_id: sid.to_hex_string(),
         })
     }
 
@@ -420,7 +421,7 @@ impl Engine {
         Ok(TokenPair {
             access,
             refresh: Some(refresh),
-            session_id: sid.to_string(),
+            session_id: sid.to_hex_string(),
         })
     }
 
@@ -445,7 +446,7 @@ impl Engine {
         self.store.create(session, now)?;
         Ok(SlidingToken {
             token,
-            session_id: sid.to_string(),
+            session_id: sid.to_hex_string(),
         })
     }
 
@@ -473,7 +474,7 @@ impl Engine {
             self.mint_sliding(now, refresh_exp, claims.user_id(), sid, Some(&claims.extra))?;
         Ok(SlidingToken {
             token,
-            session_id: sid.to_string(),
+            session_id: sid.to_hex_string(),
         })
     }
 
@@ -803,8 +804,26 @@ impl Engine {
 
     /// Write the payload in a fixed order (so re-minting is byte-identical) and sign it.
     fn mint(&self, m: &Mint<'_>) -> Result<String> {
-        let mut buf = Vec::with_capacity(256);
-        let mut w = PayloadWriter::new(&mut buf);
+        thread_local! {
+            /// The payload being minted: reused, so minting allocates only the token.
+            static PAYLOAD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        PAYLOAD.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                let token = self.mint_into(&mut buf, m);
+                // A token with large extra claims does not pin its buffer to the thread.
+                if buf.capacity() > 4096 {
+                    *buf = Vec::new();
+                }
+                token
+            }
+            Err(_) => self.mint_into(&mut Vec::with_capacity(256), m),
+        })
+    }
+
+    fn mint_into(&self, buf: &mut Vec<u8>, m: &Mint<'_>) -> Result<String> {
+        let mut w = PayloadWriter::new(buf);
         w.str(&self.names.token_type_key, m.kind.as_str());
         w.int(key::EXP, m.exp);
         w.int(key::IAT, m.iat);
@@ -837,7 +856,7 @@ impl Engine {
             }
         }
         w.finish();
-        self.jws.sign(&buf)
+        self.jws.sign(buf)
     }
 }
 
