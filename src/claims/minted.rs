@@ -272,7 +272,7 @@ mod tests {
         #[test]
         fn int_agrees_with_a_plain_reader(text in "[0-9]{0,20}[^0-9]?[0-9]{0,3}") {
             let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-            let plain = (digits >= 1 && digits <= 18 && !(digits > 1 && text.starts_with('0')))
+            let plain = ((1..=18).contains(&digits) && !(digits > 1 && text.starts_with('0')))
                 .then(|| text[..digits].parse::<i64>().unwrap());
             proptest::prop_assert_eq!(int(&text).0, plain, "{}", text);
         }
