@@ -303,10 +303,10 @@ impl Engine {
         let now = self.clock.now();
         let claims = self.check_claims(refresh.as_bytes(), Some(TokenType::Refresh), now)?;
         let extra = Some(&claims.extra);
-        let Some(sid_text) = claims.sid() else {
+        let Some(sid) = claims.session_id() else {
             return self.refresh_sessionless(&claims, now);
         };
-        let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
+        let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
         let binding = self.presented(
             &claims,
             presentation,
@@ -460,8 +460,8 @@ impl Engine {
         if refresh_exp <= now.saturating_sub(self.leeway) {
             return Err(Error::Expired);
         }
-        let sid_text = claims.sid().ok_or(Error::SessionRequired)?;
-        let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
+        let sid = claims.session_id().ok_or(Error::SessionRequired)?;
+        let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
         // Sliding sessions are never bound; the check still refuses a bound one.
         self.store.touch(
             sid,
@@ -484,9 +484,9 @@ impl Engine {
     pub fn revoke(&self, token: &str) -> Result<()> {
         let now = self.clock.now();
         let claims = self.check_claims(token.as_bytes(), None, now)?;
-        match claims.sid() {
-            Some(sid_text) => {
-                let sid = Id::parse(sid_text).ok_or_else(|| Error::InvalidClaim("sid".into()))?;
+        match claims.session_id() {
+            Some(sid) => {
+                let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
                 match self.store.revoke_session(sid)? {
                     RevokeOutcome::Revoked => Ok(()),
                     RevokeOutcome::AlreadyRevoked => Err(Error::Revoked),
@@ -808,18 +808,21 @@ impl Engine {
             /// The payload being minted: reused, so minting allocates only the token.
             static PAYLOAD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
-        PAYLOAD.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) => {
-                buf.clear();
-                let token = self.mint_into(&mut buf, m);
-                // A token with large extra claims does not pin its buffer to the thread.
-                if buf.capacity() > 4096 {
-                    *buf = Vec::new();
-                }
-                token
+        let reused = PAYLOAD.try_with(|cell| {
+            let mut buf = cell.try_borrow_mut().ok()?;
+            buf.clear();
+            let token = self.mint_into(&mut buf, m);
+            // A token with large extra claims does not pin its buffer to the thread.
+            if buf.capacity() > 4096 {
+                *buf = Vec::new();
             }
-            Err(_) => self.mint_into(&mut Vec::with_capacity(256), m),
-        })
+            Some(token)
+        });
+        match reused {
+            Ok(Some(token)) => token,
+            // Thread teardown, or a mint inside a mint: a buffer of its own.
+            _ => self.mint_into(&mut Vec::with_capacity(256), m),
+        }
     }
 
     fn mint_into(&self, buf: &mut Vec<u8>, m: &Mint<'_>) -> Result<String> {
@@ -908,6 +911,10 @@ mod tests {
                     "{kid:?} {token}"
                 );
             }
+            // And access and refresh tokens are in the layout the template reads.
+            assert!(engine.validate(&pair.access).unwrap().is_minted_layout());
+            let refresh = pair.refresh.as_ref().unwrap();
+            assert!(engine.verify(refresh).unwrap().is_minted_layout());
             assert!(engine.validate(&pair.access).is_ok());
         }
     }

@@ -8,7 +8,7 @@ use base64_simd::{Out, URL_SAFE_NO_PAD};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::keys::{HmacPrefix, KeyRing};
+use crate::keys::KeyRing;
 
 /// Payloads up to this size decode on the stack; larger ones (up to the token cap) on the heap.
 /// Sized for typical claims (the buffer is left uninitialized, so size costs only stack).
@@ -41,8 +41,6 @@ pub(crate) struct Jws {
     keys: KeyRing,
     header_segment: String,
     max_token_bytes: usize,
-    /// HMAC states after the fixed start of our own tokens (see [`Jws::precompute`]).
-    prefixes: Vec<HmacPrefix>,
 }
 
 impl Jws {
@@ -57,7 +55,6 @@ impl Jws {
             header_segment: URL_SAFE_NO_PAD.encode_to_string(header.as_bytes()),
             keys,
             max_token_bytes,
-            prefixes: Vec::new(),
         }
     }
 
@@ -70,22 +67,14 @@ impl Jws {
             let whole = start.len() / 3 * 3;
             let mut message = format!("{}.", self.header_segment);
             URL_SAFE_NO_PAD.encode_append(&start[..whole], &mut message);
-            if let Some(p) = self.keys.hmac_prefix(message.as_bytes()) {
-                self.prefixes.push(p);
-            }
+            self.keys.precompute_hmac(message.as_bytes());
         }
-    }
-
-    /// The precomputed state that covers `message`, if any.
-    #[inline]
-    fn prefix_for(&self, message: &[u8]) -> Option<&HmacPrefix> {
-        self.prefixes.iter().find(|p| p.covers(message))
     }
 
     /// Whether signing or verifying `message` resumes from a precomputed state.
     #[cfg(test)]
     pub(crate) fn covered(&self, message: &[u8]) -> bool {
-        self.prefix_for(message).is_some()
+        self.keys.covered(message)
     }
 
     /// Sign a payload (JSON bytes) into a compact token, written into one exact-size string.
@@ -114,9 +103,7 @@ impl Jws {
             sig_heap.resize(MAX_SIG, 0);
             &mut sig_heap[..]
         };
-        let n = self
-            .keys
-            .sign_from(self.prefix_for(out.as_bytes()), out.as_bytes(), sig)?;
+        let n = self.keys.sign_into(out.as_bytes(), sig)?;
         out.push('.');
         URL_SAFE_NO_PAD.encode_append(&sig[..n], &mut out);
         Ok(out)
@@ -127,8 +114,8 @@ impl Jws {
     /// Nothing of the payload is trusted before the signature holds. The one early reader is
     /// `early`: it gets the decoded, still unverified payload before the HMAC runs, so it can
     /// parse while nothing else waits and start loading the session's memory (a cache hint)
-    /// while the HMAC computes. What it returns reaches `f` only once the signature holds, and
-    /// it must never change a result.
+    /// while the HMAC computes. What it returns reaches `f` only once the signature holds,
+    /// and must be exactly what `f` would derive from the verified payload itself.
     pub(crate) fn verify<E, R>(
         &self,
         token: &[u8],
@@ -196,17 +183,12 @@ impl Jws {
             heap.resize(needed, MaybeUninit::uninit());
             &mut heap[..]
         };
-        // Decoded before the signature check only to feed `prefetch`; a decoding error is
+        // Decoded before the signature check only to feed `early`; a decoding error is
         // reported after the signature, as if the payload were decoded there.
         let payload = decode_into(p, buf);
         let read = payload.and_then(early);
         let signing_input = &token[..h_len + 1 + p_len];
-        let prefix = if own_header {
-            self.prefix_for(signing_input)
-        } else {
-            None
-        };
-        if let Err(e) = self.keys.verify_from(prefix, kid, signing_input, sig) {
+        if let Err(e) = self.keys.verify(kid, signing_input, sig) {
             // Only on this cold path: tell a token with extra segments from a forged one.
             return Err(if p.contains(&b'.') {
                 Error::Malformed("expected three dot-separated segments")

@@ -91,8 +91,9 @@ impl Verifier {
 
 /// The signing key's HMAC state after the first whole blocks of a message. Every token
 /// keyfob mints starts with the same header and the same first claim, so those blocks are
-/// hashed once, when the engine is built, instead of in every sign and verify.
-pub(crate) struct HmacPrefix {
+/// hashed once, when the engine is built, instead of in every sign and verify. Kept inside
+/// the ring whose key made it, so it is never resumed under another key.
+struct HmacPrefix {
     prefix: Box<[u8]>,
     state: hmac::Context,
 }
@@ -100,7 +101,7 @@ pub(crate) struct HmacPrefix {
 impl HmacPrefix {
     /// Whether `message` starts with the absorbed blocks (public bytes: no secret compared).
     #[inline]
-    pub(crate) fn covers(&self, message: &[u8]) -> bool {
+    fn covers(&self, message: &[u8]) -> bool {
         message.starts_with(&self.prefix)
     }
 
@@ -134,6 +135,9 @@ pub struct KeyRing {
     primary: Verifier,
     others: Vec<(String, Verifier)>,
     rng: SystemRandom,
+    /// States of the signing key (also the primary verifying key, for HMAC) after message
+    /// starts every token of ours shares; see [`KeyRing::precompute_hmac`].
+    prefixes: Vec<HmacPrefix>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -183,6 +187,7 @@ impl KeyRing {
             primary,
             others,
             rng,
+            prefixes: Vec::new(),
         })
     }
 
@@ -198,6 +203,7 @@ impl KeyRing {
             primary: Verifier::Hmac(hmac::Key::new(h, secret)),
             others: Vec::new(),
             rng: SystemRandom::new(),
+            prefixes: Vec::new(),
         })
     }
 
@@ -220,46 +226,48 @@ impl KeyRing {
         }
     }
 
-    /// The signing key's HMAC state after the whole blocks of `message_start`: `None` for
-    /// a signature algorithm or a start shorter than one block.
-    pub(crate) fn hmac_prefix(&self, message_start: &[u8]) -> Option<HmacPrefix> {
+    /// Hash the whole blocks of `message_start` with the signing key once, now: signing or
+    /// verifying (under the signing key) a message that starts with them resumes from there.
+    /// Does nothing for a signature algorithm or a start shorter than one block.
+    pub(crate) fn precompute_hmac(&mut self, message_start: &[u8]) {
         let Signer::Hmac(key) = &self.signer else {
-            return None;
+            return;
         };
         let block = key.algorithm().digest_algorithm().block_len();
-        let n = message_start.len() / block * block;
-        if n == 0 {
-            return None;
+        let prefix = &message_start[..message_start.len() / block * block];
+        if prefix.is_empty() || self.prefixes.iter().any(|p| *p.prefix == *prefix) {
+            return;
         }
         let mut state = hmac::Context::with_key(key);
-        state.update(&message_start[..n]);
-        Some(HmacPrefix {
-            prefix: message_start[..n].into(),
+        state.update(prefix);
+        self.prefixes.push(HmacPrefix {
+            prefix: prefix.into(),
             state,
-        })
+        });
+    }
+
+    /// The precomputed state that covers `message`, if any.
+    #[inline]
+    fn prefix_for(&self, message: &[u8]) -> Option<&HmacPrefix> {
+        self.prefixes.iter().find(|p| p.covers(message))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn covered(&self, message: &[u8]) -> bool {
+        self.prefix_for(message).is_some()
     }
 
     /// Sign `message` into `out` (at least [`KeyRing::signature_len`] bytes); returns the length.
     pub fn sign_into(&self, message: &[u8], out: &mut [u8]) -> Result<usize> {
-        self.sign_from(None, message, out)
-    }
-
-    /// [`KeyRing::sign_into`], resuming from `prefix` (this ring's) when it covers `message`.
-    pub(crate) fn sign_from(
-        &self,
-        prefix: Option<&HmacPrefix>,
-        message: &[u8],
-        out: &mut [u8],
-    ) -> Result<usize> {
         let n = self.signature_len();
         if out.len() < n {
             return Err(Error::BufferTooSmall { needed: n });
         }
         match &self.signer {
             Signer::Hmac(key) => {
-                let tag = match prefix {
-                    Some(p) if p.covers(message) => p.sign(message),
-                    _ => hmac::sign(key, message),
+                let tag = match self.prefix_for(message) {
+                    Some(p) => p.sign(message),
+                    None => hmac::sign(key, message),
                 };
                 out[..n].copy_from_slice(tag.as_ref());
             }
@@ -286,21 +294,10 @@ impl KeyRing {
     /// Verify `sig` over `message`. With a `kid`, only that key is tried (unknown → `unknown_key`);
     /// without one, the signing key and then every verifying key, so old keys keep working.
     pub fn verify(&self, kid: Option<&str>, message: &[u8], sig: &[u8]) -> Result<()> {
-        self.verify_from(None, kid, message, sig)
-    }
-
-    /// [`KeyRing::verify`], resuming the signing key's HMAC from `prefix` (this ring's) when
-    /// it covers `message`.
-    pub(crate) fn verify_from(
-        &self,
-        prefix: Option<&HmacPrefix>,
-        kid: Option<&str>,
-        message: &[u8],
-        sig: &[u8],
-    ) -> Result<()> {
-        let primary = || match prefix {
-            Some(p) if p.covers(message) => p.verify(message, sig),
-            _ => self.primary.verify(message, sig),
+        // The precomputed states are the signing key's, which is the primary verifying key.
+        let primary = || match self.prefix_for(message) {
+            Some(p) => p.verify(message, sig),
+            None => self.primary.verify(message, sig),
         };
         let ok = match kid {
             Some(kid) => {
@@ -547,38 +544,36 @@ mod tests {
     fn hmac_prefix_is_the_plain_hmac() {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
             let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
-            let ring = KeyRing::hmac(alg, secret).unwrap();
+            let plain_ring = KeyRing::hmac(alg, secret).unwrap();
+            let mut ring = KeyRing::hmac(alg, secret).unwrap();
             let block = alg.hmac().unwrap().digest_algorithm().block_len();
             let message: Vec<u8> = (0..3 * block + 7).map(|i| b'a' + (i % 26) as u8).collect();
-            assert!(
-                ring.hmac_prefix(&message[..block - 1]).is_none(),
-                "under a block"
-            );
-            let prefix = ring.hmac_prefix(&message[..2 * block + 5]).unwrap();
+            ring.precompute_hmac(&message[..block - 1]);
+            assert!(ring.prefixes.is_empty(), "under a block");
+            ring.precompute_hmac(&message[..2 * block + 5]);
+            ring.precompute_hmac(&message[..2 * block + 6]);
+            assert_eq!(ring.prefixes.len(), 1, "one state per distinct prefix");
             let (mut plain, mut resumed) = ([0u8; 65], [0u8; 65]);
             for len in [2 * block, 2 * block + 1, message.len()] {
                 let m = &message[..len];
-                assert!(prefix.covers(m));
-                let n = ring.sign_into(m, &mut plain).unwrap();
-                assert_eq!(ring.sign_from(Some(&prefix), m, &mut resumed).unwrap(), n);
+                assert!(ring.prefix_for(m).is_some());
+                let n = plain_ring.sign_into(m, &mut plain).unwrap();
+                assert_eq!(ring.sign_into(m, &mut resumed).unwrap(), n);
                 assert_eq!(plain[..n], resumed[..n], "{alg:?} {len}");
-                assert_eq!(
-                    ring.verify_from(Some(&prefix), None, m, &plain[..n]),
-                    Ok(())
-                );
+                assert_eq!(ring.verify(None, m, &plain[..n]), Ok(()));
                 let mut wrong = plain;
                 wrong[n - 1] ^= 1;
                 for tag in [&wrong[..n], &plain[..n - 1], &plain[..0], &plain[..n + 1]] {
-                    let got = ring.verify_from(Some(&prefix), None, m, tag);
+                    let got = ring.verify(None, m, tag);
                     assert_eq!(got, Err(Error::BadSignature), "{alg:?} {len}");
                 }
             }
             // A message the prefix does not cover takes the plain HMAC.
             let mut other = message.clone();
             other[0] = b'Z';
-            assert!(!prefix.covers(&other));
-            let n = ring.sign_from(Some(&prefix), &other, &mut resumed).unwrap();
-            assert_eq!(ring.verify(None, &other, &resumed[..n]), Ok(()));
+            assert!(ring.prefix_for(&other).is_none());
+            let n = ring.sign_into(&other, &mut resumed).unwrap();
+            assert_eq!(plain_ring.verify(None, &other, &resumed[..n]), Ok(()));
         }
     }
 }

@@ -4,7 +4,7 @@
 //! is read as one template instead of member by member. Anything else answers `None` and the
 //! general scanner reads the payload; a property test holds both to serde_json's answer.
 
-use super::scan::quote_or_backslash;
+use super::scan::{has_control, quote_or_backslash};
 use super::{key, ClaimNames, Span, TokenType};
 use crate::session::Id;
 
@@ -24,22 +24,15 @@ pub(crate) struct Minted {
 /// the caller still checks that the whole payload is UTF-8.
 pub(crate) fn read(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
     // Spans are u32; a payload this long is nobody's minted token. Compact JSON has no
-    // byte below 0x20 anywhere, so one pass settles it for every string (folded, not `any`,
-    // so it vectorizes).
-    if payload.len() > u32::MAX as usize || payload.iter().fold(false, |seen, &c| seen | (c < 0x20))
-    {
+    // byte below 0x20 anywhere, so one pass settles it for every string.
+    if payload.len() > u32::MAX as usize || has_control(payload) {
         return None;
     }
     let mut r = Reader { p: payload, at: 0 };
     r.literal(b"{")?;
     r.literal(&names.token_type_key)?;
     let token_type = r.string()?;
-    let token_type = match r.bytes(token_type) {
-        b"access" => TokenType::Access,
-        b"refresh" => TokenType::Refresh,
-        b"sliding" => TokenType::Sliding,
-        _ => return None,
-    };
+    let token_type = TokenType::parse(std::str::from_utf8(r.bytes(token_type)).ok()?)?;
     r.literal(b",")?;
     r.literal(key::EXP)?;
     let exp = r.int()?;

@@ -18,8 +18,8 @@ pub(super) fn flat_object<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawCl
 fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Option<()> {
     let b = text.as_bytes();
     // Compact JSON has no byte below 0x20 anywhere (whitespace included), so one pass
-    // settles it for every string below. Folded rather than `any`, so it vectorizes.
-    if b.first() != Some(&b'{') || b.iter().fold(false, |seen, &c| seen | (c < 0x20)) {
+    // settles it for every string below.
+    if b.first() != Some(&b'{') || has_control(b) {
         return None;
     }
     let mut at = 1;
@@ -64,6 +64,12 @@ fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Optio
             _ => return None,
         }
     }
+}
+
+/// Whether `b` has a byte below 0x20 (folded rather than `any`, so it vectorizes).
+#[inline]
+pub(super) fn has_control(b: &[u8]) -> bool {
+    b.iter().fold(false, |seen, &c| seen | (c < 0x20))
 }
 
 /// A string starting at `*at` (its opening quote), without escapes.

@@ -201,7 +201,8 @@ const CHUNK_BYTES: usize = CHUNK * std::mem::size_of::<Slot>();
 /// cost no TLB miss, while memory still follows use (a nearly empty chunk stays in small
 /// pages, resident only where touched). Not MADV_COLLAPSE: its synchronous 2 MiB copy cost
 /// each login about a quarter of a microsecond in a growing store, and stalled the chunk's
-/// validates for milliseconds.
+/// validates for milliseconds on the login that triggered it. (khugepaged's own merge also
+/// holds the chunk briefly, but in the background and at the kernel's pace.)
 const HUGE_FROM: usize = CHUNK / 8 * 7;
 
 /// A shard's places, numbered from 0. Chunks never move, so growing copies nothing.
@@ -307,7 +308,7 @@ impl Slab {
         }
         self.chunks.truncate(self.len.div_ceil(CHUNK));
         // The last chunk's free tail, once the chunk is below the huge threshold (above it,
-        // the chunk stays one huge page).
+        // the chunk keeps its memory: it may be, or become, one huge page).
         let used = (self.len - 1) % CHUNK + 1;
         if self.len < before && used < HUGE_FROM {
             if let Some(last) = self.chunks.last_mut() {
