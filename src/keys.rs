@@ -10,6 +10,9 @@ use ring::signature::{self, KeyPair};
 use crate::config::{Config, KeyMaterial};
 use crate::error::{Error, Result};
 
+mod prefix;
+use prefix::{HmacKey, HmacPrefix};
+
 /// A JWS algorithm keyfob signs and verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -68,7 +71,8 @@ impl Algorithm {
 pub const MIN_HMAC_KEY_BYTES: usize = 32;
 
 enum Signer {
-    Hmac(hmac::Key),
+    /// ring's key for any message; the same key as a resumable state for precomputing.
+    Hmac(hmac::Key, HmacKey),
     Ed25519(signature::Ed25519KeyPair),
     Ecdsa(signature::EcdsaKeyPair),
     Rsa(signature::RsaKeyPair),
@@ -86,44 +90,6 @@ impl Verifier {
             Verifier::Hmac(key) => hmac::verify(key, message, sig).is_ok(),
             Verifier::Public(key) => key.verify(message, sig).is_ok(),
         }
-    }
-}
-
-/// The signing key's HMAC state after the first whole blocks of a message. Every token
-/// keyfob mints starts with the same header and the same first claim, so those blocks are
-/// hashed once, when the engine is built, instead of in every sign and verify. Kept inside
-/// the ring whose key made it, so it is never resumed under another key.
-struct HmacPrefix {
-    prefix: Box<[u8]>,
-    state: hmac::Context,
-}
-
-impl HmacPrefix {
-    /// Whether `message` starts with the absorbed blocks (public bytes: no secret compared).
-    #[inline]
-    fn covers(&self, message: &[u8]) -> bool {
-        message.starts_with(&self.prefix)
-    }
-
-    /// The HMAC of a `message` this prefix covers.
-    fn sign(&self, message: &[u8]) -> hmac::Tag {
-        let mut state = self.state.clone();
-        state.update(&message[self.prefix.len()..]);
-        state.sign()
-    }
-
-    /// Whether `sig` is the HMAC of a covered `message`, compared in constant time.
-    fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
-        constant_time_eq::constant_time_eq(self.sign(message).as_ref(), sig)
-    }
-}
-
-impl fmt::Debug for HmacPrefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The state is derived from the key: only the public prefix is shown.
-        f.debug_struct("HmacPrefix")
-            .field("prefix_len", &self.prefix.len())
-            .finish_non_exhaustive()
     }
 }
 
@@ -199,7 +165,7 @@ impl KeyRing {
         Ok(KeyRing {
             algorithm,
             kid: None,
-            signer: Signer::Hmac(hmac::Key::new(h, secret)),
+            signer: hmac_signer(algorithm, h, secret)?,
             primary: Verifier::Hmac(hmac::Key::new(h, secret)),
             others: Vec::new(),
             rng: SystemRandom::new(),
@@ -220,7 +186,7 @@ impl KeyRing {
     /// Length in bytes of this ring's signatures.
     pub fn signature_len(&self) -> usize {
         match &self.signer {
-            Signer::Hmac(key) => key.algorithm().digest_algorithm().output_len(),
+            Signer::Hmac(key, _) => key.algorithm().digest_algorithm().output_len(),
             Signer::Ed25519(_) | Signer::Ecdsa(_) => 64,
             Signer::Rsa(kp) => kp.public().modulus_len(),
         }
@@ -230,20 +196,14 @@ impl KeyRing {
     /// verifying (under the signing key) a message that starts with them resumes from there.
     /// Does nothing for a signature algorithm or a start shorter than one block.
     pub(crate) fn precompute_hmac(&mut self, message_start: &[u8]) {
-        let Signer::Hmac(key) = &self.signer else {
+        let Signer::Hmac(_, keyed) = &self.signer else {
             return;
         };
-        let block = key.algorithm().digest_algorithm().block_len();
-        let prefix = &message_start[..message_start.len() / block * block];
-        if prefix.is_empty() || self.prefixes.iter().any(|p| *p.prefix == *prefix) {
-            return;
+        if let Some(prefix) = keyed.prefix(message_start) {
+            if !self.prefixes.iter().any(|p| p.start() == prefix.start()) {
+                self.prefixes.push(prefix);
+            }
         }
-        let mut state = hmac::Context::with_key(key);
-        state.update(prefix);
-        self.prefixes.push(HmacPrefix {
-            prefix: prefix.into(),
-            state,
-        });
     }
 
     /// The precomputed state that covers `message`, if any.
@@ -264,13 +224,12 @@ impl KeyRing {
             return Err(Error::BufferTooSmall { needed: n });
         }
         match &self.signer {
-            Signer::Hmac(key) => {
-                let tag = match self.prefix_for(message) {
-                    Some(p) => p.sign(message),
-                    None => hmac::sign(key, message),
-                };
-                out[..n].copy_from_slice(tag.as_ref());
-            }
+            Signer::Hmac(key, _) => match self.prefix_for(message) {
+                Some(p) => {
+                    p.sign_into(message, out);
+                }
+                None => out[..n].copy_from_slice(hmac::sign(key, message).as_ref()),
+            },
             Signer::Ed25519(kp) => out[..n].copy_from_slice(kp.sign(message).as_ref()),
             Signer::Ecdsa(kp) => {
                 let sig = kp
@@ -320,6 +279,12 @@ impl KeyRing {
     }
 }
 
+fn hmac_signer(alg: Algorithm, h: hmac::Algorithm, secret: &[u8]) -> Result<Signer> {
+    let keyed = HmacKey::new(alg, secret)
+        .ok_or_else(|| Error::Config("algorithm: not an HMAC algorithm".into()))?;
+    Ok(Signer::Hmac(hmac::Key::new(h, secret), keyed))
+}
+
 fn signing_key(
     alg: Algorithm,
     key: &KeyMaterial,
@@ -342,7 +307,7 @@ fn signing_key(
             )));
         }
         return Ok((
-            Signer::Hmac(hmac::Key::new(h, secret)),
+            hmac_signer(alg, h, secret)?,
             Verifier::Hmac(hmac::Key::new(h, secret)),
         ));
     }
