@@ -206,15 +206,13 @@ impl KeyRing {
         }
     }
 
-    /// The precomputed state that covers `message`, if any.
-    #[inline]
-    fn prefix_for(&self, message: &[u8]) -> Option<&HmacPrefix> {
-        self.prefixes.iter().find(|p| p.covers(message))
-    }
-
+    /// Whether a precomputed state covers `message`.
     #[cfg(test)]
     pub(crate) fn covered(&self, message: &[u8]) -> bool {
-        self.prefix_for(message).is_some()
+        let mut tag = [0u8; 64];
+        self.prefixes
+            .iter()
+            .any(|p| p.sign_into(message, &mut tag).is_some())
     }
 
     /// Sign `message` into `out` (at least [`KeyRing::signature_len`] bytes); returns the length.
@@ -224,12 +222,13 @@ impl KeyRing {
             return Err(Error::BufferTooSmall { needed: n });
         }
         match &self.signer {
-            Signer::Hmac(key, _) => match self.prefix_for(message) {
-                Some(p) => {
-                    p.sign_into(message, out);
+            Signer::Hmac(key, _) => {
+                // From a precomputed state when one covers `message`, else ring from the key.
+                let resumed = self.prefixes.iter().find_map(|p| p.sign_into(message, out));
+                if resumed.is_none() {
+                    out[..n].copy_from_slice(hmac::sign(key, message).as_ref());
                 }
-                None => out[..n].copy_from_slice(hmac::sign(key, message).as_ref()),
-            },
+            }
             Signer::Ed25519(kp) => out[..n].copy_from_slice(kp.sign(message).as_ref()),
             Signer::Ecdsa(kp) => {
                 let sig = kp
@@ -254,8 +253,8 @@ impl KeyRing {
     /// without one, the signing key and then every verifying key, so old keys keep working.
     pub fn verify(&self, kid: Option<&str>, message: &[u8], sig: &[u8]) -> Result<()> {
         // The precomputed states are the signing key's, which is the primary verifying key.
-        let primary = || match self.prefix_for(message) {
-            Some(p) => p.verify(message, sig),
+        let primary = || match self.prefixes.iter().find_map(|p| p.verify(message, sig)) {
+            Some(ok) => ok,
             None => self.primary.verify(message, sig),
         };
         let ok = match kid {
@@ -521,7 +520,7 @@ mod tests {
             let (mut plain, mut resumed) = ([0u8; 65], [0u8; 65]);
             for len in [2 * block, 2 * block + 1, message.len()] {
                 let m = &message[..len];
-                assert!(ring.prefix_for(m).is_some());
+                assert!(ring.covered(m));
                 let n = plain_ring.sign_into(m, &mut plain).unwrap();
                 assert_eq!(ring.sign_into(m, &mut resumed).unwrap(), n);
                 assert_eq!(plain[..n], resumed[..n], "{alg:?} {len}");
@@ -536,7 +535,7 @@ mod tests {
             // A message the prefix does not cover takes the plain HMAC.
             let mut other = message.clone();
             other[0] = b'Z';
-            assert!(ring.prefix_for(&other).is_none());
+            assert!(!ring.covered(&other));
             let n = ring.sign_into(&other, &mut resumed).unwrap();
             assert_eq!(plain_ring.verify(None, &other, &resumed[..n]), Ok(()));
         }

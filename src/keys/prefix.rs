@@ -72,6 +72,7 @@ impl Compress for Sha256Blocks {
     }
     fn digest(state: &[u32; 8], out: &mut [u8]) {
         // Whole words (every tag length is): fixed-size stores, no copy loop.
+        debug_assert_eq!(out.len() % 4, 0);
         for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
@@ -89,14 +90,15 @@ impl Compress for Sha512Blocks {
         }
     }
     fn digest(state: &[u64; 8], out: &mut [u8]) {
+        debug_assert_eq!(out.len() % 8, 0);
         for (chunk, word) in out.chunks_exact_mut(8).zip(state) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
     }
 }
 
-/// Pad the message's last `len` bytes, already at the start of `last`, for a message of
-/// `total` bytes, and compress them.
+/// Pad the message's last `len` bytes, already at the start of `last` (zero after them, as
+/// the padding needs), for a message of `total` bytes, and compress them.
 fn finish<C: Compress>(
     state: &mut C::State,
     last: &mut [u8; 2 * MAX_BLOCK],
@@ -127,6 +129,7 @@ struct Resumed<C: Compress> {
 impl<C: Compress> Resumed<C> {
     /// The states of `key`, at most one block (longer keys are hashed first, as HMAC says).
     fn new(iv: C::State, key: &[u8], tag_len: usize) -> Resumed<C> {
+        debug_assert!(key.len() <= C::BLOCK, "a longer key must be hashed first");
         let (mut ipad, mut opad) = ([0x36u8; MAX_BLOCK], [0x5cu8; MAX_BLOCK]);
         for (i, k) in key.iter().enumerate() {
             ipad[i] ^= k;
@@ -155,8 +158,9 @@ impl<C: Compress> Resumed<C> {
         }
     }
 
-    /// The tag of the message start followed by `rest`, into `out` (at least `tag_len`).
-    fn sign_into(&self, rest: &[u8], out: &mut [u8]) {
+    /// The tag of the message start followed by `rest`, into `out` (at least `tag_len`);
+    /// returns `tag_len`.
+    fn sign_into(&self, rest: &[u8], out: &mut [u8]) -> usize {
         let mut inner = self.inner;
         let whole = rest.len() / C::BLOCK * C::BLOCK;
         C::compress(&mut inner, &rest[..whole]);
@@ -175,6 +179,7 @@ impl<C: Compress> Resumed<C> {
         let mut outer = self.outer;
         finish::<C>(&mut outer, &mut last, self.tag_len, C::BLOCK + self.tag_len);
         C::digest(&outer, &mut out[..self.tag_len]);
+        self.tag_len
     }
 }
 
@@ -198,16 +203,21 @@ pub(super) struct HmacKey(State);
 impl HmacKey {
     /// `None` for a signature algorithm.
     pub(super) fn new(algorithm: Algorithm, secret: &[u8]) -> Option<HmacKey> {
-        // A key longer than a block is replaced by its hash (RFC 2104, section 2).
-        let (block, hashed) = match algorithm {
-            Algorithm::HS256 => (Sha256Blocks::BLOCK, sha2::Sha256::digest(secret).to_vec()),
-            Algorithm::HS384 => (Sha512Blocks::BLOCK, sha2::Sha384::digest(secret).to_vec()),
-            Algorithm::HS512 => (Sha512Blocks::BLOCK, sha2::Sha512::digest(secret).to_vec()),
+        let block = match algorithm {
+            Algorithm::HS256 => Sha256Blocks::BLOCK,
+            Algorithm::HS384 | Algorithm::HS512 => Sha512Blocks::BLOCK,
             _ => return None,
         };
+        // A key longer than a block is replaced by its hash (RFC 2104, section 2).
+        let hashed;
         let key = if secret.len() <= block {
             secret
         } else {
+            hashed = match algorithm {
+                Algorithm::HS256 => sha2::Sha256::digest(secret).to_vec(),
+                Algorithm::HS384 => sha2::Sha384::digest(secret).to_vec(),
+                _ => sha2::Sha512::digest(secret).to_vec(),
+            };
             &hashed
         };
         Some(HmacKey(match algorithm {
@@ -254,33 +264,25 @@ impl HmacPrefix {
         &self.start
     }
 
-    /// Whether `message` starts with the absorbed blocks (public bytes: no secret compared).
+    /// Write the HMAC of `message` into `out` (at least the tag length; 64 bytes fits all)
+    /// and return its length; `None`, with nothing computed, if `message` does not start
+    /// with the absorbed blocks (public bytes: no secret is compared).
     #[inline]
-    pub(super) fn covers(&self, message: &[u8]) -> bool {
-        message.starts_with(&self.start)
+    pub(super) fn sign_into(&self, message: &[u8], out: &mut [u8]) -> Option<usize> {
+        let rest = message.strip_prefix(&*self.start)?;
+        Some(match &self.state {
+            State::Sha256(s) => s.sign_into(rest, out),
+            State::Sha512(s) => s.sign_into(rest, out),
+        })
     }
 
-    /// Write the HMAC of a `message` this prefix covers into `out` (at least the tag length,
-    /// 64 bytes covers all); returns its length.
-    pub(super) fn sign_into(&self, message: &[u8], out: &mut [u8]) -> usize {
-        let rest = &message[self.start.len()..];
-        match &self.state {
-            State::Sha256(s) => {
-                s.sign_into(rest, out);
-                s.tag_len
-            }
-            State::Sha512(s) => {
-                s.sign_into(rest, out);
-                s.tag_len
-            }
-        }
-    }
-
-    /// Whether `sig` is the HMAC of a covered `message`, compared in constant time.
-    pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+    /// Whether `sig` is the HMAC of `message`, compared in constant time; `None` if
+    /// `message` does not start with the absorbed blocks.
+    #[inline]
+    pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> Option<bool> {
         let mut tag = [0u8; 64];
-        let n = self.sign_into(message, &mut tag);
-        constant_time_eq::constant_time_eq(&tag[..n], sig)
+        let n = self.sign_into(message, &mut tag)?;
+        Some(constant_time_eq::constant_time_eq(&tag[..n], sig))
     }
 }
 
@@ -325,43 +327,48 @@ mod tests {
                 .prefix(&message[..(start_blocks * block + 3).min(message.len())])
                 .unwrap();
             prop_assert_eq!(prefix.start().len(), start_blocks * block);
-            prop_assert!(prefix.covers(&message));
             let want = hmac::sign(&hmac::Key::new(ring_alg(alg), &key), &message);
             let mut got = [0u8; 65];
-            let n = prefix.sign_into(&message, &mut got);
+            let n = prefix.sign_into(&message, &mut got).unwrap();
             prop_assert_eq!(&got[..n], want.as_ref());
-            prop_assert!(prefix.verify(&message, want.as_ref()));
+            prop_assert_eq!(prefix.verify(&message, want.as_ref()), Some(true));
             let mut wrong = got;
             wrong[flip.index(n)] ^= 1;
-            prop_assert!(!prefix.verify(&message, &wrong[..n]));
-            prop_assert!(!prefix.verify(&message, &got[..n - 1]));
-            prop_assert!(!prefix.verify(&message, &got[..n + 1]));
+            for tag in [&wrong[..n], &got[..n - 1], &got[..n + 1], &got[..0]] {
+                prop_assert_eq!(prefix.verify(&message, tag), Some(false));
+            }
+            // A message that does not start with the absorbed blocks is not signed from them.
+            let mut other = message.clone();
+            other[flip.index(start_blocks * block)] ^= 1;
+            prop_assert_eq!(prefix.sign_into(&other, &mut got), None);
+            prop_assert_eq!(prefix.verify(&other, want.as_ref()), None);
+            prop_assert_eq!(prefix.verify(&message[..start_blocks * block - 1], &[]), None);
         }
     }
 
-    /// Every length from one block to five, so each padding case (tail fits, tail spills
-    /// into a second block) is met with a fixed key of each kind.
+    /// Keys at every edge (empty, one byte, a block less one, a block, a block more one:
+    /// hashed), starts of one to three blocks, and every message length up to three blocks
+    /// past the start, so each padding case (the tail fits, the tail spills into a second
+    /// block) is met.
     #[test]
-    fn every_length_matches_ring() {
+    fn every_edge_matches_ring() {
         for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-            for key_len in [32, 64, 128, 129, 200] {
+            let block = if alg == Algorithm::HS256 { 64 } else { 128 };
+            for key_len in [0, 1, block - 1, block, block + 1, 3 * block] {
                 let key: Vec<u8> = (0..key_len).map(|i| i as u8 ^ 0xa5).collect();
-                let block = if alg == Algorithm::HS256 { 64 } else { 128 };
-                let message: Vec<u8> = (0..5 * block).map(|i| (i * 7) as u8).collect();
-                let prefix = HmacKey::new(alg, &key)
-                    .unwrap()
-                    .prefix(&message[..block])
-                    .unwrap();
                 let ring_key = hmac::Key::new(ring_alg(alg), &key);
-                for len in block..=message.len() {
-                    let m = &message[..len];
-                    let mut got = [0u8; 64];
-                    let n = prefix.sign_into(m, &mut got);
-                    assert_eq!(
-                        &got[..n],
-                        hmac::sign(&ring_key, m).as_ref(),
-                        "{alg:?} {len}"
-                    );
+                let hmac_key = HmacKey::new(alg, &key).unwrap();
+                for start_blocks in 1..=3 {
+                    let start = start_blocks * block;
+                    let message: Vec<u8> = (0..start + 3 * block).map(|i| (i * 7) as u8).collect();
+                    let prefix = hmac_key.prefix(&message[..start]).unwrap();
+                    for len in start..=message.len() {
+                        let m = &message[..len];
+                        let mut got = [0u8; 64];
+                        let n = prefix.sign_into(m, &mut got).unwrap();
+                        let want = hmac::sign(&ring_key, m);
+                        assert_eq!(&got[..n], want.as_ref(), "{alg:?} key {key_len} {len}");
+                    }
                 }
             }
         }
