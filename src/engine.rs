@@ -580,6 +580,7 @@ impl Engine {
     }
 
     /// Signature and claims only (no session).
+    #[inline(always)]
     fn check_claims(&self, token: &[u8], want: Option<TokenType>, now: i64) -> Result<Claims> {
         let claims = self.jws.verify(
             token,
@@ -642,6 +643,7 @@ impl Engine {
 
     /// Signature, claims and session.
     /// With `presentation` (validate), the session's binding is checked too.
+    #[inline(always)]
     fn check_token(
         &self,
         token: &str,
