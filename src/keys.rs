@@ -11,6 +11,8 @@ use crate::config::{Config, KeyMaterial};
 use crate::error::{Error, Result};
 
 mod prefix;
+#[cfg(test)]
+pub(crate) use prefix::hardware_sha256;
 use prefix::{HmacKey, HmacPrefix};
 
 /// A JWS algorithm keyfob signs and verifies.
@@ -71,8 +73,9 @@ impl Algorithm {
 pub const MIN_HMAC_KEY_BYTES: usize = 32;
 
 enum Signer {
-    /// ring's key for any message; the same key as a resumable state for precomputing.
-    Hmac(hmac::Key, HmacKey),
+    /// ring's key for any message; for HS256 on hardware SHA-256, the same key as states
+    /// that resume from precomputed blocks (see `keys/prefix.rs`).
+    Hmac(hmac::Key, Option<HmacKey>),
     Ed25519(signature::Ed25519KeyPair),
     Ecdsa(signature::EcdsaKeyPair),
     Rsa(signature::RsaKeyPair),
@@ -165,7 +168,7 @@ impl KeyRing {
         Ok(KeyRing {
             algorithm,
             kid: None,
-            signer: hmac_signer(algorithm, h, secret)?,
+            signer: hmac_signer(algorithm, h, secret),
             primary: Verifier::Hmac(hmac::Key::new(h, secret)),
             others: Vec::new(),
             rng: SystemRandom::new(),
@@ -196,7 +199,7 @@ impl KeyRing {
     /// verifying (under the signing key) a message that starts with them resumes from there.
     /// Does nothing for a signature algorithm or a start shorter than one block.
     pub(crate) fn precompute_hmac(&mut self, message_start: &[u8]) {
-        let Signer::Hmac(_, keyed) = &self.signer else {
+        let Signer::Hmac(_, Some(keyed)) = &self.signer else {
             return;
         };
         if let Some(prefix) = keyed.prefix(message_start) {
@@ -209,10 +212,7 @@ impl KeyRing {
     /// Whether a precomputed state covers `message`.
     #[cfg(test)]
     pub(crate) fn covered(&self, message: &[u8]) -> bool {
-        let mut tag = [0u8; 64];
-        self.prefixes
-            .iter()
-            .any(|p| p.sign_into(message, &mut tag).is_some())
+        self.prefixes.iter().any(|p| p.sign(message).is_some())
     }
 
     /// Sign `message` into `out` (at least [`KeyRing::signature_len`] bytes); returns the length.
@@ -224,9 +224,9 @@ impl KeyRing {
         match &self.signer {
             Signer::Hmac(key, _) => {
                 // From a precomputed state when one covers `message`, else ring from the key.
-                let resumed = self.prefixes.iter().find_map(|p| p.sign_into(message, out));
-                if resumed.is_none() {
-                    out[..n].copy_from_slice(hmac::sign(key, message).as_ref());
+                match self.prefixes.iter().find_map(|p| p.sign(message)) {
+                    Some(tag) => out[..n].copy_from_slice(&tag),
+                    None => out[..n].copy_from_slice(hmac::sign(key, message).as_ref()),
                 }
             }
             Signer::Ed25519(kp) => out[..n].copy_from_slice(kp.sign(message).as_ref()),
@@ -278,10 +278,11 @@ impl KeyRing {
     }
 }
 
-fn hmac_signer(alg: Algorithm, h: hmac::Algorithm, secret: &[u8]) -> Result<Signer> {
-    let keyed = HmacKey::new(alg, secret)
-        .ok_or_else(|| Error::Config("algorithm: not an HMAC algorithm".into()))?;
-    Ok(Signer::Hmac(hmac::Key::new(h, secret), keyed))
+fn hmac_signer(alg: Algorithm, h: hmac::Algorithm, secret: &[u8]) -> Signer {
+    // Resuming pays only where SHA-256 runs in hardware (see keys/prefix.rs).
+    let keyed =
+        (alg == Algorithm::HS256 && prefix::hardware_sha256()).then(|| HmacKey::new(secret));
+    Signer::Hmac(hmac::Key::new(h, secret), keyed)
 }
 
 fn signing_key(
@@ -306,7 +307,7 @@ fn signing_key(
             )));
         }
         return Ok((
-            hmac_signer(alg, h, secret)?,
+            hmac_signer(alg, h, secret),
             Verifier::Hmac(hmac::Key::new(h, secret)),
         ));
     }
@@ -503,41 +504,54 @@ mod tests {
     }
 
     /// Resuming from a precomputed prefix gives exactly ring's HMAC, and verifying from it
-    /// refuses every tag but that one.
+    /// refuses every tag but that one. (Resumption is forced on, so this runs on any CPU.)
     #[test]
     fn hmac_prefix_is_the_plain_hmac() {
-        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
-            let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
-            let plain_ring = KeyRing::hmac(alg, secret).unwrap();
-            let mut ring = KeyRing::hmac(alg, secret).unwrap();
-            let block = alg.hmac().unwrap().digest_algorithm().block_len();
-            let message: Vec<u8> = (0..3 * block + 7).map(|i| b'a' + (i % 26) as u8).collect();
-            ring.precompute_hmac(&message[..block - 1]);
-            assert!(ring.prefixes.is_empty(), "under a block");
-            ring.precompute_hmac(&message[..2 * block + 5]);
-            ring.precompute_hmac(&message[..2 * block + 6]);
-            assert_eq!(ring.prefixes.len(), 1, "one state per distinct prefix");
-            let (mut plain, mut resumed) = ([0u8; 65], [0u8; 65]);
-            for len in [2 * block, 2 * block + 1, message.len()] {
-                let m = &message[..len];
-                assert!(ring.covered(m));
-                let n = plain_ring.sign_into(m, &mut plain).unwrap();
-                assert_eq!(ring.sign_into(m, &mut resumed).unwrap(), n);
-                assert_eq!(plain[..n], resumed[..n], "{alg:?} {len}");
-                assert_eq!(ring.verify(None, m, &plain[..n]), Ok(()));
-                let mut wrong = plain;
-                wrong[n - 1] ^= 1;
-                for tag in [&wrong[..n], &plain[..n - 1], &plain[..0], &plain[..n + 1]] {
-                    let got = ring.verify(None, m, tag);
-                    assert_eq!(got, Err(Error::BadSignature), "{alg:?} {len}");
-                }
+        let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
+        let plain_ring = KeyRing::hmac(Algorithm::HS256, secret).unwrap();
+        let mut ring = KeyRing::hmac(Algorithm::HS256, secret).unwrap();
+        if let Signer::Hmac(_, keyed) = &mut ring.signer {
+            *keyed = Some(HmacKey::new(secret));
+        }
+        let block = 64;
+        let message: Vec<u8> = (0..3 * block + 7).map(|i| b'a' + (i % 26) as u8).collect();
+        ring.precompute_hmac(&message[..block - 1]);
+        assert!(ring.prefixes.is_empty(), "under a block");
+        ring.precompute_hmac(&message[..2 * block + 5]);
+        ring.precompute_hmac(&message[..2 * block + 6]);
+        assert_eq!(ring.prefixes.len(), 1, "one state per distinct prefix");
+        let (mut plain, mut resumed) = ([0u8; 33], [0u8; 33]);
+        for len in [2 * block, 2 * block + 1, message.len()] {
+            let m = &message[..len];
+            assert!(ring.covered(m));
+            let n = plain_ring.sign_into(m, &mut plain).unwrap();
+            assert_eq!(ring.sign_into(m, &mut resumed).unwrap(), n);
+            assert_eq!(plain[..n], resumed[..n], "{len}");
+            assert_eq!(ring.verify(None, m, &plain[..n]), Ok(()));
+            let mut wrong = plain;
+            wrong[n - 1] ^= 1;
+            for tag in [&wrong[..n], &plain[..n - 1], &plain[..0], &plain[..n + 1]] {
+                assert_eq!(ring.verify(None, m, tag), Err(Error::BadSignature), "{len}");
             }
-            // A message the prefix does not cover takes the plain HMAC.
-            let mut other = message.clone();
-            other[0] = b'Z';
-            assert!(!ring.covered(&other));
-            let n = ring.sign_into(&other, &mut resumed).unwrap();
-            assert_eq!(plain_ring.verify(None, &other, &resumed[..n]), Ok(()));
+        }
+        // A message the prefix does not cover takes the plain HMAC.
+        let mut other = message.clone();
+        other[0] = b'Z';
+        assert!(!ring.covered(&other));
+        let n = ring.sign_into(&other, &mut resumed).unwrap();
+        assert_eq!(plain_ring.verify(None, &other, &resumed[..n]), Ok(()));
+    }
+
+    /// Only HS256 resumes (HS384/HS512 blocks are longer than what every token shares), and
+    /// only with hardware SHA-256.
+    #[test]
+    fn only_hs256_on_hardware_sha256_resumes() {
+        let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
+        for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
+            let mut ring = KeyRing::hmac(alg, secret).unwrap();
+            ring.precompute_hmac(&[b'a'; 300]);
+            let expected = alg == Algorithm::HS256 && prefix::hardware_sha256();
+            assert_eq!(ring.covered(&[b'a'; 301]), expected, "{alg:?}");
         }
     }
 }
