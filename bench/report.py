@@ -308,8 +308,10 @@ def main() -> None:
             )
         md += [
             "",
-            f"Each batch validates the same {scale['pool_tokens']:,} tokens' worth of requests,",
-            "spread evenly over the live sessions and shuffled, so only the store size differs;",
+            f"Each batch validates {scale['pool_tokens']:,} distinct access tokens, spread evenly",
+            "over the live sessions and shuffled (with 1e3 sessions, several per session, minted",
+            "by refreshing), so the tokens take the same room in the caches and only the store",
+            "size differs;",
             "the three stores are measured in interleaved rounds, and 1e6 / 1e3 is the median of",
             "the ratios within each round. Threads: the 1e5 store; the",
             "CPU-normalized figure is 2 × (CPU per validate alone) / (CPU per validate with two",

@@ -51,29 +51,35 @@ impl Rng {
     }
 }
 
-/// An engine with `n` live sessions and a shuffled pool of `POOL` access tokens spread
-/// evenly over them.
+/// An engine with `n` live sessions and a shuffled pool of `POOL` distinct access tokens
+/// spread evenly over them. Distinct at every size: a small store gets several access tokens
+/// per session (by refreshing), so the tokens' own bytes take the same room in the caches at
+/// every size and only the store differs.
 fn populated(n: usize, rng: &mut Rng) -> (Engine, Vec<String>) {
     let engine = engine();
     let mut pool = Vec::with_capacity(POOL);
+    let mut refresh = Vec::new();
     for i in 0..n {
         let pair = engine.login(&format!("user-{i}"), None).expect("login");
-        // Keep token i when it starts a new 1/POOL slice of the population.
         if n <= POOL || (i * POOL) / n != ((i + 1) * POOL) / n {
             pool.push(pair.access);
+            refresh.push(pair.refresh.expect("refresh token"));
         }
     }
-    let distinct = pool.len();
-    while pool.len() < POOL {
-        let t = pool[pool.len() % distinct].clone();
-        pool.push(t);
+    'more: while pool.len() < POOL {
+        for r in refresh.iter_mut() {
+            if pool.len() == POOL {
+                break 'more;
+            }
+            let next = engine.refresh(r).expect("refresh");
+            *r = next.refresh.expect("rotated refresh token");
+            pool.push(next.access);
+        }
     }
-    pool.truncate(POOL);
     rng.shuffle(&mut pool);
     (engine, pool)
 }
 
-/// CPU ns per validate over one pass of the pool.
 fn ns_per_validate(engine: &Engine, pool: &[String]) -> f64 {
     let start = thread_cpu_ns();
     for t in pool {
