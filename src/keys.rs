@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 mod prefix;
 #[cfg(test)]
-pub(crate) use prefix::hardware_sha256;
+pub(crate) use prefix::{force_resuming_on_this_thread, hardware_sha256};
 use prefix::{HmacKey, HmacPrefix};
 
 /// A JWS algorithm keyfob signs and verifies.
@@ -280,8 +280,7 @@ impl KeyRing {
 
 fn hmac_signer(alg: Algorithm, h: hmac::Algorithm, secret: &[u8]) -> Signer {
     // Resuming pays only where SHA-256 runs in hardware (see keys/prefix.rs).
-    let keyed =
-        (alg == Algorithm::HS256 && prefix::hardware_sha256()).then(|| HmacKey::new(secret));
+    let keyed = (alg == Algorithm::HS256 && prefix::resuming_pays()).then(|| HmacKey::new(secret));
     Signer::Hmac(hmac::Key::new(h, secret), keyed)
 }
 
@@ -509,10 +508,8 @@ mod tests {
     fn hmac_prefix_is_the_plain_hmac() {
         let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
         let plain_ring = KeyRing::hmac(Algorithm::HS256, secret).unwrap();
+        force_resuming_on_this_thread();
         let mut ring = KeyRing::hmac(Algorithm::HS256, secret).unwrap();
-        if let Signer::Hmac(_, keyed) = &mut ring.signer {
-            *keyed = Some(HmacKey::new(secret));
-        }
         let block = 64;
         let message: Vec<u8> = (0..3 * block + 7).map(|i| b'a' + (i % 26) as u8).collect();
         ring.precompute_hmac(&message[..block - 1]);
@@ -542,8 +539,7 @@ mod tests {
         assert_eq!(plain_ring.verify(None, &other, &resumed[..n]), Ok(()));
     }
 
-    /// Only HS256 resumes (HS384/HS512 blocks are longer than what every token shares), and
-    /// only with hardware SHA-256.
+    /// Only HS256 resumes, and only with hardware SHA-256.
     #[test]
     fn only_hs256_on_hardware_sha256_resumes() {
         let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";

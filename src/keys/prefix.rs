@@ -1,7 +1,7 @@
 //! HMAC-SHA256 resumed from precomputed blocks. Every token keyfob mints starts with the
-//! same header and the same first claim, so the HMAC of that first block is run once, when
-//! the engine is built, and each sign or verify of such a token continues from the saved
-//! state: one SHA-256 block less per token.
+//! same header and the same first claim, so the HMAC of the whole blocks those bytes fill
+//! (one with the default header) is run once, when the engine is built, and each sign or
+//! verify of such a token continues from the saved state: a SHA-256 block less per token.
 //!
 //! ring cannot resume an HMAC from a state without copying its whole context (two block
 //! buffers) and finishing through dynamic dispatch, which costs more than the block saved.
@@ -9,8 +9,9 @@
 //! function, and HMAC (RFC 2104) is finished around it here. Only where the CPU computes
 //! SHA-256 in hardware (SHA-NI): there `sha2` is as fast as ring's assembly; elsewhere ring's
 //! assembly beats `sha2`'s portable code by more than the block saved, and ring signs alone.
-//! HS384/HS512 never resume: our header and first claim are shorter than their 128-byte
-//! block. Tests hold every output to ring's `hmac::sign`; tags are compared in constant time.
+//! HS384/HS512 are left to ring: with the default header our shared start does not fill
+//! their 128-byte block, and only the default algorithm is worth a second HMAC path. Tests
+//! hold every output to ring's `hmac::sign`; tags are compared in constant time.
 
 use std::fmt;
 
@@ -26,11 +27,21 @@ const IV: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
-/// Whether this CPU runs SHA-256 in hardware, so resuming with `sha2` beats ring.
+/// Whether resuming with `sha2` beats ring here: only where this CPU runs SHA-256 in
+/// hardware (SHA-NI). Tests can force it on for their thread, to run the resumed path on
+/// any CPU.
+pub(crate) fn resuming_pays() -> bool {
+    #[cfg(test)]
+    if FORCED.with(std::cell::Cell::get) {
+        return true;
+    }
+    hardware_sha256()
+}
+
+/// Whether this CPU runs SHA-256 in hardware (what sha2 needs for its SHA-NI path).
 pub(crate) fn hardware_sha256() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        // What sha2 needs for its SHA-NI path.
         std::arch::is_x86_feature_detected!("sha")
             && std::arch::is_x86_feature_detected!("sse2")
             && std::arch::is_x86_feature_detected!("ssse3")
@@ -42,6 +53,17 @@ pub(crate) fn hardware_sha256() -> bool {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    static FORCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Make key rings built on this thread resume from precomputed blocks whatever the CPU.
+#[cfg(test)]
+pub(crate) fn force_resuming_on_this_thread() {
+    FORCED.with(|f| f.set(true));
+}
+
 /// Advance `state` over `blocks` (a whole number of blocks).
 fn compress(state: &mut [u32; 8], blocks: &[u8]) {
     for block in blocks.chunks_exact(BLOCK) {
@@ -50,10 +72,12 @@ fn compress(state: &mut [u32; 8], blocks: &[u8]) {
 }
 
 /// `state` as a big-endian digest.
-fn digest(state: &[u32; 8], out: &mut [u8; TAG]) {
+fn digest(state: &[u32; 8]) -> [u8; TAG] {
+    let mut out = [0u8; TAG];
     for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
+    out
 }
 
 /// Pad the message's last `len` (< 64) bytes, already at the start of `last` (zero after
@@ -150,13 +174,10 @@ impl HmacPrefix {
         finish(&mut inner, &mut last, tail.len(), total);
         // The outer message: the opad block (absorbed), then the inner digest.
         let mut last = [0u8; 2 * BLOCK];
-        let inner_digest: &mut [u8; TAG] = (&mut last[..TAG]).try_into().ok()?;
-        digest(&inner, inner_digest);
+        last[..TAG].copy_from_slice(&digest(&inner));
         let mut outer = self.outer;
         finish(&mut outer, &mut last, TAG, BLOCK + TAG);
-        let mut tag = [0u8; TAG];
-        digest(&outer, &mut tag);
-        Some(tag)
+        Some(digest(&outer))
     }
 
     /// Whether `sig` is the HMAC of `message`, compared in constant time; `None` if
