@@ -244,10 +244,7 @@ impl PartialEq for Claims {
 /// Parse a verified payload. Types are strict: a string `exp` is invalid, never absent.
 #[cfg(test)]
 pub(crate) fn parse(payload: &[u8], names: &ClaimNames) -> Result<Claims> {
-    match minted::read(payload, names) {
-        Some(m) => from_minted(payload, m),
-        None => parse_general(payload, names),
-    }
+    parse_read(payload, read_early(payload, names), names)
 }
 
 /// Read a payload before its signature is checked, where that is cheap (the minted layout):

@@ -276,8 +276,8 @@ impl Slab {
             }
             let chunk = &mut self.chunks[at >> CHUNK_BITS];
             chunk.written_through(at & (CHUNK - 1));
-            if at & (CHUNK - 1) == HUGE_FROM && chunk.mark_huge() {
-                chunk.make_huge();
+            if at & (CHUNK - 1) == HUGE_FROM {
+                chunk.offer_huge();
             }
         }
         self.len += 1;
@@ -434,14 +434,13 @@ mod chunk {
             }
         }
 
-        /// Whether the chunk is to be made huge (once): then call `make_huge`.
-        pub(super) fn mark_huge(&mut self) -> bool {
-            !std::mem::replace(&mut self.huge, true)
-        }
-
-        /// Ask for the chunk to be backed by one huge page (a hint: khugepaged merges it in
-        /// the background if and when it can; nothing here waits or copies).
-        pub(super) fn make_huge(&self) {
+        /// Ask, once until the chunk is trimmed, for it to be backed by one huge page (a
+        /// hint: khugepaged merges it in the background if and when it can; nothing here
+        /// waits or copies).
+        pub(super) fn offer_huge(&mut self) {
+            if std::mem::replace(&mut self.huge, true) {
+                return;
+            }
             // SAFETY: advice on memory this chunk owns; it changes no contents.
             unsafe {
                 libc::madvise(self.ptr.as_ptr().cast(), CHUNK_BYTES, libc::MADV_HUGEPAGE);
@@ -507,10 +506,7 @@ mod chunk {
             self.written += 1;
         }
         pub(super) fn written_through(&mut self, _at: usize) {}
-        pub(super) fn mark_huge(&mut self) -> bool {
-            false
-        }
-        pub(super) fn make_huge(&self) {}
+        pub(super) fn offer_huge(&mut self) {}
         pub(super) fn release_from(&mut self, _from: usize) {}
     }
 }

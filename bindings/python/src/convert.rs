@@ -355,7 +355,7 @@ impl<'de> serde::Deserialize<'de> for ClaimKey<'de> {
 
 /// The standard claim names as interned Python strings (their hash is cached, so the
 /// dict insert is cheaper); any other key becomes a new string.
-pub(crate) fn claim_key<'py>(py: Python<'py>, key: &str) -> Bound<'py, PyString> {
+fn claim_key<'py>(py: Python<'py>, key: &str) -> Bound<'py, PyString> {
     let interned = match key {
         "token_type" => intern!(py, "token_type"),
         "exp" => intern!(py, "exp"),

@@ -1,7 +1,7 @@
 //! `keyfob.Engine`: the core engine behind a frozen Python class. Arguments are converted
 //! while holding the GIL. Engine work on a remote store (Redis) runs detached from the
 //! interpreter, so other threads run while it waits; on the in-process store a call is
-//! shorter than a GIL handoff and keeps the GIL (see `Engine::run`). Calls whose work grows
+//! shorter than a GIL handoff and keeps the GIL (see `Engine::run_read`). Calls whose work grows
 //! with the store (`revoke_user`, `sweep`, `stats`) and key parsing always detach.
 
 use keyfob::{Claims, Engine as CoreEngine};
