@@ -116,6 +116,9 @@ impl Jws {
     /// parse while nothing else waits and start loading the session's memory (a cache hint)
     /// while the HMAC computes. What it returns reaches `f` only once the signature holds,
     /// and must be exactly what `f` would derive from the verified payload itself.
+    // Inlined into its one caller, so `f`'s claims are built where the engine returns them
+    // instead of being copied out through two `Result`s (~10 ns a validate).
+    #[inline(always)]
     pub(crate) fn verify<E, R>(
         &self,
         token: &[u8],
