@@ -182,11 +182,14 @@ impl Claims {
         self.minted_layout
     }
 
-    /// The session id `sid` names; `None` without a `sid`, `Some(None)` when it is not one.
-    pub(crate) fn session_id(&self) -> Option<Option<Id>> {
-        match self.session {
-            Some(id) => Some(Some(id)),
-            None => self.sid().map(Id::parse),
+    /// The session id `sid` names; `None` without a `sid`, `invalid_claim` when it is not one.
+    pub(crate) fn session_id(&self) -> Result<Option<Id>> {
+        match (self.session, self.sid()) {
+            (Some(id), _) => Ok(Some(id)),
+            (None, None) => Ok(None),
+            (None, Some(sid)) => Id::parse(sid)
+                .map(Some)
+                .ok_or_else(|| Error::InvalidClaim("sid".into())),
         }
     }
 
@@ -421,7 +424,7 @@ fn build(text: &str, raw: &mut RawClaims<'_>, names: &ClaimNames) -> Result<Clai
         user_id,
         sid,
         iss,
-        minted_layout: raw.minted_layout,
+        minted_layout: false,
         session: None,
     })
 }
@@ -517,8 +520,6 @@ struct RawClaims<'a> {
     aud: Option<Value>,
     extra: Map<String, Value>,
     duplicate: bool,
-    /// Set by the scanner: see [`Claims::is_minted_layout`].
-    minted_layout: bool,
 }
 
 struct ClaimsSeed<'n> {
@@ -704,6 +705,26 @@ mod tests {
             r#"{"sid":""#,
         ] {
             assert_eq!(peek_sid(p.as_bytes()), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn the_minted_layout_is_exactly_keyfobs_six_claims_in_order() {
+        let minted = r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":"u","sid":"s"}"#;
+        assert!(parse(minted.as_bytes(), &names())
+            .unwrap()
+            .is_minted_layout());
+        for text in [
+            // Other order, a numeric user id, an extra claim, a missing one.
+            r#"{"exp":9,"token_type":"access","iat":1,"jti":"j","user_id":"u","sid":"s"}"#,
+            r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":7,"sid":"s"}"#,
+            r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":"u","sid":"s","x":1}"#,
+            r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":"u"}"#,
+        ] {
+            assert!(
+                !parse(text.as_bytes(), &names()).unwrap().is_minted_layout(),
+                "{text}"
+            );
         }
     }
 

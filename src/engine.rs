@@ -266,9 +266,8 @@ impl Engine {
     pub fn verify(&self, token: &str) -> Result<Claims> {
         let claims = self.check_token(token, None, SessionCheck::Peek, None)?;
         if claims.token_type == TokenType::Refresh && self.rotate_refresh {
-            if let (Some(sid), Some(jti)) =
-                (claims.sid().and_then(Id::parse), Id::parse(claims.jti()))
-            {
+            // check_token has refused a `sid` that is no session id.
+            if let (Ok(Some(sid)), Some(jti)) = (claims.session_id(), Id::parse(claims.jti())) {
                 let session = self.store.get(sid)?.ok_or(Error::SessionUnknown)?;
                 let now = self.clock.now();
                 let in_grace = session.previous_jti == Some(jti)
@@ -303,10 +302,9 @@ impl Engine {
         let now = self.clock.now();
         let claims = self.check_claims(refresh.as_bytes(), Some(TokenType::Refresh), now)?;
         let extra = Some(&claims.extra);
-        let Some(sid) = claims.session_id() else {
+        let Some(sid) = claims.session_id()? else {
             return self.refresh_sessionless(&claims, now);
         };
-        let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
         let binding = self.presented(
             &claims,
             presentation,
@@ -460,8 +458,7 @@ impl Engine {
         if refresh_exp <= now.saturating_sub(self.leeway) {
             return Err(Error::Expired);
         }
-        let sid = claims.session_id().ok_or(Error::SessionRequired)?;
-        let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
+        let sid = claims.session_id()?.ok_or(Error::SessionRequired)?;
         // Sliding sessions are never bound; the check still refuses a bound one.
         self.store.touch(
             sid,
@@ -484,15 +481,12 @@ impl Engine {
     pub fn revoke(&self, token: &str) -> Result<()> {
         let now = self.clock.now();
         let claims = self.check_claims(token.as_bytes(), None, now)?;
-        match claims.session_id() {
-            Some(sid) => {
-                let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
-                match self.store.revoke_session(sid)? {
-                    RevokeOutcome::Revoked => Ok(()),
-                    RevokeOutcome::AlreadyRevoked => Err(Error::Revoked),
-                    RevokeOutcome::Unknown => Err(Error::SessionUnknown),
-                }
-            }
+        match claims.session_id()? {
+            Some(sid) => match self.store.revoke_session(sid)? {
+                RevokeOutcome::Revoked => Ok(()),
+                RevokeOutcome::AlreadyRevoked => Err(Error::Revoked),
+                RevokeOutcome::Unknown => Err(Error::SessionUnknown),
+            },
             None => {
                 if !self.accept_sessionless {
                     return Err(Error::SessionRequired);
@@ -653,9 +647,8 @@ impl Engine {
     ) -> Result<Claims> {
         let now = self.clock.now();
         let claims = self.check_claims(token.as_bytes(), want, now)?;
-        match claims.session_id() {
+        match claims.session_id()? {
             Some(sid) => {
-                let sid = sid.ok_or_else(|| Error::InvalidClaim("sid".into()))?;
                 let binding = match presentation {
                     None => None,
                     Some(p) => {

@@ -26,17 +26,6 @@ fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Optio
     if b.get(at) == Some(&b'}') {
         return (b.len() == 2).then_some(());
     }
-    // The claims keyfob mints, in its order, with whether each value is a string.
-    let minted: [(&str, bool); 6] = [
-        (&names.token_type, true),
-        ("exp", false),
-        ("iat", false),
-        (&names.jti, true),
-        (&names.user_id, true),
-        ("sid", true),
-    ];
-    let mut members = 0;
-    let mut in_minted_order = true;
     loop {
         let key = string(text, &mut at)?;
         if b.get(at) != Some(&b':') {
@@ -44,10 +33,6 @@ fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Optio
         }
         at += 1;
         let value = value(text, &mut at)?;
-        in_minted_order &= minted
-            .get(members)
-            .is_some_and(|&(name, is_str)| name == key && matches!(value, Val::Str(_)) == is_str);
-        members += 1;
         match raw.slot(key, names) {
             Slot::Typed(slot) => raw.duplicate |= slot.replace(value).is_some(),
             Slot::Aud => raw.duplicate |= raw.aud.replace(json(value)).is_some(),
@@ -57,10 +42,7 @@ fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Optio
         }
         match b.get(at) {
             Some(b',') => at += 1,
-            Some(b'}') => {
-                raw.minted_layout = in_minted_order && members == minted.len();
-                return (at + 1 == b.len()).then_some(());
-            }
+            Some(b'}') => return (at + 1 == b.len()).then_some(()),
             _ => return None,
         }
     }
@@ -268,21 +250,6 @@ mod tests {
                 }
             }
             assert_eq!(quote_or_backslash(&vec![b'a'; len]), None);
-        }
-    }
-
-    #[test]
-    fn the_minted_layout_is_exactly_keyfobs_six_claims_in_order() {
-        let minted = r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":"u","sid":"s"}"#;
-        assert!(flat(minted).unwrap().minted_layout);
-        for text in [
-            // Other order, a numeric user id, an extra claim, a missing one.
-            r#"{"exp":9,"token_type":"access","iat":1,"jti":"j","user_id":"u","sid":"s"}"#,
-            r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":7,"sid":"s"}"#,
-            r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":"u","sid":"s","x":1}"#,
-            r#"{"token_type":"access","exp":9,"iat":1,"jti":"j","user_id":"u"}"#,
-        ] {
-            assert!(!flat(text).unwrap().minted_layout, "{text}");
         }
     }
 
