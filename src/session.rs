@@ -241,6 +241,31 @@ pub struct Presented {
     pub client_check: ClientCheck,
 }
 
+impl Presented {
+    /// Nothing presented, under `client_check`. A static: a plain validate builds nothing.
+    pub(crate) fn nothing(client_check: ClientCheck) -> &'static Presented {
+        const fn with(client_check: ClientCheck) -> Presented {
+            Presented {
+                binding: Binding {
+                    client: None,
+                    jkt: None,
+                },
+                client_check,
+            }
+        }
+        static NOTHING: [Presented; 3] = [
+            with(ClientCheck::Skip),
+            with(ClientCheck::Require),
+            with(ClientCheck::RequireOrRevoke),
+        ];
+        match client_check {
+            ClientCheck::Skip => &NOTHING[0],
+            ClientCheck::Require => &NOTHING[1],
+            ClientCheck::RequireOrRevoke => &NOTHING[2],
+        }
+    }
+}
+
 /// Why a presentation does not fit a session's binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mismatch {

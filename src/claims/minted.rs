@@ -5,10 +5,13 @@
 //! general scanner reads the payload; a property test holds both to serde_json's answer.
 
 use super::scan::{has_control, quote_or_backslash};
+use std::fmt;
+
 use super::{key, ClaimNames, Span, TokenType};
 use crate::session::Id;
 
 /// A payload in the minted layout. Strings are spans of the payload.
+#[cfg_attr(test, derive(Debug, PartialEq))]
 pub(crate) struct Minted {
     pub(super) token_type: TokenType,
     pub(super) exp: i64,
@@ -18,11 +21,22 @@ pub(crate) struct Minted {
     pub(super) sid: Span,
     /// `sid` as a session id, when it is one (32 lowercase hex digits).
     pub session: Option<Id>,
+    /// The payload is known to be UTF-8: its bytes are ASCII but for the configured claim
+    /// names (each a `String`), so it needs no other look.
+    pub(super) utf8: bool,
 }
 
 /// Read `payload` if it is exactly the minted layout. Only its bytes are checked here;
-/// the caller still checks that the whole payload is UTF-8.
+/// the caller still checks that the whole payload is UTF-8 (unless `utf8` says it is).
 pub(crate) fn read(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
+    names
+        .shapes
+        .read(payload)
+        .or_else(|| read_members(payload, names))
+}
+
+/// The minted layout member by member: any integer width, any string without escapes.
+fn read_members(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
     // Spans are u32; a payload this long is nobody's minted token. Compact JSON has no
     // byte below 0x20 anywhere, so one pass settles it for every string.
     if payload.len() > u32::MAX as usize || has_control(payload) {
@@ -61,7 +75,239 @@ pub(crate) fn read(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
         user_id,
         sid,
         session: Id::parse_ascii(r.bytes(sid)),
+        utf8: false,
     })
+}
+
+/// The minted layout at fixed offsets, for what keyfob itself writes nearly always: `exp`
+/// and `iat` of ten digits (the years 2001 to 2286), a token id and `sid` of 32 lowercase
+/// hex digits, an ASCII user id. Everything but the user id then sits at a known offset
+/// from the start or from the end, so one masked comparison checks it all.
+#[derive(Clone)]
+pub(crate) struct Shapes {
+    /// One head per token type (`None` when the configured claim names make it too long).
+    heads: [Option<Head>; 3],
+    /// Where the token type's value starts.
+    type_at: usize,
+    tail: Pattern<TAIL>,
+}
+
+/// Bytes compared from the start of the payload: the head is at most this long.
+const HEAD: usize = 128;
+/// Bytes compared at the end: `","sid":"`, 32 hex digits, `"}`, right-aligned.
+const TAIL: usize = 64;
+/// The tail's length, and where in it `sid` starts.
+const TAIL_LEN: usize = 43;
+const SID_FROM_END: usize = 34;
+/// Digits in `exp` and `iat`.
+const TIME_DIGITS: usize = 10;
+
+#[derive(Clone)]
+struct Head {
+    token_type: TokenType,
+    pattern: Pattern<HEAD>,
+    /// Where the user id starts (the head's length).
+    len: usize,
+    exp: usize,
+    iat: usize,
+    jti: usize,
+}
+
+/// What each byte of a window must be: a given byte, any digit, any lowercase hex digit, or
+/// anything (`0xff` marks the positions of each class).
+#[derive(Clone)]
+struct Pattern<const N: usize> {
+    byte: [u8; N],
+    literal: [u8; N],
+    digit: [u8; N],
+    hex: [u8; N],
+}
+
+impl<const N: usize> Pattern<N> {
+    fn new() -> Pattern<N> {
+        Pattern {
+            byte: [0; N],
+            literal: [0; N],
+            digit: [0; N],
+            hex: [0; N],
+        }
+    }
+
+    /// Build by appending; `None` once it is longer than `N`.
+    fn push(&mut self, at: &mut usize, class: Class) -> Option<()> {
+        let (bytes, n): (&[u8], usize) = match class {
+            Class::Literal(b) => (b, b.len()),
+            Class::Digits(n) | Class::Hex(n) => (&[], n),
+        };
+        let range = *at..at.checked_add(n).filter(|&end| end <= N)?;
+        for i in range.clone() {
+            match class {
+                Class::Literal(_) => {
+                    self.byte[i] = bytes[i - *at];
+                    self.literal[i] = 0xff;
+                }
+                Class::Digits(_) => self.digit[i] = 0xff,
+                Class::Hex(_) => self.hex[i] = 0xff,
+            }
+        }
+        *at = range.end;
+        Some(())
+    }
+
+    /// Whether `window` fits, every byte at once (no branch per byte, so it vectorizes).
+    #[inline]
+    fn matches(&self, window: &[u8; N]) -> bool {
+        let mut bad = 0u8;
+        let classes = self
+            .byte
+            .iter()
+            .zip(&self.literal)
+            .zip(&self.digit)
+            .zip(&self.hex);
+        for (&b, (((&byte, &literal), &digit), &hex)) in window.iter().zip(classes) {
+            let is_digit = b.wrapping_sub(b'0') < 10;
+            let is_hex = is_digit | (b.wrapping_sub(b'a') < 6);
+            bad |= ((b ^ byte) & literal) | (digit & !mask(is_digit)) | (hex & !mask(is_hex));
+        }
+        bad == 0
+    }
+}
+
+enum Class<'a> {
+    Literal(&'a [u8]),
+    Digits(usize),
+    Hex(usize),
+}
+
+/// `0xff` for true, `0` for false.
+#[inline]
+fn mask(b: bool) -> u8 {
+    0u8.wrapping_sub(u8::from(b))
+}
+
+impl Shapes {
+    pub(crate) fn new(token_type_key: &[u8], jti_key: &[u8], user_id_key: &[u8]) -> Shapes {
+        let head = |token_type: TokenType| -> Option<Head> {
+            let mut pattern = Pattern::new();
+            let at = &mut 0;
+            pattern.push(at, Class::Literal(b"{"))?;
+            pattern.push(at, Class::Literal(token_type_key))?;
+            pattern.push(at, Class::Literal(b"\""))?;
+            pattern.push(at, Class::Literal(token_type.as_str().as_bytes()))?;
+            pattern.push(at, Class::Literal(b"\","))?;
+            pattern.push(at, Class::Literal(key::EXP))?;
+            let exp = *at;
+            pattern.push(at, Class::Digits(TIME_DIGITS))?;
+            pattern.push(at, Class::Literal(b","))?;
+            pattern.push(at, Class::Literal(key::IAT))?;
+            let iat = *at;
+            pattern.push(at, Class::Digits(TIME_DIGITS))?;
+            pattern.push(at, Class::Literal(b","))?;
+            pattern.push(at, Class::Literal(jti_key))?;
+            pattern.push(at, Class::Literal(b"\""))?;
+            let jti = *at;
+            pattern.push(at, Class::Hex(32))?;
+            pattern.push(at, Class::Literal(b"\","))?;
+            pattern.push(at, Class::Literal(user_id_key))?;
+            pattern.push(at, Class::Literal(b"\""))?;
+            Some(Head {
+                token_type,
+                pattern,
+                len: *at,
+                exp,
+                iat,
+                jti,
+            })
+        };
+        let mut tail = Pattern::new();
+        let at = &mut (TAIL - TAIL_LEN);
+        for class in [
+            Class::Literal(b"\","),
+            Class::Literal(key::SID),
+            Class::Literal(b"\""),
+            Class::Hex(32),
+            Class::Literal(b"\"}"),
+        ] {
+            tail.push(at, class)
+                .expect("the tail fits its window by construction");
+        }
+        Shapes {
+            heads: [
+                head(TokenType::Access),
+                head(TokenType::Refresh),
+                head(TokenType::Sliding),
+            ],
+            type_at: 1 + token_type_key.len() + 1,
+            tail,
+        }
+    }
+
+    /// `payload` in the minted layout at fixed offsets, or `None` (then the member-by-member
+    /// reader decides).
+    #[inline]
+    pub(super) fn read(&self, payload: &[u8]) -> Option<Minted> {
+        let window: &[u8; HEAD] = payload.get(..HEAD)?.try_into().ok()?;
+        let end: &[u8; TAIL] = payload
+            .get(payload.len().checked_sub(TAIL)?..)?
+            .try_into()
+            .ok()?;
+        // The token type's first letter picks the one head the payload can match.
+        let head = match payload.get(self.type_at)? {
+            b'a' => &self.heads[0],
+            b'r' => &self.heads[1],
+            b's' => &self.heads[2],
+            _ => return None,
+        };
+        let head = head.as_ref().filter(|h| h.pattern.matches(window))?;
+        let user_end = payload.len() - TAIL_LEN;
+        if payload.len() > u32::MAX as usize
+            || user_end <= head.len
+            || !self.tail.matches(end)
+            || !payload[head.len..user_end].iter().all(|&b| plain_ascii(b))
+        {
+            return None;
+        }
+        let span = |start: usize, end: usize| Span {
+            start: start as u32,
+            end: end as u32,
+        };
+        let sid = payload.len() - SID_FROM_END;
+        Some(Minted {
+            token_type: head.token_type,
+            exp: time(&payload[head.exp..])?,
+            iat: time(&payload[head.iat..])?,
+            jti: span(head.jti, head.jti + 32),
+            user_id: span(head.len, user_end),
+            sid: span(sid, sid + 32),
+            session: Id::parse_ascii(&payload[sid..sid + 32]),
+            utf8: true,
+        })
+    }
+}
+
+impl fmt::Debug for Shapes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shapes").finish_non_exhaustive()
+    }
+}
+
+/// A byte a JSON string may hold unescaped that is also ASCII.
+#[inline]
+fn plain_ascii(b: u8) -> bool {
+    (0x20..0x80).contains(&b) && b != b'"' && b != b'\\'
+}
+
+/// Ten digits already checked to be digits, as a number; `None` with a leading zero.
+#[inline]
+fn time(digits: &[u8]) -> Option<i64> {
+    let digits: &[u8; TIME_DIGITS] = digits.get(..TIME_DIGITS)?.try_into().ok()?;
+    if digits[0] == b'0' {
+        return None;
+    }
+    let (high, low) = digits.split_at(8);
+    let high = digits_value(u64::from_le_bytes(high.try_into().ok()?), 8);
+    let low = u64::from(low[0] - b'0') * 10 + u64::from(low[1] - b'0');
+    Some((high * 100 + low) as i64)
 }
 
 struct Reader<'p> {
@@ -234,6 +480,81 @@ mod tests {
         assert_eq!(odd.session, None);
     }
 
+    /// The reader at fixed offsets, alone.
+    fn fixed(text: &str, names: &ClaimNames) -> Option<Minted> {
+        names.shapes.read(text.as_bytes())
+    }
+
+    /// What the member reader would say of the same payload: the same, but for `utf8`,
+    /// which it leaves for the caller to check.
+    fn as_members_read(m: Minted) -> Option<Minted> {
+        Some(Minted { utf8: false, ..m })
+    }
+
+    #[test]
+    fn fixed_offsets_read_what_keyfob_mints_today() {
+        let sid = format!("{SID:?}");
+        for user_id in [
+            r#""42""#,
+            r#""a""#,
+            r#""user@example.com""#,
+            r#""~ !#$%&'()*+""#,
+        ] {
+            let text = minted("1700000300", user_id, &sid);
+            let m = fixed(&text, &names()).expect(&text);
+            assert!(m.utf8);
+            assert_eq!(
+                as_members_read(m),
+                read_members(text.as_bytes(), &names()),
+                "{text}"
+            );
+        }
+        for kind in ["refresh", "sliding"] {
+            let text = minted("1700000300", r#""42""#, &sid).replace("access", kind);
+            let m = fixed(&text, &names()).expect(&text);
+            assert_eq!(m.token_type.as_str(), kind);
+        }
+        // Configured claim names, non-ASCII among them, move every offset.
+        let names = ClaimNames::new("utilisateur_é".into(), "typ_é".into(), "id".into());
+        let text = format!(
+            r#"{{"typ_é":"access","exp":1700000300,"iat":1700000000,"id":"{SID}","utilisateur_é":"42","sid":"{SID}"}}"#
+        );
+        let m = fixed(&text, &names).expect("configured names");
+        assert_eq!(as_members_read(m), read_members(text.as_bytes(), &names));
+    }
+
+    #[test]
+    fn fixed_offsets_leave_the_rest_to_the_member_reader() {
+        let sid = format!("{SID:?}");
+        let upper = format!("{:?}", SID.to_uppercase());
+        for text in [
+            // Times of other widths, or with a leading zero.
+            minted("170000030", r#""42""#, &sid),
+            minted("17000003000", r#""42""#, &sid),
+            minted("0700000300", r#""42""#, &sid),
+            // A user id that is not plain ASCII, or empty.
+            minted("1700000300", r#""é""#, &sid),
+            minted("1700000300", r#""a\"b""#, &sid),
+            minted("1700000300", "\"a\u{7f}\u{1}\"", &sid),
+            minted("1700000300", r#""""#, &sid),
+            // A token id or sid that is not 32 lowercase hex digits.
+            minted("1700000300", r#""42""#, &upper),
+            minted("1700000300", r#""42""#, r#""xyz""#),
+            minted("1700000300", r#""42""#, &sid).replacen(SID, &SID.to_uppercase(), 1),
+            // Not the layout at all.
+            minted("1700000300", r#""42""#, &sid).replace("access", "bearer"),
+            minted("1700000300", r#""42""#, &sid) + " ",
+            r#"{"token_type":"access"}"#.to_owned(),
+        ] {
+            assert!(fixed(&text, &names()).is_none(), "{text}");
+        }
+        // Those the member reader can still read, it reads.
+        let text = minted("170000030", r#""é""#, &upper);
+        let m = read(text.as_bytes(), &names()).expect("the member reader");
+        assert!(!m.utf8);
+        assert_eq!(m.exp, 170_000_030);
+    }
+
     fn int(text: &str) -> (Option<i64>, usize) {
         let mut r = Reader {
             p: text.as_bytes(),
@@ -268,6 +589,33 @@ mod tests {
             let plain = ((1..=18).contains(&digits) && !(digits > 1 && text.starts_with('0')))
                 .then(|| text[..digits].parse::<i64>().unwrap());
             proptest::prop_assert_eq!(int(&text).0, plain, "{}", text);
+        }
+
+        /// Near-minted payloads: whatever the fixed offsets read, the member reader reads
+        /// the same way.
+        #[test]
+        fn fixed_offsets_agree_with_the_member_reader(
+            exp in proptest::prop_oneof![
+                (1_000_000_000i64..10_000_000_000).prop_map(|i| i.to_string()),
+                "[0-9]{9,11}",
+            ],
+            user_id in proptest::prop_oneof![
+                "[ -~]{0,12}".prop_map(|s| format!("\"{s}\"")),
+                "[a-z0-9é@\u{1}]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            ],
+            sid in proptest::prop_oneof![
+                "[0-9a-f]{32}".prop_map(|s| format!("\"{s}\"")),
+                "[0-9a-fA-F]{31,33}".prop_map(|s| format!("\"{s}\"")),
+            ],
+            kind in proptest::sample::select(vec!["access", "refresh", "sliding", "acces"]),
+        ) {
+            let text = minted(&exp, &user_id, &sid).replace("access", kind);
+            if let Some(m) = fixed(&text, &names()) {
+                proptest::prop_assert_eq!(
+                    as_members_read(m),
+                    read_members(text.as_bytes(), &names())
+                );
+            }
         }
 
         /// Near-minted payloads: whatever the template reads, serde_json reads the same way.

@@ -65,10 +65,15 @@ pub(crate) fn force_resuming_on_this_thread() {
 }
 
 /// Advance `state` over `blocks` (a whole number of blocks).
+/// In one call: each call loads, reorders and stores the state around its blocks.
 fn compress(state: &mut [u32; 8], blocks: &[u8]) {
-    for block in blocks.chunks_exact(BLOCK) {
-        sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
-    }
+    debug_assert_eq!(blocks.len() % BLOCK, 0);
+    let n = blocks.len() / BLOCK;
+    // SAFETY: `GenericArray<u8, U64>` has the layout of `[u8; 64]` (generic-array's own
+    // `from_slice` casts the same way), alignment 1, and `n` of them fit in `blocks`.
+    let blocks: &[GenericArray<u8, sha2::digest::consts::U64>] =
+        unsafe { std::slice::from_raw_parts(blocks.as_ptr().cast(), n) };
+    sha2::compress256(state, blocks);
 }
 
 /// `state` as a big-endian digest.
