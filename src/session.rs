@@ -50,6 +50,19 @@ impl Id {
         Some(Id(value))
     }
 
+    /// [`Id::parse_ascii`] of 32 bytes the caller has already checked to be lowercase hex
+    /// digits (any other bytes give some id, never a panic).
+    #[inline]
+    pub(crate) fn from_checked_hex(b: &[u8; 32]) -> Id {
+        debug_assert!(Id::parse_ascii(b).is_some());
+        let mut value = 0u128;
+        for word in b.chunks_exact(8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            value = (value << 32) | u128::from(hex8_value(word));
+        }
+        Id(value)
+    }
+
     /// The 32-character hex form as a `String` (what `to_string` gives, without formatting
     /// machinery).
     pub fn to_hex_string(self) -> String {
@@ -81,13 +94,21 @@ fn hex8(w: u64) -> Option<u32> {
     if w & HIGH != 0 || digit | letter != HIGH {
         return None;
     }
-    // A digit's value is its low four bits; a letter's, those plus 9 ('a' = 0x61 → 10).
-    let nibbles = (w & (ONES * 0x0f)) + (letter >> 7) * 9;
+    Some(hex8_value(w))
+}
+
+/// [`hex8`] of a word already known to hold eight lowercase hex digits.
+#[inline]
+fn hex8_value(w: u64) -> u32 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A digit's value is its low four bits; a letter's ('a' = 0x61 → 10), those plus 9:
+    // bit 6 is set in letters only.
+    let nibbles = (w & (ONES * 0x0f)) + ((w >> 6) & ONES) * 9;
     // Pair neighbours into bytes (first digit high), then gather the four even bytes.
     let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff_00ff_00ff_00ff;
     let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
     let pairs = (pairs | (pairs >> 16)) & 0xffff_ffff;
-    Some((pairs as u32).swap_bytes())
+    (pairs as u32).swap_bytes()
 }
 
 impl fmt::Display for Id {
