@@ -392,6 +392,7 @@ mod tests {
         for _ in 0..10_000 {
             x = x.wrapping_mul(0x2545_f491_4f6c_dd1d).rotate_left(29) ^ 0x5bd1_e995;
             assert_eq!(Id::parse_ascii(&Id(x).to_hex()), Some(Id(x)));
+            assert_eq!(Id::from_checked_hex(&Id(x).to_hex()), Id(x));
         }
     }
 
