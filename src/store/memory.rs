@@ -196,14 +196,9 @@ const CHUNK_BITS: u32 = 14;
 /// Places per chunk: 2 MiB, one huge page.
 const CHUNK: usize = 1 << CHUNK_BITS;
 const CHUNK_BYTES: usize = CHUNK * std::mem::size_of::<Slot>();
-/// A chunk this full is offered to the kernel as one huge page (MADV_HUGEPAGE: khugepaged
-/// merges it when it has a huge page to spare), so a lookup among millions of sessions can
-/// cost no TLB miss, while memory still follows use (a nearly empty chunk stays in small
-/// pages, resident only where touched). Not MADV_COLLAPSE: its synchronous 2 MiB copy cost
-/// each login about a quarter of a microsecond in a growing store, and stalled the chunk's
-/// validates for milliseconds on the login that triggered it. (khugepaged's own merge also
-/// holds the chunk briefly, but in the background and at the kernel's pace.)
-const HUGE_FROM: usize = CHUNK / 8 * 7;
+/// A chunk at least this full keeps the memory of its free tail when sessions end: handing
+/// back an eighth would split its huge page.
+const KEEP_WHOLE_FROM: usize = CHUNK / 8 * 7;
 
 /// A shard's places, numbered from 0. Chunks never move, so growing copies nothing.
 #[derive(Default)]
@@ -274,11 +269,7 @@ impl Slab {
             if at >> CHUNK_BITS == self.chunks.len() {
                 self.chunks.push(chunk::Chunk::new());
             }
-            let chunk = &mut self.chunks[at >> CHUNK_BITS];
-            chunk.written_through(at & (CHUNK - 1));
-            if at & (CHUNK - 1) == HUGE_FROM {
-                chunk.offer_huge();
-            }
+            self.chunks[at >> CHUNK_BITS].written_through(at & (CHUNK - 1));
         }
         self.len += 1;
         at
@@ -307,10 +298,9 @@ impl Slab {
             return;
         }
         self.chunks.truncate(self.len.div_ceil(CHUNK));
-        // The last chunk's free tail, once the chunk is below the huge threshold (above it,
-        // the chunk keeps its memory: it may be, or become, one huge page).
+        // The last chunk's free tail, unless the chunk is nearly full.
         let used = (self.len - 1) % CHUNK + 1;
-        if self.len < before && used < HUGE_FROM {
+        if self.len < before && used < KEEP_WHOLE_FROM {
             if let Some(last) = self.chunks.last_mut() {
                 last.release_from(used);
             }
@@ -363,7 +353,6 @@ mod chunk {
     pub(super) struct Chunk {
         ptr: NonNull<Slot>,
         written: usize,
-        huge: bool,
     }
 
     // SAFETY: a chunk owns its places exclusively, as a Box would; `Slot` is Send + Sync.
@@ -390,7 +379,8 @@ mod chunk {
                 std::alloc::handle_alloc_error(layout);
             }
             let head = (base as usize).next_multiple_of(CHUNK_BYTES) - base as usize;
-            // SAFETY: both ranges lie in the mapping just made, outside the part kept.
+            // SAFETY: both ranges unmapped lie in the mapping just made, outside the part
+            // kept; the advice is on the part kept, which holds nothing yet.
             unsafe {
                 let base = base.cast::<u8>();
                 if head > 0 {
@@ -398,10 +388,17 @@ mod chunk {
                 }
                 libc::munmap(base.add(head + CHUNK_BYTES).cast(), CHUNK_BYTES - head);
                 let ptr = base.add(head).cast::<Slot>();
+                // Backed by one huge page from its first write, where the kernel allows it:
+                // among millions of sessions, a lookup in small pages costs a TLB miss (a
+                // page walk, in a VM through two page tables: the most of what a validate
+                // at 1e6 sessions pays over one at 1e3). The price is memory: the chunk is
+                // resident whole from its first session, not page by page. Not a later
+                // MADV_COLLAPSE: its synchronous 2 MiB copy stalled the chunk's validates
+                // for milliseconds on the login that triggered it.
+                libc::madvise(ptr.cast(), CHUNK_BYTES, libc::MADV_HUGEPAGE);
                 Chunk {
                     ptr: NonNull::new_unchecked(ptr),
                     written: 0,
-                    huge: false,
                 }
             }
         }
@@ -434,19 +431,6 @@ mod chunk {
             }
         }
 
-        /// Ask, once until the chunk is trimmed, for it to be backed by one huge page (a
-        /// hint: khugepaged merges it in the background if and when it can; nothing here
-        /// waits or copies).
-        pub(super) fn offer_huge(&mut self) {
-            if std::mem::replace(&mut self.huge, true) {
-                return;
-            }
-            // SAFETY: advice on memory this chunk owns; it changes no contents.
-            unsafe {
-                libc::madvise(self.ptr.as_ptr().cast(), CHUNK_BYTES, libc::MADV_HUGEPAGE);
-            }
-        }
-
         /// Hand back the memory of places `from..`, which are all free.
         pub(super) fn release_from(&mut self, from: usize) {
             let page = 4096;
@@ -454,8 +438,7 @@ mod chunk {
             if start >= CHUNK_BYTES {
                 return;
             }
-            // Splits a huge page: make it huge again once the chunk refills.
-            self.huge = false;
+            // Splits the huge page (khugepaged may merge it again once the chunk refills).
             // Those places are gone: written anew when handed out again. (They are free,
             // so they own nothing to drop.)
             self.written = self.written.min(start / std::mem::size_of::<Slot>());
@@ -506,7 +489,6 @@ mod chunk {
             self.written += 1;
         }
         pub(super) fn written_through(&mut self, _at: usize) {}
-        pub(super) fn offer_huge(&mut self) {}
         pub(super) fn release_from(&mut self, _from: usize) {}
     }
 }
