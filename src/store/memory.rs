@@ -9,12 +9,16 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
 use ring::rand::SystemRandom;
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
 use crate::error::{Error, Result};
 use crate::session::{self, Binding, Id, Presented, Rotation, Session};
+
+mod hints;
+
+use hints::PlaceHints;
 
 const SHARD_BITS: u32 = 6;
 const SHARDS: usize = 1 << SHARD_BITS;
@@ -403,6 +407,11 @@ mod chunk {
             }
         }
 
+        /// Where the chunk's places start (for the prefetch hints only).
+        pub(super) fn base(&self) -> *mut Slot {
+            self.ptr.as_ptr()
+        }
+
         /// The places written so far.
         pub(super) fn places(&self) -> &[Slot] {
             // SAFETY: the first `written` places were written with a `Slot` (`write_next`)
@@ -477,6 +486,9 @@ mod chunk {
                 places: (0..CHUNK).map(|_| Slot::vacant()).collect(),
                 written: 0,
             }
+        }
+        pub(super) fn base(&self) -> *mut Slot {
+            self.places.as_ptr().cast_mut()
         }
         pub(super) fn places(&self) -> &[Slot] {
             &self.places
@@ -659,6 +671,8 @@ impl Expiring {
 /// In-process session store; the default (`store = "memory"`).
 pub struct MemoryStore {
     shards: Box<[RwLock<Shard>]>,
+    /// Where each shard's places are, for the prefetch (see [`hints`]).
+    hints: Box<[PlaceHints]>,
     denied: Mutex<Expiring>,
     epochs: RwLock<Expiring>,
 }
@@ -680,6 +694,7 @@ impl MemoryStore {
     pub fn new() -> MemoryStore {
         MemoryStore {
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+            hints: (0..SHARDS).map(|_| PlaceHints::default()).collect(),
             denied: Mutex::new(Expiring::default()),
             epochs: RwLock::new(Expiring::default()),
         }
@@ -688,24 +703,53 @@ impl MemoryStore {
     fn shard(&self, sid: Id) -> &RwLock<Shard> {
         &self.shards[shard_of(sid)]
     }
+
+    /// Shard `no` for writing. Every write goes through here, so the place hints follow
+    /// every change to where the shard's places are.
+    fn write_shard(&self, no: usize) -> ShardWrite<'_> {
+        ShardWrite {
+            shard: self.shards[no].write(),
+            hints: &self.hints[no],
+        }
+    }
+}
+
+/// A shard's write lock that, on release, updates the shard's place hints.
+struct ShardWrite<'a> {
+    shard: RwLockWriteGuard<'a, Shard>,
+    hints: &'a PlaceHints,
+}
+
+impl Drop for ShardWrite<'_> {
+    fn drop(&mut self) {
+        self.hints.update(&self.shard.slots);
+    }
+}
+
+impl std::ops::Deref for ShardWrite<'_> {
+    type Target = Shard;
+    fn deref(&self) -> &Shard {
+        &self.shard
+    }
+}
+
+impl std::ops::DerefMut for ShardWrite<'_> {
+    fn deref_mut(&mut self) -> &mut Shard {
+        &mut self.shard
+    }
 }
 
 impl SessionStore for MemoryStore {
     fn prefetch(&self, sid: Id) {
-        // A hint: never wait for it (a writer may hold or be queued for the lock).
-        let Some(shard) = self.shard(sid).try_read() else {
-            return;
-        };
-        if let Some(slot) = shard.slots.get(place_of(sid)) {
-            prefetch_line(slot);
-        }
+        // Without the shard's lock: a hint never waits, and the touch takes the lock anyway.
+        self.hints[shard_of(sid)].prefetch(place_of(sid));
     }
 
     /// 96 random bits, then the shard and a place reserved in it.
     fn new_session_id(&self, now: i64) -> Result<Id> {
         let random = Id::random(&SystemRandom::new())?;
         let shard_no = shard_of(random);
-        let mut shard = self.shards[shard_no].write();
+        let mut shard = self.write_shard(shard_no);
         let Some(at) = shard.reserve(now) else {
             // A shard with 2^26 places: the id stays random and `create` indexes it.
             return Ok(random);
@@ -731,7 +775,7 @@ impl SessionStore for MemoryStore {
             previous_jti: Packed::of_option(s.previous_jti),
             binding: (!s.binding.is_unbound()).then(|| Box::new(s.binding)),
         };
-        let mut shard = self.shard(s.sid).write();
+        let mut shard = self.write_shard(shard_of(s.sid));
         // Filling a reservation is no new write: the reservation was counted.
         if !shard.insert(s.sid, slot)? {
             shard.wrote(now);
@@ -785,7 +829,7 @@ impl SessionStore for MemoryStore {
         grace: i64,
         binding: &Presented,
     ) -> Result<RotateOutcome> {
-        let mut shard = self.shard(sid).write();
+        let mut shard = self.write_shard(shard_of(sid));
         let slot = shard.get_mut(sid).ok_or(Error::SessionUnknown)?;
         slot.check_binding(binding)?;
         let decision = session::decide_rotation(
@@ -879,8 +923,8 @@ impl SessionStore for MemoryStore {
 
     fn sweep(&self, now: i64) -> Result<usize> {
         let mut n = 0;
-        for shard in self.shards.iter() {
-            n += shard.write().sweep(now);
+        for no in 0..SHARDS {
+            n += self.write_shard(no).sweep(now);
         }
         n += self.denied.lock().sweep(now);
         n += self.epochs.write().sweep(now);
@@ -1091,6 +1135,28 @@ mod id_tests {
     }
 
     #[test]
+    fn every_write_keeps_the_place_hints_current() {
+        let store = MemoryStore::new();
+        let mut sids = Vec::new();
+        for now in 0..3_000 {
+            let sid = store.new_session_id(now).unwrap();
+            let s = Session::new(sid, "u".into(), Id(now as u128), now, 10, 100);
+            store.create(s, now).unwrap();
+            sids.push(sid);
+        }
+        // Some end and are swept: the slabs shrink, and the hints with them.
+        store.sweep(2_000).unwrap();
+        for sid in sids {
+            let shard = store.shards[shard_of(sid)].read();
+            let hint = store.hints[shard_of(sid)].place(place_of(sid));
+            match shard.get(sid) {
+                Some(slot) => assert_eq!(hint, Some(slot as *const Slot)),
+                None => assert!(hint.is_none() || shard.slots.get(place_of(sid)).is_some()),
+            }
+        }
+    }
+
+    #[test]
     fn reservations_alone_are_swept_by_writes() {
         let store = MemoryStore::new();
         for now in 0..20_000 {
@@ -1125,16 +1191,17 @@ mod id_tests {
     }
 }
 
-/// Ask the CPU to load `slot`'s first cache line (the fields validate reads) without waiting.
+/// Ask the CPU to load `place`'s first cache line (the fields validate reads) without
+/// waiting.
 #[inline]
-fn prefetch_line(slot: &Slot) {
+fn prefetch_line(place: *const Slot) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it reads nothing into the program and never faults,
-    // whatever the address (here a live reference).
+    // whatever the address.
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast::<i8>());
+        _mm_prefetch::<_MM_HINT_T0>(place.cast::<i8>());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = slot;
+    let _ = place;
 }
