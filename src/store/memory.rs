@@ -447,7 +447,9 @@ mod chunk {
             if start >= CHUNK_BYTES {
                 return;
             }
-            // Splits the huge page (khugepaged may merge it again once the chunk refills).
+            // Splits the huge page. Where transparent huge pages are on, khugepaged may merge
+            // it again at any time, the freed tail included (up to its max_ptes_none): then
+            // the chunk is resident whole again, as it was from its first write.
             // Those places are gone: written anew when handed out again. (They are free,
             // so they own nothing to drop.)
             self.written = self.written.min(start / std::mem::size_of::<Slot>());
