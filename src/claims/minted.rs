@@ -1,12 +1,14 @@
 //! The payload keyfob mints for a session-bound access or refresh token, read at fixed places:
 //! the token type, `exp`, `iat`, the token id, the user id (a string) and `sid`, in that
 //! order, as compact JSON with nothing else. Nearly every validate meets exactly this, so it
-//! is read as one template instead of member by member. Anything else answers `None` and the
-//! general scanner reads the payload; a property test holds both to serde_json's answer.
+//! is read as one template instead of by the general scanner: first at fixed offsets
+//! ([`Shapes`], for the widths keyfob writes today), else member by member. Anything else
+//! answers `None` and the general scanner reads the payload. Property tests hold the two
+//! readers to each other and to serde_json's answer.
 
-use super::scan::{has_control, quote_or_backslash};
 use std::fmt;
 
+use super::scan::{has_control, quote_or_backslash};
 use super::{key, ClaimNames, Span, TokenType};
 use crate::session::Id;
 
