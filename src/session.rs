@@ -40,14 +40,7 @@ impl Id {
 
     /// [`Id::parse`] over bytes.
     pub(crate) fn parse_ascii(b: &[u8]) -> Option<Id> {
-        let b: &[u8; 32] = b.try_into().ok()?;
-        // Eight digits at a time, without a branch per digit: this runs on every validate.
-        let mut value = 0u128;
-        for word in b.chunks_exact(8) {
-            let word = u64::from_le_bytes(word.try_into().ok()?);
-            value = (value << 32) | u128::from(hex8(word)?);
-        }
-        Some(Id(value))
+        Id::from_words(b.try_into().ok()?, hex8)
     }
 
     /// [`Id::parse_ascii`] of 32 bytes the caller has already checked to be lowercase hex
@@ -55,12 +48,19 @@ impl Id {
     #[inline]
     pub(crate) fn from_checked_hex(b: &[u8; 32]) -> Id {
         debug_assert!(Id::parse_ascii(b).is_some());
+        Id::from_words(b, |w| Some(hex8_value(w))).unwrap_or(Id(0))
+    }
+
+    /// The id written as the 32 hex digits `b`, eight digits at a time through `word`, without
+    /// a branch per digit (this runs on every validate); `None` if `word` refuses any.
+    #[inline(always)]
+    fn from_words(b: &[u8; 32], word: impl Fn(u64) -> Option<u32>) -> Option<Id> {
         let mut value = 0u128;
-        for word in b.chunks_exact(8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-            value = (value << 32) | u128::from(hex8_value(word));
+        for eight in b.chunks_exact(8) {
+            let eight = u64::from_le_bytes(eight.try_into().ok()?);
+            value = (value << 32) | u128::from(word(eight)?);
         }
-        Id(value)
+        Some(Id(value))
     }
 
     /// The 32-character hex form as a `String` (what `to_string` gives, without formatting

@@ -96,11 +96,13 @@ pub(crate) struct Shapes {
 
 /// Bytes compared from the start of the payload: the head is at most this long.
 const HEAD: usize = 128;
-/// Bytes compared at the end: `","sid":"`, 32 hex digits, `"}`, right-aligned.
+/// Bytes compared at the end: `","sid":"`, the id's hex digits, `"}`, right-aligned.
 const TAIL: usize = 64;
-/// The tail's length, and where in it `sid` starts.
-const TAIL_LEN: usize = 43;
-const SID_FROM_END: usize = 34;
+/// Hex digits in a token id or session id as keyfob writes them.
+const ID_HEX: usize = 32;
+/// Where `sid`'s digits start, counted from the end, and where the tail starts.
+const SID_FROM_END: usize = ID_HEX + b"\"}".len();
+const TAIL_LEN: usize = b"\",".len() + key::SID.len() + b"\"".len() + SID_FROM_END;
 /// Digits in `exp` and `iat`.
 const TIME_DIGITS: usize = 10;
 
@@ -137,20 +139,18 @@ impl<const N: usize> Pattern<N> {
 
     /// Build by appending; `None` once it is longer than `N`.
     fn push(&mut self, at: &mut usize, class: Class) -> Option<()> {
-        let (bytes, n): (&[u8], usize) = match class {
-            Class::Literal(b) => (b, b.len()),
-            Class::Digits(n) | Class::Hex(n) => (&[], n),
+        let n = match class {
+            Class::Literal(bytes) => bytes.len(),
+            Class::Digits(n) | Class::Hex(n) => n,
         };
         let range = *at..at.checked_add(n).filter(|&end| end <= N)?;
-        for i in range.clone() {
-            match class {
-                Class::Literal(_) => {
-                    self.byte[i] = bytes[i - *at];
-                    self.literal[i] = 0xff;
-                }
-                Class::Digits(_) => self.digit[i] = 0xff,
-                Class::Hex(_) => self.hex[i] = 0xff,
+        match class {
+            Class::Literal(bytes) => {
+                self.byte[range.clone()].copy_from_slice(bytes);
+                self.literal[range.clone()].fill(0xff);
             }
+            Class::Digits(_) => self.digit[range.clone()].fill(0xff),
+            Class::Hex(_) => self.hex[range.clone()].fill(0xff),
         }
         *at = range.end;
         Some(())
@@ -225,7 +225,7 @@ impl Shapes {
             pattern.push(at, Class::Literal(jti_key))?;
             pattern.push(at, Class::Literal(b"\""))?;
             let jti = *at;
-            pattern.push(at, Class::Hex(32))?;
+            pattern.push(at, Class::Hex(ID_HEX))?;
             pattern.push(at, Class::Literal(b"\","))?;
             pattern.push(at, Class::Literal(user_id_key))?;
             pattern.push(at, Class::Literal(b"\""))?;
@@ -244,7 +244,7 @@ impl Shapes {
             Class::Literal(b"\","),
             Class::Literal(key::SID),
             Class::Literal(b"\""),
-            Class::Hex(32),
+            Class::Hex(ID_HEX),
             Class::Literal(b"\"}"),
         ] {
             tail.push(at, class)
@@ -295,12 +295,12 @@ impl Shapes {
             token_type: head.token_type,
             exp: time(&payload[head.exp..])?,
             iat: time(&payload[head.iat..])?,
-            jti: span(head.jti, head.jti + 32),
+            jti: span(head.jti, head.jti + ID_HEX),
             user_id: span(head.len, user_end),
-            sid: span(sid, sid + 32),
-            // The tail's pattern has checked the 32 hex digits.
+            sid: span(sid, sid + ID_HEX),
+            // The tail's pattern has checked the hex digits.
             session: Some(Id::from_checked_hex(
-                payload[sid..sid + 32].try_into().ok()?,
+                payload[sid..sid + ID_HEX].try_into().ok()?,
             )),
             utf8: true,
         })
