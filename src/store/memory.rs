@@ -180,6 +180,16 @@ impl Slot {
         }
     }
 
+    /// The earliest time this place can be over: `is_over(now)` implies `now >= ends()`.
+    /// Deadlines only ever move later (a slide), so this stays a lower bound.
+    fn ends(&self) -> i64 {
+        match self.state {
+            State::Free => i64::MAX,
+            State::Reserved => self.created_at.saturating_add(RESERVATION_S),
+            State::Live => self.idle().min(self.absolute_deadline),
+        }
+    }
+
     /// The binding rule; a mismatch that revokes does so under the caller's lock.
     fn check_binding(&self, presented: &Presented) -> Result<()> {
         let unbound = Binding::default();
@@ -510,7 +520,6 @@ mod chunk {
 /// One shard: a slab of places, found by the place number in the id. Freed places are
 /// reused; a reused place answers only for its new id, since every lookup compares all
 /// 128 bits.
-#[derive(Default)]
 struct Shard {
     slots: Slab,
     free: Vec<u32>,
@@ -519,9 +528,31 @@ struct Shard {
     foreign: IdMap<u32>,
     live: usize,
     writes_since_sweep: usize,
+    /// No place can be over before this time (the least of their [`Slot::ends`], or
+    /// earlier): until then a sweep would free nothing, so none runs. A store filling with
+    /// sessions that all have hours to live scans nothing.
+    nothing_ends_before: i64,
+}
+
+impl Default for Shard {
+    fn default() -> Shard {
+        Shard {
+            slots: Slab::default(),
+            free: Vec::new(),
+            foreign: IdMap::default(),
+            live: 0,
+            writes_since_sweep: 0,
+            nothing_ends_before: i64::MAX,
+        }
+    }
 }
 
 impl Shard {
+    /// Lower the sweep bound for a place just written.
+    fn may_end_at(&mut self, at: usize) {
+        self.nothing_ends_before = self.nothing_ends_before.min(self.slots[at].ends());
+    }
+
     fn find(&self, sid: Id) -> Option<usize> {
         let key = Packed::of(sid);
         let at = place_of(sid);
@@ -565,6 +596,7 @@ impl Shard {
         let slot = &mut self.slots[at];
         slot.state = State::Reserved;
         slot.created_at = now;
+        self.may_end_at(at);
         Some(at)
     }
 
@@ -579,11 +611,13 @@ impl Shard {
                 let reserved = place.state == State::Reserved;
                 self.live += usize::from(reserved);
                 *place = slot;
+                self.may_end_at(at);
                 return Ok(reserved);
             }
         }
         if let Some(&at) = self.foreign.get(&key) {
             self.slots[at as usize] = slot;
+            self.may_end_at(at as usize);
             return Ok(false);
         }
         // 2^32 sessions in one shard would be terabytes: refuse rather than wrap.
@@ -591,6 +625,7 @@ impl Shard {
             .take_place(u32::MAX as usize)
             .ok_or_else(|| Error::InvalidArgument("the session store is full".into()))?;
         self.slots[at] = slot;
+        self.may_end_at(at);
         self.foreign.insert(key, at as u32);
         self.live += 1;
         Ok(false)
@@ -603,7 +638,9 @@ impl Shard {
     /// Count a write; every so often, sweep.
     fn wrote(&mut self, now: i64) {
         self.writes_since_sweep += 1;
-        if self.writes_since_sweep >= SWEEP_MIN_WRITES.max(self.live / 4) {
+        if self.writes_since_sweep >= SWEEP_MIN_WRITES.max(self.live / 4)
+            && now >= self.nothing_ends_before
+        {
             self.sweep(now);
         }
     }
@@ -611,13 +648,17 @@ impl Shard {
     /// Free ended sessions and stale reservations; returns how many sessions ended.
     fn sweep(&mut self, now: i64) -> usize {
         let mut ended = 0;
+        let mut nothing_ends_before = i64::MAX;
         for (at, slot) in self.slots.iter_mut().enumerate() {
             if slot.is_over(now) {
                 ended += usize::from(slot.state == State::Live);
                 *slot = Slot::vacant();
                 self.free.push(at as u32);
+            } else {
+                nothing_ends_before = nothing_ends_before.min(slot.ends());
             }
         }
+        self.nothing_ends_before = nothing_ends_before;
         if ended > 0 && !self.foreign.is_empty() {
             let slots = &self.slots;
             self.foreign
@@ -1156,6 +1197,32 @@ mod id_tests {
                 None => assert!(hint.is_none() || shard.slots.get(place_of(sid)).is_some()),
             }
         }
+    }
+
+    #[test]
+    fn writes_sweep_only_once_a_session_can_have_ended() {
+        let store = MemoryStore::new();
+        let scans = |store: &MemoryStore| -> usize {
+            store.shards.iter().map(|s| s.read().writes_since_sweep).sum()
+        };
+        // Sessions with 100 s to live (idle 10 s from now = 90): nothing can end before
+        // 90, so thousands of writes at 0..50 scan nothing.
+        for i in 0..5_000 {
+            let sid = store.new_session_id(i / 100).unwrap();
+            let s = Session::new(sid, "u".into(), Id(i as u128), 80, 10, 100);
+            store.create(s, i / 100).unwrap();
+        }
+        assert_eq!(scans(&store), 5_000, "every write counted, no sweep ran");
+        assert_eq!(store.stats().unwrap().sessions, 5_000);
+        // Past the earliest idle deadline, writes sweep again and free what ended.
+        for _ in 0..5_000 {
+            login(&store, 95);
+        }
+        assert!(scans(&store) < 5_000, "writes after 90 swept");
+        assert!(
+            store.stats().unwrap().sessions < 10_000,
+            "ended sessions were freed by the writes' sweeps"
+        );
     }
 
     #[test]
