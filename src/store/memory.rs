@@ -2,8 +2,11 @@
 //! The store chooses session ids: 96 random bits, and the low 32 bits name the shard and
 //! the slab place, so a lookup is one read of that place and a compare of the full id, with
 //! no hash index in between (at a million sessions, each extra random read is a cache and
-//! TLB miss). Reads (validate) take a shard's read lock and slide the idle deadline with an
-//! atomic, so concurrent validates never block each other; rotation takes the write lock.
+//! TLB miss). A validate reads its session's place without any lock when it can ([`view`]:
+//! a version check), and otherwise takes the shard's read lock and slides the idle deadline
+//! with an atomic, so concurrent validates never block each other; writes (login, rotation,
+//! sweeps) take the write lock. Where places live, and why that memory stays mapped, is
+//! [`slab`].
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -16,9 +19,11 @@ use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
 use crate::error::{Error, Result};
 use crate::session::{self, Binding, Id, Presented, Rotation, Session};
 
-mod hints;
+mod slab;
+mod view;
 
-use hints::PlaceHints;
+use slab::Slab;
+use view::ShardView;
 
 const SHARD_BITS: u32 = 6;
 const SHARDS: usize = 1 << SHARD_BITS;
@@ -61,7 +66,7 @@ impl Hasher for IdHasher {
 }
 
 /// A 128-bit id split in two words: 8-byte alignment, so a slot packs without padding.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct Packed([u64; 2]);
 
 impl Packed {
@@ -128,6 +133,12 @@ struct Slot {
     current_iat: i64,
     current_jti: Packed,
     previous_jti: Packed,
+}
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot::vacant()
+    }
 }
 
 impl Slot {
@@ -201,319 +212,6 @@ impl Slot {
                 m.error()
             },
         )
-    }
-}
-
-/// Places in a shard's vector until it outgrows this many; then in chunks.
-const SMALL: usize = 4096;
-const CHUNK_BITS: u32 = 14;
-/// Places per chunk: 2 MiB, one huge page.
-const CHUNK: usize = 1 << CHUNK_BITS;
-const CHUNK_BYTES: usize = CHUNK * std::mem::size_of::<Slot>();
-/// A chunk at least this full keeps the memory of its free tail when sessions end: handing
-/// back an eighth would split its huge page.
-const KEEP_WHOLE_FROM: usize = CHUNK / 8 * 7;
-
-/// A shard's places, numbered from 0. Chunks never move, so growing copies nothing.
-#[derive(Default)]
-struct Slab {
-    small: Vec<Slot>,
-    chunks: Vec<chunk::Chunk>,
-    /// Places handed out: those below are live, reserved or on the free list; those above
-    /// are free and untouched.
-    len: usize,
-}
-
-impl Slab {
-    /// Place `at`, if it was handed out (`at < len`).
-    fn get(&self, at: usize) -> Option<&Slot> {
-        if at >= self.len {
-            None
-        } else if self.chunks.is_empty() {
-            self.small.get(at)
-        } else {
-            self.chunks
-                .get(at >> CHUNK_BITS)?
-                .places()
-                .get(at & (CHUNK - 1))
-        }
-    }
-
-    fn get_mut(&mut self, at: usize) -> Option<&mut Slot> {
-        if at >= self.len {
-            None
-        } else if self.chunks.is_empty() {
-            self.small.get_mut(at)
-        } else {
-            self.chunks
-                .get_mut(at >> CHUNK_BITS)?
-                .places_mut()
-                .get_mut(at & (CHUNK - 1))
-        }
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
-        let len = self.len;
-        let chunked = self
-            .chunks
-            .iter_mut()
-            .flat_map(|c| c.places_mut().iter_mut());
-        self.small.iter_mut().chain(chunked).take(len)
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Slot> {
-        let chunked = self.chunks.iter().flat_map(|c| c.places().iter());
-        self.small.iter().chain(chunked).take(self.len)
-    }
-
-    /// A new free place at the end.
-    fn push(&mut self) -> usize {
-        let at = self.len;
-        if self.chunks.is_empty() && at < SMALL {
-            self.small.push(Slot::vacant());
-        } else {
-            if self.chunks.is_empty() {
-                let mut first = chunk::Chunk::new();
-                for slot in self.small.drain(..) {
-                    first.write_next(slot);
-                }
-                self.small = Vec::new();
-                self.chunks.push(first);
-            }
-            if at >> CHUNK_BITS == self.chunks.len() {
-                self.chunks.push(chunk::Chunk::new());
-            }
-            self.chunks[at >> CHUNK_BITS].written_through(at & (CHUNK - 1));
-        }
-        self.len += 1;
-        at
-    }
-
-    /// Drop free places at the end (`is_free` says which are free), and the memory that
-    /// held them.
-    fn trim(&mut self, is_free: impl Fn(&Slot) -> bool) {
-        let before = self.len;
-        while self.len > 0 && self.get(self.len - 1).is_some_and(&is_free) {
-            self.len -= 1;
-        }
-        if self.chunks.is_empty() {
-            self.small.truncate(self.len);
-            if self.small.capacity() > 64 && self.len < self.small.capacity() / 4 {
-                self.small.shrink_to_fit();
-            }
-            return;
-        }
-        if self.len <= SMALL / 2 {
-            // Back to a vector: places keep their numbers.
-            let len = self.len;
-            self.small = self.iter_mut().map(std::mem::take).collect();
-            debug_assert_eq!(self.small.len(), len);
-            self.chunks.clear();
-            return;
-        }
-        self.chunks.truncate(self.len.div_ceil(CHUNK));
-        // The last chunk's free tail, unless the chunk is nearly full.
-        let used = (self.len - 1) % CHUNK + 1;
-        if self.len < before && used < KEEP_WHOLE_FROM {
-            if let Some(last) = self.chunks.last_mut() {
-                last.release_from(used);
-            }
-        }
-    }
-
-    /// Places the slab holds memory for.
-    #[cfg(test)]
-    fn capacity(&self) -> usize {
-        self.small.capacity() + self.chunks.len() * CHUNK
-    }
-}
-
-impl std::ops::Index<usize> for Slab {
-    type Output = Slot;
-    fn index(&self, at: usize) -> &Slot {
-        self.get(at).expect("a place in the slab")
-    }
-}
-
-impl std::ops::IndexMut<usize> for Slab {
-    fn index_mut(&mut self, at: usize) -> &mut Slot {
-        self.get_mut(at).expect("a place in the slab")
-    }
-}
-
-impl Default for Slot {
-    fn default() -> Slot {
-        Slot::vacant()
-    }
-}
-
-impl Drop for Slab {
-    fn drop(&mut self) {
-        // Chunks hand their memory back without dropping places: drop what places own.
-        for slot in self.iter_mut() {
-            std::mem::take(slot);
-        }
-    }
-}
-
-/// 2 MiB-aligned blocks of places from the OS.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod chunk {
-    use super::{Slot, CHUNK, CHUNK_BYTES};
-    use std::ptr::NonNull;
-
-    /// Room for `CHUNK` places, of which the first `written` hold a `Slot`; owned like a
-    /// `Box<[Slot]>`, except that dropping it does not drop the places (the slab does).
-    pub(super) struct Chunk {
-        ptr: NonNull<Slot>,
-        written: usize,
-    }
-
-    // SAFETY: a chunk owns its places exclusively, as a Box would; `Slot` is Send + Sync.
-    unsafe impl Send for Chunk {}
-    unsafe impl Sync for Chunk {}
-
-    impl Chunk {
-        pub(super) fn new() -> Chunk {
-            let layout = std::alloc::Layout::new::<[Slot; CHUNK]>();
-            // Map twice the size and keep the aligned half, so the chunk can be one huge page.
-            let len = 2 * CHUNK_BYTES;
-            // SAFETY: a fresh anonymous private mapping; it aliases nothing.
-            let base = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                    -1,
-                    0,
-                )
-            };
-            if base == libc::MAP_FAILED {
-                std::alloc::handle_alloc_error(layout);
-            }
-            let head = (base as usize).next_multiple_of(CHUNK_BYTES) - base as usize;
-            // SAFETY: both ranges unmapped lie in the mapping just made, outside the part
-            // kept; the advice is on the part kept, which holds nothing yet.
-            unsafe {
-                let base = base.cast::<u8>();
-                if head > 0 {
-                    libc::munmap(base.cast(), head);
-                }
-                libc::munmap(base.add(head + CHUNK_BYTES).cast(), CHUNK_BYTES - head);
-                let ptr = base.add(head).cast::<Slot>();
-                // Backed by one huge page from its first write, where the kernel allows it:
-                // among millions of sessions, a lookup in small pages costs a TLB miss (a
-                // page walk, in a VM through two page tables: the most of what a validate
-                // at 1e6 sessions pays over one at 1e3). The price is memory: the chunk is
-                // resident whole from its first session, not page by page. Not a later
-                // MADV_COLLAPSE: its synchronous 2 MiB copy stalled the chunk's validates
-                // for milliseconds on the login that triggered it.
-                libc::madvise(ptr.cast(), CHUNK_BYTES, libc::MADV_HUGEPAGE);
-                Chunk {
-                    ptr: NonNull::new_unchecked(ptr),
-                    written: 0,
-                }
-            }
-        }
-
-        /// Where the chunk's places start (for the prefetch hints only).
-        pub(super) fn base(&self) -> *mut Slot {
-            self.ptr.as_ptr()
-        }
-
-        /// The places written so far.
-        pub(super) fn places(&self) -> &[Slot] {
-            // SAFETY: the first `written` places were written with a `Slot` (`write_next`)
-            // and not released since; `&self` guards them as `&[Slot]` would.
-            unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.written) }
-        }
-
-        pub(super) fn places_mut(&mut self) -> &mut [Slot] {
-            // SAFETY: as in `places`, with `&mut self` for exclusive access.
-            unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.written) }
-        }
-
-        /// Write `slot` into the first place not yet written.
-        pub(super) fn write_next(&mut self, slot: Slot) {
-            assert!(self.written < CHUNK, "a chunk holds CHUNK places");
-            // SAFETY: in bounds (checked above) and not holding a `Slot` yet: a plain
-            // write, nothing to drop.
-            unsafe { self.ptr.as_ptr().add(self.written).write(slot) };
-            self.written += 1;
-        }
-
-        /// Make sure places `..=at` hold a `Slot` (vacant where new).
-        pub(super) fn written_through(&mut self, at: usize) {
-            while self.written <= at {
-                self.write_next(Slot::vacant());
-            }
-        }
-
-        /// Hand back the memory of places `from..`, which are all free.
-        pub(super) fn release_from(&mut self, from: usize) {
-            let page = 4096;
-            let start = (from * std::mem::size_of::<Slot>()).next_multiple_of(page);
-            if start >= CHUNK_BYTES {
-                return;
-            }
-            // Splits the huge page. Where transparent huge pages are on, khugepaged may merge
-            // it again at any time, the freed tail included (up to its max_ptes_none): then
-            // the chunk is resident whole again, as it was from its first write.
-            // Those places are gone: written anew when handed out again. (They are free,
-            // so they own nothing to drop.)
-            self.written = self.written.min(start / std::mem::size_of::<Slot>());
-            // SAFETY: whole pages of free places this chunk owns, no longer counted as
-            // written, so nothing reads them before they are written again.
-            unsafe {
-                let at = self.ptr.as_ptr().cast::<u8>().add(start);
-                libc::madvise(at.cast(), CHUNK_BYTES - start, libc::MADV_DONTNEED);
-            }
-        }
-    }
-
-    impl Drop for Chunk {
-        fn drop(&mut self) {
-            // SAFETY: the mapping made in `new`, no longer referenced.
-            unsafe {
-                libc::munmap(self.ptr.as_ptr().cast(), CHUNK_BYTES);
-            }
-        }
-    }
-}
-
-/// Elsewhere, a plain allocation of vacant places.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-mod chunk {
-    use super::{Slot, CHUNK};
-
-    pub(super) struct Chunk {
-        places: Box<[Slot]>,
-        written: usize,
-    }
-
-    impl Chunk {
-        pub(super) fn new() -> Chunk {
-            Chunk {
-                places: (0..CHUNK).map(|_| Slot::vacant()).collect(),
-                written: 0,
-            }
-        }
-        pub(super) fn base(&self) -> *mut Slot {
-            self.places.as_ptr().cast_mut()
-        }
-        pub(super) fn places(&self) -> &[Slot] {
-            &self.places
-        }
-        pub(super) fn places_mut(&mut self) -> &mut [Slot] {
-            &mut self.places
-        }
-        pub(super) fn write_next(&mut self, slot: Slot) {
-            self.places[self.written] = slot;
-            self.written += 1;
-        }
-        pub(super) fn written_through(&mut self, _at: usize) {}
-        pub(super) fn release_from(&mut self, _from: usize) {}
     }
 }
 
@@ -714,8 +412,8 @@ impl Expiring {
 /// In-process session store; the default (`store = "memory"`).
 pub struct MemoryStore {
     shards: Box<[RwLock<Shard>]>,
-    /// Where each shard's places are, for the prefetch (see [`hints`]).
-    hints: Box<[PlaceHints]>,
+    /// Each shard's places as a validate reads them without the lock (see [`view`]).
+    views: Box<[ShardView]>,
     denied: Mutex<Expiring>,
     epochs: RwLock<Expiring>,
 }
@@ -737,7 +435,7 @@ impl MemoryStore {
     pub fn new() -> MemoryStore {
         MemoryStore {
             shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
-            hints: (0..SHARDS).map(|_| PlaceHints::default()).collect(),
+            views: (0..SHARDS).map(|_| ShardView::default()).collect(),
             denied: Mutex::new(Expiring::default()),
             epochs: RwLock::new(Expiring::default()),
         }
@@ -747,25 +445,25 @@ impl MemoryStore {
         &self.shards[shard_of(sid)]
     }
 
-    /// Shard `no` for writing. Every write goes through here, so the place hints follow
-    /// every change to where the shard's places are.
+    /// Shard `no` for writing. Every write goes through here, so readers without the lock
+    /// know a write ran, and the view follows every change to where the places are.
     fn write_shard(&self, no: usize) -> ShardWrite<'_> {
-        ShardWrite {
-            shard: self.shards[no].write(),
-            hints: &self.hints[no],
-        }
+        let shard = self.shards[no].write();
+        let view = &self.views[no];
+        view.begin_write();
+        ShardWrite { shard, view }
     }
 }
 
-/// A shard's write lock that, on release, updates the shard's place hints.
+/// A shard's write lock that, on release, updates the shard's view (before the lock goes).
 struct ShardWrite<'a> {
     shard: RwLockWriteGuard<'a, Shard>,
-    hints: &'a PlaceHints,
+    view: &'a ShardView,
 }
 
 impl Drop for ShardWrite<'_> {
     fn drop(&mut self) {
-        self.hints.update(&self.shard.slots);
+        self.view.end_write(&self.shard.slots);
     }
 }
 
@@ -785,7 +483,7 @@ impl std::ops::DerefMut for ShardWrite<'_> {
 impl SessionStore for MemoryStore {
     fn prefetch(&self, sid: Id) {
         // Without the shard's lock: a hint never waits, and the touch takes the lock anyway.
-        self.hints[shard_of(sid)].prefetch(place_of(sid));
+        self.views[shard_of(sid)].prefetch(place_of(sid));
     }
 
     /// 96 random bits, then the shard and a place reserved in it.
@@ -850,6 +548,18 @@ impl SessionStore for MemoryStore {
         slide: bool,
         presented: Option<&Presented>,
     ) -> Result<()> {
+        // Without the lock when the snapshot settles it: an unbound session (the binding
+        // check then passes whatever is presented) that is over, or needs no slide.
+        if let Some(hot) = self.views[shard_of(sid)].read(place_of(sid)) {
+            if hot.is_live(Packed::of(sid)) && !hot.bound {
+                session::check_alive(hot.revoked, hot.idle_deadline, hot.absolute_deadline, now)?;
+                let new_idle = session::slide(now, idle_timeout, hot.absolute_deadline);
+                if !slide || !session::touch_needed(hot.idle_deadline, new_idle) {
+                    return Ok(());
+                }
+            }
+        }
+        // A slide writes the place, which must not change hands meanwhile: under the lock.
         let shard = self.shard(sid).read();
         let slot = shard.get(sid).ok_or(Error::SessionUnknown)?;
         if let Some(presented) = presented {
@@ -1018,52 +728,6 @@ mod memory_tests {
     use super::*;
 
     #[test]
-    fn a_slab_grows_into_chunks_and_back_keeping_place_numbers() {
-        let mut slab = Slab::default();
-        let n = 2 * CHUNK + 100;
-        for i in 0..n {
-            assert_eq!(slab.push(), i);
-            let slot = &mut slab[i];
-            slot.state = State::Live;
-            slot.created_at = i as i64;
-            slot.user_id = Some(i.to_string().into());
-        }
-        assert_eq!(slab.chunks.len(), 3);
-        assert!(slab.small.is_empty());
-        for i in [0, SMALL - 1, SMALL, CHUNK - 1, CHUNK, n - 1] {
-            assert_eq!(slab[i].created_at, i as i64);
-            assert_eq!(slab[i].user_id.as_deref(), Some(&*i.to_string()));
-        }
-        // Past the end: nothing, whether or not a chunk has room there.
-        assert!(slab.get(n).is_none());
-        assert!(slab.get(3 * CHUNK).is_none());
-        assert_eq!(slab.iter().count(), n);
-
-        let free = |slab: &mut Slab, from: usize| {
-            for slot in slab.iter_mut().skip(from) {
-                *slot = Slot::vacant();
-            }
-        };
-        free(&mut slab, CHUNK + 10);
-        slab.trim(|s| s.state == State::Free);
-        assert_eq!((slab.len, slab.chunks.len()), (CHUNK + 10, 2));
-        assert_eq!(slab[CHUNK + 9].created_at, (CHUNK + 9) as i64);
-        // A trimmed place is gone, then handed out anew as free.
-        assert!(slab.get(CHUNK + 10).is_none());
-        assert_eq!(slab.push(), CHUNK + 10);
-        assert_eq!(slab[CHUNK + 10].state, State::Free);
-
-        free(&mut slab, 100);
-        slab.trim(|s| s.state == State::Free);
-        assert_eq!(
-            (slab.len, slab.chunks.len(), slab.small.len()),
-            (100, 0, 100)
-        );
-        assert_eq!(slab[99].user_id.as_deref(), Some("99"));
-        assert!(slab.capacity() < SMALL);
-    }
-
-    #[test]
     fn memory_follows_live_sessions_after_a_burst() {
         let store = MemoryStore::new();
         for i in 1..=20_000u128 {
@@ -1156,6 +820,76 @@ mod id_tests {
     }
 
     #[test]
+    fn lock_free_touches_never_mix_a_reused_place_with_its_old_id() {
+        // A writer ends sessions and fills their places with new ones, round after round,
+        // while readers touch both. An old session is past its deadline, a new one has
+        // hours: a read that mixed the old id with the new deadlines would let an old
+        // token in. Every answer must be one the lock would give.
+        use parking_lot::RwLock;
+        use std::sync::atomic::AtomicBool;
+        const ROUNDS: i64 = 40;
+        const PER_ROUND: usize = 2_000;
+        let store = MemoryStore::new();
+        let published: RwLock<(i64, Vec<Id>, Vec<Id>)> = RwLock::default();
+        let done = AtomicBool::new(false);
+        let (mut old_checked, mut new_checked) = (0usize, 0usize);
+        std::thread::scope(|s| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    s.spawn(|| {
+                        let (mut old_n, mut new_n) = (0, 0);
+                        while !done.load(Ordering::Relaxed) {
+                            let (base, old, new) = published.read().clone();
+                            for &sid in &old {
+                                let r = store.touch(sid, base + 150, 10, false, None);
+                                assert!(
+                                    matches!(r, Err(Error::SessionUnknown | Error::SessionExpired)),
+                                    "an ended session answered {r:?}"
+                                );
+                                old_n += 1;
+                            }
+                            for &sid in &new {
+                                let r = store.touch(sid, base + 150, 10_000, true, None);
+                                assert_eq!(r, Ok(()));
+                                new_n += 1;
+                            }
+                        }
+                        (old_n, new_n)
+                    })
+                })
+                .collect();
+            for round in 0..ROUNDS {
+                let base = round * 1_000;
+                let old: Vec<Id> = (0..PER_ROUND)
+                    .map(|_| {
+                        let sid = store.new_session_id(base).unwrap();
+                        let s = Session::new(sid, "u".into(), Id(1), base, 100, 100);
+                        store.create(s, base).unwrap();
+                        sid
+                    })
+                    .collect();
+                store.sweep(base + 200).unwrap();
+                let new: Vec<Id> = (0..PER_ROUND)
+                    .map(|_| {
+                        let sid = store.new_session_id(base + 150).unwrap();
+                        let s = Session::new(sid, "u".into(), Id(2), base, 1 << 40, 1 << 40);
+                        store.create(s, base + 150).unwrap();
+                        sid
+                    })
+                    .collect();
+                *published.write() = (base, old, new);
+            }
+            done.store(true, Ordering::Relaxed);
+            for r in readers {
+                let (o, n) = r.join().unwrap();
+                old_checked += o;
+                new_checked += n;
+            }
+        });
+        assert!(old_checked > 0 && new_checked > 0);
+    }
+
+    #[test]
     fn a_reservation_never_filled_is_reclaimed() {
         let store = MemoryStore::new();
         let sid = store.new_session_id(0).unwrap();
@@ -1191,7 +925,7 @@ mod id_tests {
         store.sweep(2_000).unwrap();
         for sid in sids {
             let shard = store.shards[shard_of(sid)].read();
-            let hint = store.hints[shard_of(sid)].place(place_of(sid));
+            let hint = store.views[shard_of(sid)].place(place_of(sid));
             match shard.get(sid) {
                 Some(slot) => assert_eq!(hint, Some(slot as *const Slot)),
                 None => assert!(hint.is_none() || shard.slots.get(place_of(sid)).is_some()),
@@ -1203,7 +937,11 @@ mod id_tests {
     fn writes_sweep_only_once_a_session_can_have_ended() {
         let store = MemoryStore::new();
         let scans = |store: &MemoryStore| -> usize {
-            store.shards.iter().map(|s| s.read().writes_since_sweep).sum()
+            store
+                .shards
+                .iter()
+                .map(|s| s.read().writes_since_sweep)
+                .sum()
         };
         // Sessions with 100 s to live (idle 10 s from now = 90): nothing can end before
         // 90, so thousands of writes at 0..50 scan nothing.
