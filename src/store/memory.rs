@@ -274,13 +274,25 @@ impl Shard {
 
     /// A free place, below `limit` when it is new.
     fn take_place(&mut self, limit: usize) -> Option<usize> {
-        if let Some(at) = self.free.pop() {
-            return Some(at as usize);
+        let at = match self.free.pop() {
+            Some(at) => at as usize,
+            None if self.slots.len >= limit => return None,
+            None => self.slots.push(),
+        };
+        self.prefetch_next_place();
+        Some(at)
+    }
+
+    /// Start loading the place the shard's next login will take. Its writes (under the
+    /// write lock) would otherwise wait for memory when the lock is let go: a growing store
+    /// writes places no one has read for a long time. The next login here comes some 64
+    /// logins later, long enough for the load, short enough for the lines to stay cached.
+    fn prefetch_next_place(&self) {
+        let next = self.free.last().map_or(self.slots.len, |&at| at as usize);
+        if let Some(place) = self.slots.room(next) {
+            prefetch_line(place);
+            prefetch_line(place.cast::<u8>().wrapping_add(64).cast());
         }
-        if self.slots.len >= limit {
-            return None;
-        }
-        Some(self.slots.push())
     }
 
     /// Hold a place for `id` (whose place bits the caller sets from the returned number).

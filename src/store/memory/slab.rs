@@ -60,6 +60,18 @@ impl Slab {
         }
     }
 
+    /// Where place `at` is or would be, if the slab has memory mapped for it (written or
+    /// not): for a prefetch only.
+    pub(super) fn room(&self, at: usize) -> Option<*const Slot> {
+        if self.chunks.is_empty() {
+            let small = self.small.as_ref().filter(|_| at < SMALL)?;
+            Some(small.base().wrapping_add(at).cast_const())
+        } else {
+            let chunk = self.chunks.get(at >> CHUNK_BITS)?;
+            Some(chunk.base().wrapping_add(at & (CHUNK - 1)).cast_const())
+        }
+    }
+
     pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
         let len = self.len;
         let small = match (&mut self.small, self.chunks.is_empty()) {
