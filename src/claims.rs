@@ -10,8 +10,11 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::session::Id;
 
+mod mint_text;
 mod minted;
 mod scan;
+
+pub(crate) use mint_text::{MintFields, MintText};
 
 pub(crate) use minted::Minted;
 

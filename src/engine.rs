@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use base64_simd::URL_SAFE_NO_PAD;
 
 use crate::binding::Presentation;
-use crate::claims::{self, key, ClaimNames, Claims, PayloadWriter, TokenType};
+use crate::claims::{
+    self, key, ClaimNames, Claims, MintFields, MintText, PayloadWriter, TokenType,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::dpop::{CheckedProof, Verifier};
@@ -63,6 +65,8 @@ pub type Stats = StoreStats;
 /// ```
 pub struct Engine {
     jws: Jws,
+    /// The constant text of the payloads this engine mints.
+    mint_text: MintText,
     names: ClaimNames,
     store: Arc<dyn SessionStore>,
     clock: Arc<dyn Clock>,
@@ -140,8 +144,10 @@ impl Engine {
         let starts = [TokenType::Access, TokenType::Refresh, TokenType::Sliding]
             .map(|kind| claims::minted_start(&names, kind));
         jws.precompute(&[&starts[0], &starts[1], &starts[2]]);
+        let mint_text = MintText::new(&names, config.issuer.as_deref(), config.audience.as_deref());
         Ok(Engine {
             jws,
+            mint_text,
             names,
             store,
             clock,
@@ -214,13 +220,15 @@ impl Engine {
         session.binding = Binding { client, jkt };
         let absolute = session.absolute_deadline;
         let refresh = self.mint(&Mint {
-            kind: TokenType::Refresh,
-            exp: absolute,
-            iat: now,
-            jti: refresh_jti,
-            user_id,
-            sid: Some(sid),
-            refresh_exp: None,
+            fields: MintFields {
+                kind: TokenType::Refresh,
+                exp: absolute,
+                iat: now,
+                jti: refresh_jti,
+                user_id,
+                sid: Some(sid),
+                refresh_exp: None,
+            },
             extra,
             cnf: jkt,
         })?;
@@ -345,13 +353,15 @@ impl Engine {
             } => (current_jti, current_iat, absolute_deadline),
         };
         let refresh = self.mint(&Mint {
-            kind: TokenType::Refresh,
-            exp: absolute,
-            iat,
-            jti,
-            user_id: claims.user_id(),
-            sid: Some(sid),
-            refresh_exp: None,
+            fields: MintFields {
+                kind: TokenType::Refresh,
+                exp: absolute,
+                iat,
+                jti,
+                user_id: claims.user_id(),
+                sid: Some(sid),
+                refresh_exp: None,
+            },
             extra,
             cnf,
         })?;
@@ -404,13 +414,15 @@ impl Engine {
         let absolute = session.absolute_deadline;
         let extra = Some(&claims.extra);
         let refresh = self.mint(&Mint {
-            kind: TokenType::Refresh,
-            exp: absolute,
-            iat: now,
-            jti,
-            user_id: claims.user_id(),
-            sid: Some(sid),
-            refresh_exp: None,
+            fields: MintFields {
+                kind: TokenType::Refresh,
+                exp: absolute,
+                iat: now,
+                jti,
+                user_id: claims.user_id(),
+                sid: Some(sid),
+                refresh_exp: None,
+            },
             extra,
             cnf: None,
         })?;
@@ -812,13 +824,15 @@ impl Engine {
         cnf: Option<[u8; 32]>,
     ) -> Result<String> {
         self.mint(&Mint {
-            kind: TokenType::Access,
-            exp: now.saturating_add(self.access_lifetime).min(absolute),
-            iat: now,
-            jti: Id::random(&self.rng)?,
-            user_id,
-            sid,
-            refresh_exp: None,
+            fields: MintFields {
+                kind: TokenType::Access,
+                exp: now.saturating_add(self.access_lifetime).min(absolute),
+                iat: now,
+                jti: Id::random(&self.rng)?,
+                user_id,
+                sid,
+                refresh_exp: None,
+            },
             extra,
             cnf,
         })
@@ -833,13 +847,15 @@ impl Engine {
         extra: Option<&Map<String, Value>>,
     ) -> Result<String> {
         self.mint(&Mint {
-            kind: TokenType::Sliding,
-            exp: now.saturating_add(self.sliding_lifetime).min(absolute),
-            iat: now,
-            jti: Id::random(&self.rng)?,
-            user_id,
-            sid: Some(sid),
-            refresh_exp: Some(absolute),
+            fields: MintFields {
+                kind: TokenType::Sliding,
+                exp: now.saturating_add(self.sliding_lifetime).min(absolute),
+                iat: now,
+                jti: Id::random(&self.rng)?,
+                user_id,
+                sid: Some(sid),
+                refresh_exp: Some(absolute),
+            },
             extra,
             cnf: None,
         })
@@ -869,18 +885,12 @@ impl Engine {
     }
 
     fn mint_into(&self, buf: &mut Vec<u8>, m: &Mint<'_>) -> Result<String> {
+        if m.cnf.is_none() && m.extra.map_or(true, |e| e.is_empty()) {
+            self.mint_text.write(buf, &m.fields);
+            return self.jws.sign(buf);
+        }
         let mut w = PayloadWriter::new(buf);
-        w.str(&self.names.token_type_key, m.kind.as_str());
-        w.int(key::EXP, m.exp);
-        w.int(key::IAT, m.iat);
-        w.id(&self.names.jti_key, m.jti);
-        w.str(&self.names.user_id_key, m.user_id);
-        if let Some(sid) = m.sid {
-            w.id(key::SID, sid);
-        }
-        if let Some(r) = m.refresh_exp {
-            w.int(key::REFRESH_EXP, r);
-        }
+        m.fields.write_members(&mut w, &self.names);
         if let Some(iss) = &self.issuer {
             w.str(key::ISS, iss);
         }
@@ -907,13 +917,7 @@ impl Engine {
 }
 
 struct Mint<'a> {
-    kind: TokenType,
-    exp: i64,
-    iat: i64,
-    jti: Id,
-    user_id: &'a str,
-    sid: Option<Id>,
-    refresh_exp: Option<i64>,
+    fields: MintFields<'a>,
     extra: Option<&'a Map<String, Value>>,
     /// The DPoP key thumbprint the token is bound to (`cnf.jkt`).
     cnf: Option<[u8; 32]>,
