@@ -127,12 +127,57 @@ struct Slot {
     revoked: AtomicBool,
     state: State,
     /// `None` only in a free or reserved place.
-    user_id: Option<Box<str>>,
+    user_id: UserId,
     /// Login time; for a reserved place, when it was reserved.
     created_at: i64,
     current_iat: i64,
     current_jti: Packed,
     previous_jti: Packed,
+}
+
+/// Longest user id a slot keeps in itself.
+const INLINE_USER_ID: usize = 22;
+
+/// A session's user id: in the slot itself when short (most are: numbers, short names), so
+/// a login allocates nothing to keep it and `revoke_user` compares without following a
+/// pointer. `repr(u8)`, so that zero bytes are `None` (released memory reads as a vacant
+/// place, see `slab`).
+#[repr(u8)]
+#[derive(Default)]
+enum UserId {
+    /// A free or reserved place.
+    #[default]
+    None = 0,
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_USER_ID],
+    },
+    Boxed(Box<str>),
+}
+
+impl UserId {
+    fn new(user_id: String) -> UserId {
+        let len = user_id.len();
+        if len > INLINE_USER_ID {
+            return UserId::Boxed(user_id.into_boxed_str());
+        }
+        let mut bytes = [0; INLINE_USER_ID];
+        bytes[..len].copy_from_slice(user_id.as_bytes());
+        UserId::Inline {
+            len: len as u8,
+            bytes,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            UserId::None => None,
+            UserId::Inline { len, bytes } => {
+                Some(std::str::from_utf8(&bytes[..*len as usize]).expect("copied from a String"))
+            }
+            UserId::Boxed(user_id) => Some(user_id),
+        }
+    }
 }
 
 impl Default for Slot {
@@ -150,7 +195,7 @@ impl Slot {
             binding: None,
             revoked: AtomicBool::new(false),
             state: State::Free,
-            user_id: None,
+            user_id: UserId::None,
             created_at: 0,
             current_iat: 0,
             current_jti: Packed::NONE,
@@ -518,7 +563,7 @@ impl SessionStore for MemoryStore {
         let slot = Slot {
             id: Packed::of(s.sid),
             state: State::Live,
-            user_id: Some(s.user_id.into_boxed_str()),
+            user_id: UserId::new(s.user_id),
             created_at: s.created_at,
             absolute_deadline: s.absolute_deadline,
             current_iat: s.current_iat,
@@ -540,7 +585,7 @@ impl SessionStore for MemoryStore {
         let shard = self.shard(sid).read();
         Ok(shard.get(sid).map(|s| Session {
             sid,
-            user_id: s.user_id.as_deref().unwrap_or_default().to_owned(),
+            user_id: s.user_id.as_str().unwrap_or_default().to_owned(),
             created_at: s.created_at,
             idle_deadline: s.idle(),
             absolute_deadline: s.absolute_deadline,
@@ -655,7 +700,7 @@ impl SessionStore for MemoryStore {
         for shard in self.shards.iter() {
             let shard = shard.read();
             for slot in shard.values() {
-                if slot.user_id.as_deref() == Some(user_id)
+                if slot.user_id.as_str() == Some(user_id)
                     && !slot.revoked.swap(true, Ordering::AcqRel)
                 {
                     n += 1;
@@ -724,6 +769,31 @@ mod layout_tests {
         assert!(std::mem::offset_of!(Slot, state) < 64);
         assert!(std::mem::offset_of!(Slot, revoked) < 64);
         assert!(std::mem::offset_of!(Slot, binding) + 8 <= 64);
+        assert_eq!(std::mem::size_of::<UserId>(), 24);
+    }
+
+    #[test]
+    fn user_ids_short_and_long_read_back() {
+        for id in [
+            "",
+            "42",
+            "user-123456789012345678",
+            "ü-ä",
+            &"x".repeat(23),
+            &"é".repeat(40),
+        ] {
+            let kept = UserId::new(id.to_owned());
+            assert_eq!(kept.as_str(), Some(id));
+            assert_eq!(
+                matches!(kept, UserId::Inline { .. }),
+                id.len() <= INLINE_USER_ID,
+                "{id}"
+            );
+        }
+        // Zero bytes are no user id: released memory reads as a vacant place.
+        // SAFETY: `UserId` is `repr(u8)` and its variant 0 carries nothing.
+        let zeroed: UserId = unsafe { std::mem::zeroed() };
+        assert!(zeroed.as_str().is_none());
     }
 
     #[test]

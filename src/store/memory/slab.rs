@@ -376,8 +376,8 @@ mod block {
         fn zeroed(room: usize) -> Block {
             let layout = std::alloc::Layout::array::<Slot>(room).expect("a block layout");
             // SAFETY: a non-zero-sized layout; all-zero bytes are a valid vacant `Slot`
-            // (ids and deadlines 0, `None` pointers, `State::Free`), so the slice is
-            // initialized.
+            // (ids and deadlines 0, `None` pointers and user id, `State::Free`), so the
+            // slice is initialized.
             let places = unsafe {
                 let ptr = std::alloc::alloc_zeroed(layout).cast::<Slot>();
                 if ptr.is_null() {
@@ -426,7 +426,7 @@ mod block {
 
 #[cfg(test)]
 mod tests {
-    use super::super::State;
+    use super::super::{State, UserId};
     use super::*;
 
     #[test]
@@ -438,13 +438,13 @@ mod tests {
             let slot = &mut slab[i];
             slot.state = State::Live;
             slot.created_at = i as i64;
-            slot.user_id = Some(i.to_string().into());
+            slot.user_id = UserId::new(i.to_string());
         }
         assert_eq!(slab.chunks.len(), 3);
         assert_eq!(slab.small.as_ref().map(|s| s.written()), Some(0));
         for i in [0, SMALL - 1, SMALL, CHUNK - 1, CHUNK, n - 1] {
             assert_eq!(slab[i].created_at, i as i64);
-            assert_eq!(slab[i].user_id.as_deref(), Some(&*i.to_string()));
+            assert_eq!(slab[i].user_id.as_str(), Some(&*i.to_string()));
         }
         // Past the end: nothing, whether or not a chunk has room there.
         assert!(slab.get(n).is_none());
@@ -469,7 +469,7 @@ mod tests {
         free(&mut slab, 100);
         slab.trim(|s| s.state == State::Free);
         assert_eq!((slab.len, slab.chunks.len(), slab.spare.len()), (100, 0, 3));
-        assert_eq!(slab[99].user_id.as_deref(), Some("99"));
+        assert_eq!(slab[99].user_id.as_str(), Some("99"));
         assert!(slab.capacity() < SMALL);
 
         // Growing again reuses the spare chunks' mappings: the addresses stay the same set.
@@ -480,7 +480,7 @@ mod tests {
         }
         assert_eq!(slab.chunks.len(), 2);
         assert!(slab.chunks.iter().all(|c| mapped.contains(&c.base())));
-        assert_eq!(slab[99].user_id.as_deref(), Some("99"));
+        assert_eq!(slab[99].user_id.as_str(), Some("99"));
         assert_eq!(slab[SMALL + 1].state, State::Live);
     }
 
