@@ -1,12 +1,15 @@
 //! A shard's places, numbered from 0: the first [`SMALL`] in a small mapping of ordinary
 //! pages, then (once a shard outgrows it) all of them in 2 MiB chunks, one huge page each.
 //!
-//! Memory that ever held places stays mapped, at the same address, for as long as the slab
-//! lives: a validate reads its session's place without the shard's lock (see
+//! On Linux, memory that ever held places stays mapped, at the same address, for as long as
+//! the slab lives: a validate reads its session's place without the shard's lock (see
 //! [`super::view`]), so an address it computed a moment ago must still be readable. What
 //! the slab no longer needs is handed back to the OS page by page (`MADV_DONTNEED`, after
 //! which it reads as zeros, which is a vacant place) and the mapping is kept, to be used
-//! again when the slab grows.
+//! again when the slab grows. Elsewhere, blocks are plain allocations freed when no longer
+//! needed, and validates read under the lock ([`KEEPS_MEMORY_MAPPED`] is false).
+
+pub(super) use block::KEEPS_MEMORY_MAPPED;
 
 use super::Slot;
 
@@ -111,6 +114,9 @@ impl Slab {
                     }
                     small.release_from(0);
                 }
+                if !KEEPS_MEMORY_MAPPED {
+                    self.small = None;
+                }
                 self.chunks.push(first);
             }
             if at >> CHUNK_BITS == self.chunks.len() {
@@ -170,8 +176,10 @@ impl Slab {
     /// Chunks `from..` (all free places) hand back their memory and wait to be reused.
     fn retire_chunks_from(&mut self, from: usize) {
         for mut chunk in self.chunks.drain(from.min(self.chunks.len())..) {
-            chunk.release_from(0);
-            self.spare.push(chunk);
+            if KEEPS_MEMORY_MAPPED {
+                chunk.release_from(0);
+                self.spare.push(chunk);
+            }
         }
     }
 
@@ -211,6 +219,9 @@ mod block {
     use std::ptr::NonNull;
 
     const PAGE: usize = 4096;
+
+    /// Blocks stay mapped while the slab lives, so places may be read without the lock.
+    pub(in crate::store::memory) const KEEPS_MEMORY_MAPPED: bool = true;
 
     /// Room for `room` places, of which the first `written` hold a `Slot`; owned like a
     /// `Box<[Slot]>`, except that dropping it does not drop the places (the slab does).
@@ -362,10 +373,13 @@ mod block {
     }
 }
 
-/// Elsewhere, a zeroed allocation (zero bytes are a vacant place), kept for the slab's life.
+/// Elsewhere, a zeroed allocation (zero bytes are a vacant place), freed when the slab no
+/// longer needs it: so no place may be read without the shard's lock.
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 mod block {
     use super::{Slot, CHUNK, SMALL};
+
+    pub(in crate::store::memory) const KEEPS_MEMORY_MAPPED: bool = false;
 
     pub(in crate::store::memory) struct Block {
         places: Box<[Slot]>,
@@ -415,8 +429,8 @@ mod block {
             }
         }
         pub(in crate::store::memory) fn release_from(&mut self, from: usize) {
-            // As on Linux, released places read as vacant.
-            for slot in self.places.iter_mut().skip(from) {
+            // As on Linux, released places read as vacant (only those written can be other).
+            for slot in self.places.iter_mut().take(self.written).skip(from) {
                 *slot = Slot::vacant();
             }
             self.written = self.written.min(from);
@@ -441,7 +455,7 @@ mod tests {
             slot.user_id = UserId::new(i.to_string());
         }
         assert_eq!(slab.chunks.len(), 3);
-        assert_eq!(slab.small.as_ref().map(|s| s.written()), Some(0));
+        assert_eq!(slab.small.as_ref().map_or(0, |s| s.written()), 0);
         for i in [0, SMALL - 1, SMALL, CHUNK - 1, CHUNK, n - 1] {
             assert_eq!(slab[i].created_at, i as i64);
             assert_eq!(slab[i].user_id.as_str(), Some(&*i.to_string()));
@@ -459,7 +473,7 @@ mod tests {
         free(&mut slab, CHUNK + 10);
         slab.trim(|s| s.state == State::Free);
         assert_eq!((slab.len, slab.chunks.len()), (CHUNK + 10, 2));
-        assert_eq!(slab.spare.len(), 1);
+        assert_eq!(slab.spare.len(), usize::from(KEEPS_MEMORY_MAPPED));
         assert_eq!(slab[CHUNK + 9].created_at, (CHUNK + 9) as i64);
         // A trimmed place is gone, then handed out anew as free.
         assert!(slab.get(CHUNK + 10).is_none());
@@ -468,7 +482,8 @@ mod tests {
 
         free(&mut slab, 100);
         slab.trim(|s| s.state == State::Free);
-        assert_eq!((slab.len, slab.chunks.len(), slab.spare.len()), (100, 0, 3));
+        assert_eq!((slab.len, slab.chunks.len()), (100, 0));
+        assert_eq!(slab.spare.len(), 3 * usize::from(KEEPS_MEMORY_MAPPED));
         assert_eq!(slab[99].user_id.as_str(), Some("99"));
         assert!(slab.capacity() < SMALL);
 
@@ -479,7 +494,9 @@ mod tests {
             slab[at].state = State::Live;
         }
         assert_eq!(slab.chunks.len(), 2);
-        assert!(slab.chunks.iter().all(|c| mapped.contains(&c.base())));
+        if KEEPS_MEMORY_MAPPED {
+            assert!(slab.chunks.iter().all(|c| mapped.contains(&c.base())));
+        }
         assert_eq!(slab[99].user_id.as_str(), Some("99"));
         assert_eq!(slab[SMALL + 1].state, State::Live);
     }
