@@ -244,7 +244,19 @@ impl Engine {
     /// Authenticate a request: an access token, all checks, the session alive;
     /// slides the idle deadline (when `touch_on_validate`).
     pub fn validate(&self, access: &str) -> Result<Claims> {
-        self.validate_bound(access, &Presentation::none())
+        self.validate_bytes(access.as_bytes())
+    }
+
+    /// [`Engine::validate`] on a token's raw bytes, for the C ABI: a token that validates is
+    /// ASCII, so only a failing one needs the UTF-8 check (see `ffi::engine`).
+    pub(crate) fn validate_bytes(&self, access: &[u8]) -> Result<Claims> {
+        let check = self.validate_check();
+        self.check_token(
+            access,
+            Some(TokenType::Access),
+            check,
+            Some(&Presentation::none()),
+        )
     }
 
     /// Like [`Engine::validate`] for a request that presents its client: a session bound to
@@ -254,11 +266,21 @@ impl Engine {
     /// token is ignored.
     pub fn validate_bound(&self, access: &str, presentation: &Presentation<'_>) -> Result<Claims> {
         let check = self.validate_check();
-        self.check_token(access, Some(TokenType::Access), check, Some(presentation))
+        self.check_token(
+            access.as_bytes(),
+            Some(TokenType::Access),
+            check,
+            Some(presentation),
+        )
     }
 
     /// Like [`Engine::validate`] for a sliding token (simplejwt's single-token mode).
     pub fn validate_sliding(&self, token: &str) -> Result<Claims> {
+        self.validate_sliding_bytes(token.as_bytes())
+    }
+
+    /// [`Engine::validate_sliding`] on raw bytes, as [`Engine::validate_bytes`].
+    pub(crate) fn validate_sliding_bytes(&self, token: &[u8]) -> Result<Claims> {
         let check = self.validate_check();
         self.check_token(
             token,
@@ -272,6 +294,11 @@ impl Engine {
     /// A refresh token that was rotated out (and is not inside the grace window) answers
     /// `revoked`, as simplejwt's blacklist would.
     pub fn verify(&self, token: &str) -> Result<Claims> {
+        self.verify_bytes(token.as_bytes())
+    }
+
+    /// [`Engine::verify`] on raw bytes, as [`Engine::validate_bytes`].
+    pub(crate) fn verify_bytes(&self, token: &[u8]) -> Result<Claims> {
         let claims = self.check_token(token, None, SessionCheck::Peek, None)?;
         if claims.token_type == TokenType::Refresh && self.rotate_refresh {
             // check_token has refused a `sid` that is no session id.
@@ -682,13 +709,13 @@ impl Engine {
     #[inline(always)]
     fn check_token(
         &self,
-        token: &str,
+        token: &[u8],
         want: Option<TokenType>,
         check: SessionCheck,
         presentation: Option<&Presentation<'_>>,
     ) -> Result<Claims> {
         let now = self.clock.now();
-        self.check_claims_then(token.as_bytes(), want, now, |claims| {
+        self.check_claims_then(token, want, now, |claims| {
             self.check_session(claims, token, now, check, presentation)
         })
     }
@@ -699,7 +726,7 @@ impl Engine {
     fn check_session(
         &self,
         claims: &Claims,
-        token: &str,
+        token: &[u8],
         now: i64,
         check: SessionCheck,
         presentation: Option<&Presentation<'_>>,
@@ -720,6 +747,9 @@ impl Engine {
                 Some(Presented::nothing(client_check))
             }
             Some(p) => {
+                // The signature held over these bytes, so they are a token: ASCII.
+                let token = std::str::from_utf8(token)
+                    .map_err(|_| Error::Malformed("token is not UTF-8"))?;
                 owned = self.presented(claims, p, now, Some(token), client_check)?;
                 Some(&owned)
             }

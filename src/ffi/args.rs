@@ -50,12 +50,28 @@ pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> Result<
 /// # Safety
 /// As [`bytes`].
 pub(crate) unsafe fn token_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str> {
+    // SAFETY: forwarded contract.
+    let raw = unsafe { token_bytes(ptr, len) }?;
+    std::str::from_utf8(raw).map_err(|_| not_utf8())
+}
+
+/// A token argument as bytes, not yet checked to be UTF-8: for calls whose success proves
+/// it (a token whose signature holds is ASCII). A failure must then be answered with
+/// [`not_utf8`] where the bytes are not UTF-8, as [`token_str`] would have.
+///
+/// # Safety
+/// As [`bytes`].
+pub(crate) unsafe fn token_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8]> {
     if len > MAX_TOKEN_BYTES && !ptr.is_null() {
         return Err(Error::Malformed("token is larger than max_token_bytes"));
     }
     // SAFETY: forwarded contract.
-    let raw = unsafe { bytes(ptr, len, "token") }?;
-    std::str::from_utf8(raw).map_err(|_| Error::Malformed("token is not UTF-8"))
+    unsafe { bytes(ptr, len, "token") }
+}
+
+/// The error for a token that is not UTF-8.
+pub(crate) fn not_utf8() -> Error {
+    Error::Malformed("token is not UTF-8")
 }
 
 /// An optional string argument: NULL (with length 0) means absent; otherwise as [`text`].
