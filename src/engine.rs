@@ -250,13 +250,7 @@ impl Engine {
     /// [`Engine::validate`] on a token's raw bytes, for the C ABI: a token that validates is
     /// ASCII, so only a failing one needs the UTF-8 check (see `ffi::engine`).
     pub(crate) fn validate_bytes(&self, access: &[u8]) -> Result<Claims> {
-        let check = self.validate_check();
-        self.check_token(
-            access,
-            Some(TokenType::Access),
-            check,
-            Some(&Presentation::none()),
-        )
+        self.validate_as(access, TokenType::Access, &Presentation::none())
     }
 
     /// Like [`Engine::validate`] for a request that presents its client: a session bound to
@@ -265,13 +259,7 @@ impl Engine {
     /// bound to a client id needs `presentation.client_id`. A proof sent with an unbound
     /// token is ignored.
     pub fn validate_bound(&self, access: &str, presentation: &Presentation<'_>) -> Result<Claims> {
-        let check = self.validate_check();
-        self.check_token(
-            access.as_bytes(),
-            Some(TokenType::Access),
-            check,
-            Some(presentation),
-        )
+        self.validate_as(access.as_bytes(), TokenType::Access, presentation)
     }
 
     /// Like [`Engine::validate`] for a sliding token (simplejwt's single-token mode).
@@ -281,13 +269,18 @@ impl Engine {
 
     /// [`Engine::validate_sliding`] on raw bytes, as [`Engine::validate_bytes`].
     pub(crate) fn validate_sliding_bytes(&self, token: &[u8]) -> Result<Claims> {
+        self.validate_as(token, TokenType::Sliding, &Presentation::none())
+    }
+
+    /// A validate of a `kind` token presented with `presentation`.
+    fn validate_as(
+        &self,
+        token: &[u8],
+        kind: TokenType,
+        presentation: &Presentation<'_>,
+    ) -> Result<Claims> {
         let check = self.validate_check();
-        self.check_token(
-            token,
-            Some(TokenType::Sliding),
-            check,
-            Some(&Presentation::none()),
-        )
+        self.check_token(token, Some(kind), check, Some(presentation))
     }
 
     /// Check any token (any type): signature, claims and session, without sliding anything.
