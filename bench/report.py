@@ -393,7 +393,7 @@ def main() -> None:
             "",
             "`bench/c/validate_bench.c`, linked against `target/release/libkeyfob.a`, and the",
             "Rust loop in `benches/ops.rs timed` use the same loop and clock",
-            "(`CLOCK_THREAD_CPUTIME_ID`, 101 rounds of 2,000 calls, median) and alternate",
+            "(`CLOCK_THREAD_CPUTIME_ID`, 41 rounds of 2,000 calls, median) and alternate",
             f"{c.get('runs', '?')} times; times are the medians of those runs, the ratio is the",
             "median of the ratios of each C run to the Rust run right after it.",
             "",
