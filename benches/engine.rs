@@ -59,31 +59,14 @@ fn rust(c: &mut Criterion<ThreadCpuTime>) {
     let input = signing_input(&access).as_bytes().to_vec();
 
     let mut g = c.benchmark_group("rust");
-    // Each peer right after the keyfob call it is compared with: a slow spell of the machine
-    // (they last seconds here) then more often hits both sides of a ratio. keyfob's own calls
-    // keep their order (validate and verify before login grows the store).
     g.bench_function("keyfob_validate", |b| {
         b.iter(|| engine.validate(black_box(&access)).unwrap())
-    });
-    g.bench_function("jsonwebtoken_decode", |b| {
-        b.iter(|| {
-            jsonwebtoken::decode::<AccessClaims>(black_box(&peer_token), &dec_key, &validation)
-                .unwrap()
-        })
     });
     g.bench_function("keyfob_verify", |b| {
         b.iter(|| engine.verify(black_box(&access)).unwrap())
     });
-    g.bench_function("ring_hmac_sign", |b| {
-        b.iter(|| ring::hmac::sign(&hmac_key, black_box(&input)))
-    });
     g.bench_function("keyfob_login", |b| {
         b.iter(|| engine.login(black_box("42"), None).unwrap())
-    });
-    g.bench_function("jsonwebtoken_encode", |b| {
-        b.iter(|| {
-            jsonwebtoken::encode(&Header::default(), black_box(&peer_claims), &enc_key).unwrap()
-        })
     });
     let mut current = pair.refresh.clone().expect("login gives a refresh token");
     g.bench_function("keyfob_refresh", |b| {
@@ -92,6 +75,20 @@ fn rust(c: &mut Criterion<ThreadCpuTime>) {
             let next = engine.refresh(black_box(&current)).unwrap();
             current = next.refresh.expect("rotation returns a refresh token");
         })
+    });
+    g.bench_function("jsonwebtoken_decode", |b| {
+        b.iter(|| {
+            jsonwebtoken::decode::<AccessClaims>(black_box(&peer_token), &dec_key, &validation)
+                .unwrap()
+        })
+    });
+    g.bench_function("jsonwebtoken_encode", |b| {
+        b.iter(|| {
+            jsonwebtoken::encode(&Header::default(), black_box(&peer_claims), &enc_key).unwrap()
+        })
+    });
+    g.bench_function("ring_hmac_sign", |b| {
+        b.iter(|| ring::hmac::sign(&hmac_key, black_box(&input)))
     });
     g.finish();
 }
