@@ -140,11 +140,9 @@ impl Engine {
             config.token_type_claim,
             config.jti_claim,
         );
-        let mut jws = Jws::new(keys, config.max_token_bytes);
-        let starts = [TokenType::Access, TokenType::Refresh, TokenType::Sliding]
-            .map(|kind| claims::minted_start(&names, kind));
-        jws.precompute(&[&starts[0], &starts[1], &starts[2]]);
         let mint_text = MintText::new(&names, config.issuer.as_deref(), config.audience.as_deref());
+        let mut jws = Jws::new(keys, config.max_token_bytes);
+        jws.precompute(&mint_text.starts());
         Ok(Engine {
             jws,
             mint_text,
@@ -741,8 +739,7 @@ impl Engine {
             }
             Some(p) => {
                 // The signature held over these bytes, so they are a token: ASCII.
-                let token = std::str::from_utf8(token)
-                    .map_err(|_| Error::Malformed("token is not UTF-8"))?;
+                let token = std::str::from_utf8(token).map_err(|_| Error::TOKEN_NOT_UTF8)?;
                 owned = self.presented(claims, p, now, Some(token), client_check)?;
                 Some(&owned)
             }

@@ -211,6 +211,9 @@ pub enum Error {
 }
 
 impl Error {
+    /// A token given as bytes that are not UTF-8 (through the C ABI).
+    pub(crate) const TOKEN_NOT_UTF8: Error = Error::Malformed("token is not UTF-8");
+
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {

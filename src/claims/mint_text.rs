@@ -73,6 +73,13 @@ impl MintText {
         }
     }
 
+    /// How every payload minted for each token kind starts (access, refresh, sliding): the
+    /// token type, then the name of `exp`.
+    pub(crate) fn starts(&self) -> [&[u8]; 3] {
+        let [access, refresh, sliding] = &self.heads;
+        [access, refresh, sliding]
+    }
+
     /// Append the payload with `fields` and no other members.
     pub(crate) fn write(&self, buf: &mut Vec<u8>, fields: &MintFields<'_>) {
         let head = &self.heads[match fields.kind {

@@ -52,12 +52,12 @@ pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> Result<
 pub(crate) unsafe fn token_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str> {
     // SAFETY: forwarded contract.
     let raw = unsafe { token_bytes(ptr, len) }?;
-    std::str::from_utf8(raw).map_err(|_| not_utf8())
+    std::str::from_utf8(raw).map_err(|_| Error::TOKEN_NOT_UTF8)
 }
 
 /// A token argument as bytes, not yet checked to be UTF-8: for calls whose success proves
 /// it (a token whose signature holds is ASCII). A failure must then be answered with
-/// [`not_utf8`] where the bytes are not UTF-8, as [`token_str`] would have.
+/// [`Error::TOKEN_NOT_UTF8`] where the bytes are not UTF-8, as [`token_str`] would have.
 ///
 /// # Safety
 /// As [`bytes`].
@@ -67,11 +67,6 @@ pub(crate) unsafe fn token_bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [
     }
     // SAFETY: forwarded contract.
     unsafe { bytes(ptr, len, "token") }
-}
-
-/// The error for a token that is not UTF-8.
-pub(crate) fn not_utf8() -> Error {
-    Error::Malformed("token is not UTF-8")
 }
 
 /// An optional string argument: NULL (with length 0) means absent; otherwise as [`text`].

@@ -5,10 +5,10 @@ use std::ffi::c_char;
 
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ffi::args::{
-    extra_claims, free_handle, handle, handle_out, into_handle, not_utf8, optional_handle_out,
-    text, token_bytes, token_str, value_out, write_optional,
+    extra_claims, free_handle, handle, handle_out, into_handle, optional_handle_out, text,
+    token_bytes, token_str, value_out, write_optional,
 };
 use crate::ffi::clock::keyfob_manual_clock;
 use crate::ffi::panic::ffi_boundary;
@@ -70,7 +70,7 @@ fn checked_bytes<T>(
 ) -> Result<T> {
     check(engine, token).map_err(|e| match std::str::from_utf8(token) {
         Ok(_) => e,
-        Err(_) => not_utf8(),
+        Err(_) => Error::TOKEN_NOT_UTF8,
     })
 }
 
@@ -508,7 +508,6 @@ pub unsafe extern "C" fn keyfob_engine_now(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
 
     #[test]
     fn a_token_checked_as_bytes_answers_as_one_checked_as_text() {
@@ -526,7 +525,7 @@ mod tests {
         for check in [Engine::validate_bytes, Engine::verify_bytes] {
             assert_eq!(
                 checked_bytes(&engine, &broken, check).err(),
-                Some(not_utf8())
+                Some(Error::TOKEN_NOT_UTF8)
             );
         }
         // UTF-8 but not a valid token: that token's own error, as the text call gives.

@@ -36,43 +36,46 @@ pub(super) struct Slab {
 }
 
 impl Slab {
+    /// Which block place `at` belongs in (the small one while there are no chunks; none if
+    /// that block does not exist), and its index there.
+    fn block(&self, at: usize) -> Option<(&block::Block, usize)> {
+        if self.chunks.is_empty() {
+            Some((self.small.as_ref()?, at))
+        } else {
+            Some((self.chunks.get(at >> CHUNK_BITS)?, at & (CHUNK - 1)))
+        }
+    }
+
+    fn block_mut(&mut self, at: usize) -> Option<(&mut block::Block, usize)> {
+        if self.chunks.is_empty() {
+            Some((self.small.as_mut()?, at))
+        } else {
+            Some((self.chunks.get_mut(at >> CHUNK_BITS)?, at & (CHUNK - 1)))
+        }
+    }
+
     /// Place `at`, if it was handed out (`at < len`).
     pub(super) fn get(&self, at: usize) -> Option<&Slot> {
         if at >= self.len {
-            None
-        } else if self.chunks.is_empty() {
-            self.small.as_ref()?.places().get(at)
-        } else {
-            self.chunks
-                .get(at >> CHUNK_BITS)?
-                .places()
-                .get(at & (CHUNK - 1))
+            return None;
         }
+        let (block, i) = self.block(at)?;
+        block.places().get(i)
     }
 
     pub(super) fn get_mut(&mut self, at: usize) -> Option<&mut Slot> {
         if at >= self.len {
-            None
-        } else if self.chunks.is_empty() {
-            self.small.as_mut()?.places_mut().get_mut(at)
-        } else {
-            self.chunks
-                .get_mut(at >> CHUNK_BITS)?
-                .places_mut()
-                .get_mut(at & (CHUNK - 1))
+            return None;
         }
+        let (block, i) = self.block_mut(at)?;
+        block.places_mut().get_mut(i)
     }
 
     /// Where place `at` is or would be, if the slab has memory mapped for it (written or
     /// not): for a prefetch only.
     pub(super) fn room(&self, at: usize) -> Option<*const Slot> {
-        if self.chunks.is_empty() {
-            let small = self.small.as_ref().filter(|_| at < SMALL)?;
-            Some(small.base().wrapping_add(at).cast_const())
-        } else {
-            let chunk = self.chunks.get(at >> CHUNK_BITS)?;
-            Some(chunk.base().wrapping_add(at & (CHUNK - 1)).cast_const())
-        }
+        let (block, i) = self.block(at)?;
+        (i < block.room()).then(|| block.base().wrapping_add(i).cast_const())
     }
 
     pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
@@ -283,7 +286,12 @@ mod block {
             self.room * std::mem::size_of::<Slot>()
         }
 
-        /// Where the block's places start (for lock-free reads: see `hints`).
+        /// Places the block has memory mapped for.
+        pub(in crate::store::memory) fn room(&self) -> usize {
+            self.room
+        }
+
+        /// Where the block's places start (for lock-free reads: see `view`).
         pub(in crate::store::memory) fn base(&self) -> *mut Slot {
             self.ptr.as_ptr()
         }
@@ -409,6 +417,9 @@ mod block {
         }
         pub(in crate::store::memory) fn base(&self) -> *mut Slot {
             self.places.as_ptr().cast_mut()
+        }
+        pub(in crate::store::memory) fn room(&self) -> usize {
+            self.places.len()
         }
         pub(in crate::store::memory) fn written(&self) -> usize {
             self.written
