@@ -1,128 +1,11 @@
 //! The session record and its rules: liveness, the sliding idle deadline, the rotation
-//! decision. Pure logic with no storage, so every store applies exactly the same rules.
-
-use std::fmt;
-
-use ring::rand::SystemRandom;
+//! decision, the client-binding check. Pure logic with no storage, so every store applies
+//! exactly the same rules; a program that only uses an [`Engine`](crate::Engine) never needs
+//! this module, a [`SessionStore`](crate::SessionStore) implementation does.
 
 use crate::error::{Error, Result};
 
-/// A 128-bit random identifier (session id or token id), written as 32 lowercase hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(pub u128);
-
-/// Byte → its two lowercase hex digits.
-static HEX_PAIRS: [[u8; 2]; 256] = {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut table = [[0u8; 2]; 256];
-    let mut i = 0;
-    while i < 256 {
-        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
-        i += 1;
-    }
-    table
-};
-
-impl Id {
-    /// 128 bits from the operating system's random source. Bytes are drawn from the OS in
-    /// blocks per thread (one system call per 256 ids instead of one per id); a forked child
-    /// discards its parent's block, so two processes never hand out the same id.
-    pub fn random(rng: &SystemRandom) -> Result<Id> {
-        random_pool::take(rng)
-            .map(|b| Id(u128::from_be_bytes(b)))
-            .ok_or_else(|| Error::StoreUnavailable("the OS random source failed".into()))
-    }
-
-    /// Parse exactly 32 lowercase hex digits.
-    pub fn parse(s: &str) -> Option<Id> {
-        Id::parse_ascii(s.as_bytes())
-    }
-
-    /// [`Id::parse`] over bytes.
-    pub(crate) fn parse_ascii(b: &[u8]) -> Option<Id> {
-        Id::from_words(b.try_into().ok()?, hex8)
-    }
-
-    /// [`Id::parse_ascii`] of 32 bytes the caller has already checked to be lowercase hex
-    /// digits (any other bytes give some id, never a panic).
-    #[inline]
-    pub(crate) fn from_checked_hex(b: &[u8; 32]) -> Id {
-        debug_assert!(Id::parse_ascii(b).is_some());
-        Id::from_words(b, |w| Some(hex8_value(w))).unwrap_or(Id(0))
-    }
-
-    /// The id written as the 32 hex digits `b`, eight digits at a time through `word`, without
-    /// a branch per digit (this runs on every validate); `None` if `word` refuses any.
-    #[inline(always)]
-    fn from_words(b: &[u8; 32], word: impl Fn(u64) -> Option<u32>) -> Option<Id> {
-        let mut value = 0u128;
-        for eight in b.chunks_exact(8) {
-            let eight = u64::from_le_bytes(eight.try_into().ok()?);
-            value = (value << 32) | u128::from(word(eight)?);
-        }
-        Some(Id(value))
-    }
-
-    /// The 32-character hex form as a `String` (what `to_string` gives, without formatting
-    /// machinery).
-    pub fn to_hex_string(self) -> String {
-        // to_hex is ASCII by construction.
-        String::from_utf8(self.to_hex().to_vec()).unwrap_or_default()
-    }
-
-    /// The 32-character hex form, without allocating.
-    pub fn to_hex(self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for (pair, byte) in out.chunks_exact_mut(2).zip(self.0.to_be_bytes()) {
-            pair.copy_from_slice(&HEX_PAIRS[byte as usize]);
-        }
-        out
-    }
-}
-
-/// Eight lowercase hex digits, read as a little-endian word (first digit in the low byte),
-/// to their value; `None` if any byte is not one.
-#[inline]
-fn hex8(w: u64) -> Option<u32> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    // For bytes below 0x80, `byte >= a` is the high bit of `byte + (0x80 - a)`, and no
-    // carry leaves the byte. (Bytes from 0x80 up are refused first, so their carries are moot.)
-    let at_least = |a: u64| w.wrapping_add(ONES * (0x80 - a)) & HIGH;
-    let digit = at_least(b'0'.into()) & !at_least(u64::from(b'9') + 1);
-    let letter = at_least(b'a'.into()) & !at_least(u64::from(b'f') + 1);
-    if w & HIGH != 0 || digit | letter != HIGH {
-        return None;
-    }
-    Some(hex8_value(w))
-}
-
-/// [`hex8`] of a word already known to hold eight lowercase hex digits.
-#[inline]
-fn hex8_value(w: u64) -> u32 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // A digit's value is its low four bits; a letter's ('a' = 0x61 → 10), those plus 9:
-    // bit 6 is set in letters only.
-    let nibbles = (w & (ONES * 0x0f)) + ((w >> 6) & ONES) * 9;
-    // Pair neighbours into bytes (first digit high), then gather the four even bytes.
-    let pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
-    let pairs = (pairs | (pairs >> 16)) & 0xffff_ffff;
-    (pairs as u32).swap_bytes()
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // to_hex is ASCII by construction.
-        f.write_str(std::str::from_utf8(&self.to_hex()).unwrap_or(""))
-    }
-}
-
-impl fmt::Debug for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Id({self})")
-    }
-}
+pub use crate::id::Id;
 
 /// One login.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +29,7 @@ pub struct Session {
     /// Revoked by logout, revoke or reuse detection.
     pub revoked: bool,
     /// The client the session is bound to (digests only); empty for an unbound session.
-    pub binding: Binding,
+    pub binding: ClientBinding,
 }
 
 impl Session {
@@ -170,7 +53,7 @@ impl Session {
             current_iat: now,
             previous_jti: None,
             revoked: false,
-            binding: Binding::default(),
+            binding: ClientBinding::default(),
         }
     }
 
@@ -226,14 +109,14 @@ pub fn touch_needed(current_idle_deadline: i64, new_idle_deadline: i64) -> bool 
 
 /// What a session is bound to. Only digests are kept: a store never holds the client id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Binding {
+pub struct ClientBinding {
     /// SHA-256 of the client binding value (OAuth client id, device id) given at login.
     pub client: Option<[u8; 32]>,
     /// RFC 7638 SHA-256 thumbprint of the DPoP key the session was created with (`cnf.jkt`).
     pub jkt: Option<[u8; 32]>,
 }
 
-impl Binding {
+impl ClientBinding {
     /// Whether nothing binds the session (every session before client binding existed).
     pub fn is_unbound(&self) -> bool {
         self.client.is_none() && self.jkt.is_none()
@@ -252,29 +135,31 @@ pub enum ClientCheck {
     RequireOrRevoke,
 }
 
-/// What a request presents against a session's [`Binding`]. The DPoP key is always checked:
-/// a session bound to a key needs a verified proof from that key.
+/// What a store checks against a session's [`ClientBinding`]: what the request showed (the
+/// digest of its client binding value and the thumbprint of its verified DPoP key) and how
+/// strictly the client value counts. The DPoP key is always checked: a session bound to a
+/// key needs a verified proof from that key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Presented {
+pub struct BindingCheck {
     /// The presented client value's digest and the verified proof key's thumbprint.
-    pub binding: Binding,
+    pub presented: ClientBinding,
     /// How the client value is checked.
     pub client_check: ClientCheck,
 }
 
-impl Presented {
+impl BindingCheck {
     /// Nothing presented, under `client_check`. A static: a plain validate builds nothing.
-    pub(crate) fn nothing(client_check: ClientCheck) -> &'static Presented {
-        const fn with(client_check: ClientCheck) -> Presented {
-            Presented {
-                binding: Binding {
+    pub(crate) fn nothing(client_check: ClientCheck) -> &'static BindingCheck {
+        const fn with(client_check: ClientCheck) -> BindingCheck {
+            BindingCheck {
+                presented: ClientBinding {
                     client: None,
                     jkt: None,
                 },
                 client_check,
             }
         }
-        static NOTHING: [Presented; 3] = [
+        static NOTHING: [BindingCheck; 3] = [
             with(ClientCheck::Skip),
             with(ClientCheck::Require),
             with(ClientCheck::RequireOrRevoke),
@@ -287,7 +172,7 @@ impl Presented {
     }
 }
 
-/// Why a presentation does not fit a session's binding.
+/// Why what a request showed does not fit a session's binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mismatch {
     /// Another (or no) client binding value.
@@ -313,20 +198,24 @@ impl Mismatch {
     }
 
     /// Whether this mismatch revokes the session.
-    pub fn revokes(self, presented: &Presented) -> bool {
-        self == Mismatch::Client && presented.client_check == ClientCheck::RequireOrRevoke
+    pub fn revokes(self, check: &BindingCheck) -> bool {
+        self == Mismatch::Client && check.client_check == ClientCheck::RequireOrRevoke
     }
 }
 
-/// Check a presentation against the session's binding. An unbound session accepts anything.
-pub fn check_binding(bound: &Binding, presented: &Presented) -> std::result::Result<(), Mismatch> {
+/// Check what a request showed against the session's binding. An unbound session accepts
+/// anything.
+pub fn check_binding(
+    bound: &ClientBinding,
+    check: &BindingCheck,
+) -> std::result::Result<(), Mismatch> {
     if let Some(client) = bound.client {
-        if presented.client_check != ClientCheck::Skip && presented.binding.client != Some(client) {
+        if check.client_check != ClientCheck::Skip && check.presented.client != Some(client) {
             return Err(Mismatch::Client);
         }
     }
     if let Some(jkt) = bound.jkt {
-        match presented.binding.jkt {
+        match check.presented.jkt {
             None => return Err(Mismatch::ProofRequired),
             Some(k) if k != jkt => return Err(Mismatch::KeyDiffers),
             Some(_) => {}
@@ -369,34 +258,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex_round_trip() {
-        let id = Id(0x0123_4567_89ab_cdef_0011_2233_4455_6677);
-        let s = id.to_string();
-        assert_eq!(s, "0123456789abcdef0011223344556677");
-        assert_eq!(id.to_hex_string(), s);
-        assert_eq!(Id::parse(&s), Some(id));
-        assert_eq!(Id::parse("0123456789ABCDEF0011223344556677"), None);
-        assert_eq!(Id::parse("abc"), None);
-        // Every byte that is not a lowercase hex digit, in either half.
-        for bad in (0u8..=255).filter(|b| !matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            for at in 0..32 {
-                let mut text = *b"0123456789abcdef0011223344556677";
-                text[at] = bad;
-                // Raw bytes, as `peek_sid` hands them over from an unverified payload.
-                assert_eq!(Id::parse_ascii(&text), None, "{bad:#x} at {at}");
-            }
-        }
-        assert_eq!(Id::parse(&"f".repeat(32)), Some(Id(u128::MAX)));
-        // Every digit value at every position, through to_hex and back.
-        let mut x = 0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834_u128;
-        for _ in 0..10_000 {
-            x = x.wrapping_mul(0x2545_f491_4f6c_dd1d).rotate_left(29) ^ 0x5bd1_e995;
-            assert_eq!(Id::parse_ascii(&Id(x).to_hex()), Some(Id(x)));
-            assert_eq!(Id::from_checked_hex(&Id(x).to_hex()), Id(x));
-        }
-    }
-
-    #[test]
     fn rules() {
         let s = Session::new(Id(1), "u".into(), Id(2), 100, 10, 50);
         assert_eq!((s.idle_deadline, s.absolute_deadline), (110, 150));
@@ -423,21 +284,21 @@ mod tests {
 
     #[test]
     fn binding_rules() {
-        let bound = Binding {
+        let bound = ClientBinding {
             client: Some([1; 32]),
             jkt: Some([2; 32]),
         };
-        let both = |client_check| Presented {
-            binding: bound,
+        let both = |client_check| BindingCheck {
+            presented: bound,
             client_check,
         };
         assert_eq!(check_binding(&bound, &both(ClientCheck::Require)), Ok(()));
         assert_eq!(
-            check_binding(&Binding::default(), &Presented::default()),
+            check_binding(&ClientBinding::default(), &BindingCheck::default()),
             Ok(())
         );
-        let other_client = Presented {
-            binding: Binding {
+        let other_client = BindingCheck {
+            presented: ClientBinding {
                 client: Some([9; 32]),
                 ..bound
             },
@@ -446,24 +307,24 @@ mod tests {
         assert_eq!(check_binding(&bound, &other_client), Err(Mismatch::Client));
         assert!(Mismatch::Client.revokes(&other_client));
         assert!(!Mismatch::Client.revokes(&both(ClientCheck::Require)));
-        let skip = Presented {
-            binding: Binding {
+        let skip = BindingCheck {
+            presented: ClientBinding {
                 client: None,
                 ..bound
             },
             client_check: ClientCheck::Skip,
         };
         assert_eq!(check_binding(&bound, &skip), Ok(()));
-        let no_proof = Presented {
-            binding: Binding { jkt: None, ..bound },
+        let no_proof = BindingCheck {
+            presented: ClientBinding { jkt: None, ..bound },
             client_check: ClientCheck::Require,
         };
         assert_eq!(
             check_binding(&bound, &no_proof),
             Err(Mismatch::ProofRequired)
         );
-        let other_key = Presented {
-            binding: Binding {
+        let other_key = BindingCheck {
+            presented: ClientBinding {
                 jkt: Some([3; 32]),
                 ..bound
             },
@@ -471,69 +332,5 @@ mod tests {
         };
         assert_eq!(check_binding(&bound, &other_key), Err(Mismatch::KeyDiffers));
         assert!(!Mismatch::KeyDiffers.revokes(&other_key));
-    }
-}
-
-/// Per-thread blocks of OS randomness for ids.
-mod random_pool {
-    use std::cell::RefCell;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use ring::rand::{SecureRandom, SystemRandom};
-
-    /// 256 ids: the system call (and the kernel generating the bytes) costs about as much
-    /// as a login, so it is spread thin. 4 KiB per thread.
-    const BLOCK: usize = 4096;
-
-    /// Bumped in every forked child, so blocks drawn before the fork are never used after it.
-    static FORKS: AtomicU64 = AtomicU64::new(0);
-
-    struct Pool {
-        bytes: [u8; BLOCK],
-        used: usize,
-        forks: u64,
-    }
-
-    thread_local! {
-        static POOL: RefCell<Pool> = const {
-            RefCell::new(Pool { bytes: [0; BLOCK], used: BLOCK, forks: 0 })
-        };
-    }
-
-    #[cfg(unix)]
-    fn watch_forks() {
-        extern "C" fn in_child() {
-            FORKS.fetch_add(1, Ordering::SeqCst);
-        }
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            // SAFETY: registers a handler that only touches an atomic; it is async-signal-safe.
-            unsafe {
-                libc::pthread_atfork(None, None, Some(in_child));
-            }
-        });
-    }
-
-    #[cfg(not(unix))]
-    fn watch_forks() {}
-
-    pub(super) fn take(rng: &SystemRandom) -> Option<[u8; 16]> {
-        watch_forks();
-        POOL.with(|pool| {
-            let mut pool = pool.borrow_mut();
-            let forks = FORKS.load(Ordering::SeqCst);
-            if pool.used + 16 > BLOCK || pool.forks != forks {
-                rng.fill(&mut pool.bytes).ok()?;
-                pool.used = 0;
-                pool.forks = forks;
-            }
-            let mut id = [0u8; 16];
-            let at = pool.used;
-            id.copy_from_slice(&pool.bytes[at..at + 16]);
-            // Handed-out bytes do not linger in memory.
-            pool.bytes[at..at + 16].fill(0);
-            pool.used += 16;
-            Some(id)
-        })
     }
 }

@@ -2,19 +2,20 @@
 //! the token type, `exp`, `iat`, the token id, the user id (a string) and `sid`, in that
 //! order, as compact JSON with nothing else. Nearly every validate meets exactly this, so it
 //! is read as one template instead of by the general scanner: first at fixed offsets
-//! ([`Shapes`], for the widths keyfob writes today), else member by member. Anything else
+//! ([`FixedOffsets`], for the widths keyfob writes today), else member by member. Anything else
 //! answers `None` and the general scanner reads the payload. Property tests hold the two
 //! readers to each other and to serde_json's answer.
 
 use std::fmt;
 
-use super::scan::{has_control, quote_or_backslash};
-use super::{key, ClaimNames, Span, TokenType};
+use crate::arch::Vectors;
+use crate::claims::{key, ClaimNames, Span, TokenType};
 use crate::session::Id;
+use crate::swar::{self, digit_run, digits_value, has_control, quote_or_backslash};
 
 /// A payload in the minted layout. Strings are spans of the payload.
 #[cfg_attr(test, derive(Debug, PartialEq))]
-pub(crate) struct Minted {
+pub(crate) struct LayoutRead {
     pub(super) token_type: TokenType,
     pub(super) exp: i64,
     pub(super) iat: i64,
@@ -30,15 +31,15 @@ pub(crate) struct Minted {
 
 /// Read `payload` if it is exactly the minted layout. Only its bytes are checked here;
 /// the caller still checks that the whole payload is UTF-8 (unless `utf8` says it is).
-pub(crate) fn read(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
+pub(crate) fn read(payload: &[u8], names: &ClaimNames) -> Option<LayoutRead> {
     names
-        .shapes
+        .fixed_offsets
         .read(payload)
         .or_else(|| read_members(payload, names))
 }
 
 /// The minted layout member by member: any integer width, any string without escapes.
-fn read_members(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
+fn read_members(payload: &[u8], names: &ClaimNames) -> Option<LayoutRead> {
     // Spans are u32; a payload this long is nobody's minted token. Compact JSON has no
     // byte below 0x20 anywhere, so one pass settles it for every string.
     if payload.len() > u32::MAX as usize || has_control(payload) {
@@ -69,7 +70,7 @@ fn read_members(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
     if r.at != payload.len() || jti.start == jti.end || user_id.start == user_id.end {
         return None;
     }
-    Some(Minted {
+    Some(LayoutRead {
         token_type,
         exp,
         iat,
@@ -86,12 +87,14 @@ fn read_members(payload: &[u8], names: &ClaimNames) -> Option<Minted> {
 /// hex digits, an ASCII user id. Everything but the user id then sits at a known offset
 /// from the start or from the end, so one masked comparison checks it all.
 #[derive(Clone)]
-pub(crate) struct Shapes {
+pub(crate) struct FixedOffsets {
     /// One head per token type (`None` when the configured claim names make it too long).
     heads: [Option<Head>; 3],
     /// Where the token type's value starts.
     type_at: usize,
     tail: Pattern<TAIL>,
+    /// What the patterns are matched with: this CPU's vectors, detected once.
+    vectors: Vectors,
 }
 
 /// Bytes compared from the start of the payload: the head is at most this long.
@@ -156,22 +159,11 @@ impl<const N: usize> Pattern<N> {
         Some(())
     }
 
-    /// Whether `window` fits, every byte at once (no branch per byte, so it vectorizes).
+    /// Whether `window` fits, every byte at once (no branch per byte, so it vectorizes),
+    /// compiled for `vectors`.
     #[inline]
-    fn matches(&self, window: &[u8; N]) -> bool {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, just checked.
-            return unsafe { self.matches_avx2(window) };
-        }
-        self.matches_any_cpu(window)
-    }
-
-    /// [`Pattern::matches`] 32 bytes at a time (the baseline x86-64 vectors hold 16).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn matches_avx2(&self, window: &[u8; N]) -> bool {
-        self.matches_any_cpu(window)
+    fn matches(&self, window: &[u8; N], vectors: Vectors) -> bool {
+        vectors.run(|| self.matches_any_cpu(window))
     }
 
     #[inline(always)]
@@ -204,8 +196,8 @@ fn mask(b: bool) -> u8 {
     0u8.wrapping_sub(u8::from(b))
 }
 
-impl Shapes {
-    pub(crate) fn new(token_type_key: &[u8], jti_key: &[u8], user_id_key: &[u8]) -> Shapes {
+impl FixedOffsets {
+    pub(crate) fn new(token_type_key: &[u8], jti_key: &[u8], user_id_key: &[u8]) -> FixedOffsets {
         let head = |token_type: TokenType| -> Option<Head> {
             let mut pattern = Pattern::new();
             let at = &mut 0;
@@ -250,13 +242,14 @@ impl Shapes {
             tail.push(at, class)
                 .expect("the tail fits its window by construction");
         }
-        Shapes {
+        FixedOffsets {
             heads: [
                 head(TokenType::Access),
                 head(TokenType::Refresh),
                 head(TokenType::Sliding),
             ],
             type_at: 1 + token_type_key.len() + 1,
+            vectors: Vectors::detect(),
             tail,
         }
     }
@@ -264,7 +257,7 @@ impl Shapes {
     /// `payload` in the minted layout at fixed offsets, or `None` (then the member-by-member
     /// reader decides).
     #[inline]
-    pub(super) fn read(&self, payload: &[u8]) -> Option<Minted> {
+    pub(super) fn read(&self, payload: &[u8]) -> Option<LayoutRead> {
         let window: &[u8; HEAD] = payload.get(..HEAD)?.try_into().ok()?;
         let end: &[u8; TAIL] = payload
             .get(payload.len().checked_sub(TAIL)?..)?
@@ -277,11 +270,13 @@ impl Shapes {
             b's' => &self.heads[2],
             _ => return None,
         };
-        let head = head.as_ref().filter(|h| h.pattern.matches(window))?;
+        let head = head
+            .as_ref()
+            .filter(|h| h.pattern.matches(window, self.vectors))?;
         let user_end = payload.len() - TAIL_LEN;
         if payload.len() > u32::MAX as usize
             || user_end <= head.len
-            || !self.tail.matches(end)
+            || !self.tail.matches(end, self.vectors)
             || !payload[head.len..user_end].iter().all(|&b| plain_ascii(b))
         {
             return None;
@@ -291,7 +286,7 @@ impl Shapes {
             end: end as u32,
         };
         let sid = payload.len() - SID_FROM_END;
-        Some(Minted {
+        Some(LayoutRead {
             token_type: head.token_type,
             exp: time(&payload[head.exp..])?,
             iat: time(&payload[head.iat..])?,
@@ -307,9 +302,9 @@ impl Shapes {
     }
 }
 
-impl fmt::Debug for Shapes {
+impl fmt::Debug for FixedOffsets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Shapes").finish_non_exhaustive()
+        f.debug_struct("FixedOffsets").finish_non_exhaustive()
     }
 }
 
@@ -327,7 +322,7 @@ fn time(digits: &[u8]) -> Option<i64> {
         return None;
     }
     let (high, low) = digits.split_at(8);
-    let high = digits_value(u64::from_le_bytes(high.try_into().ok()?), 8);
+    let high = digits_value(swar::load(high.try_into().ok()?), 8);
     let low = u64::from(low[0] - b'0') * 10 + u64::from(low[1] - b'0');
     Some((high * 100 + low) as i64)
 }
@@ -378,11 +373,11 @@ impl<'p> Reader<'p> {
             let rest = self.p.get(self.at..)?;
             // Eight bytes at a time; past the end, zero bytes (not digits) stop the run.
             let word = match rest.get(..8) {
-                Some(eight) => u64::from_le_bytes(eight.try_into().ok()?),
+                Some(eight) => swar::load(eight.try_into().ok()?),
                 None => {
                     let mut word = [0u8; 8];
                     word[..rest.len()].copy_from_slice(rest);
-                    u64::from_le_bytes(word)
+                    swar::load(&word)
                 }
             };
             let run = digit_run(word);
@@ -403,7 +398,6 @@ impl<'p> Reader<'p> {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
 const POW10: [u64; 9] = [
     1,
     10,
@@ -415,34 +409,6 @@ const POW10: [u64; 9] = [
     10_000_000,
     100_000_000,
 ];
-
-/// How many bytes of `w` (a little-endian word: first byte low), from the first, are ASCII
-/// digits.
-#[inline]
-fn digit_run(w: u64) -> usize {
-    // A digit is 0x30..=0x39: high nibble 3, still 3 once 6 is added to the low nibble. (A
-    // byte from 0xfa up carries into the next byte; it is no digit, so the run ends before.)
-    let high = w & (ONES * 0xf0);
-    let high_plus_6 = w.wrapping_add(ONES * 6) & (ONES * 0xf0);
-    let off = (high ^ (ONES * 0x30)) | (high_plus_6 ^ (ONES * 0x30));
-    // The high bit of every byte of `off` that is not zero, i.e. of every non-digit.
-    let non_digits = ((off & (ONES * 0x7f)).wrapping_add(ONES * 0x7f) | off) & (ONES * 0x80);
-    (non_digits.trailing_zeros() / 8) as usize
-}
-
-/// The value of the first `run` (at most 8) bytes of `w`, all ASCII digits.
-#[inline]
-fn digits_value(w: u64, run: usize) -> u64 {
-    if run == 0 {
-        return 0;
-    }
-    // Move the digits to the top: the zero bytes shifted in read as leading zeros.
-    let w = (w << (8 * (8 - run))) & (ONES * 0x0f);
-    // Neighbours to two-digit values, then four, then eight.
-    let w = (w * 10 + (w >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let w = (w * 100 + (w >> 16)) & 0x0000_ffff_0000_ffff;
-    (w * 10_000 + (w >> 32)) & 0xffff_ffff
-}
 
 #[cfg(test)]
 mod tests {
@@ -503,14 +469,14 @@ mod tests {
     }
 
     /// The reader at fixed offsets, alone.
-    fn fixed(text: &str, names: &ClaimNames) -> Option<Minted> {
-        names.shapes.read(text.as_bytes())
+    fn fixed(text: &str, names: &ClaimNames) -> Option<LayoutRead> {
+        names.fixed_offsets.read(text.as_bytes())
     }
 
     /// What the member reader would say of the same payload: the same, but for `utf8`,
     /// which it leaves for the caller to check.
-    fn as_members_read(m: Minted) -> Option<Minted> {
-        Some(Minted { utf8: false, ..m })
+    fn as_members_read(m: LayoutRead) -> Option<LayoutRead> {
+        Some(LayoutRead { utf8: false, ..m })
     }
 
     #[test]
@@ -603,6 +569,24 @@ mod tests {
         assert_eq!(int("0,"), (Some(0), 1));
     }
 
+    /// The plain twin of [`Pattern::matches`]: byte by byte, with branches.
+    fn matches_naive<const N: usize>(p: &Pattern<N>, window: &[u8; N]) -> bool {
+        window.iter().enumerate().all(|(i, &b)| {
+            (p.literal[i] == 0 || b == p.byte[i])
+                && (p.digit[i] == 0 || b.is_ascii_digit())
+                && (p.hex[i] == 0 || matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+    }
+
+    /// A head pattern and a payload it matches, to mutate.
+    fn access_head() -> (Pattern<HEAD>, [u8; HEAD]) {
+        let offsets = names().fixed_offsets;
+        let head = offsets.heads[0].clone().expect("the default names fit");
+        let text = minted("1700000300", r#""user@example.com""#, &format!("{SID:?}"));
+        let window = text.as_bytes()[..HEAD].try_into().unwrap();
+        (head.pattern, window)
+    }
+
     proptest::proptest! {
         /// Any digits and bytes around them: the word-at-a-time reader agrees with a plain one.
         #[test]
@@ -611,6 +595,31 @@ mod tests {
             let plain = ((1..=18).contains(&digits) && !(digits > 1 && text.starts_with('0')))
                 .then(|| text[..digits].parse::<i64>().unwrap());
             proptest::prop_assert_eq!(int(&text).0, plain, "{}", text);
+        }
+
+        /// Any bytes changed anywhere in a window: the vectorized matcher, compiled for this
+        /// CPU and for the baseline, agrees with the byte-by-byte twin.
+        #[test]
+        fn pattern_matching_agrees_with_its_plain_twin(
+            changes in proptest::collection::vec((0..HEAD, proptest::num::u8::ANY), 0..4),
+            tail_changes in proptest::collection::vec((0..TAIL, proptest::num::u8::ANY), 0..3),
+        ) {
+            let (pattern, mut window) = access_head();
+            for (at, b) in changes {
+                window[at] = b;
+            }
+            let naive = matches_naive(&pattern, &window);
+            proptest::prop_assert_eq!(pattern.matches(&window, Vectors::detect()), naive);
+            proptest::prop_assert_eq!(pattern.matches(&window, Vectors::baseline()), naive);
+            let tail = names().fixed_offsets.tail;
+            let text = minted("1700000300", r#""42""#, &format!("{SID:?}"));
+            let mut end: [u8; TAIL] = text.as_bytes()[text.len() - TAIL..].try_into().unwrap();
+            for (at, b) in tail_changes {
+                end[at] = b;
+            }
+            let naive = matches_naive(&tail, &end);
+            proptest::prop_assert_eq!(tail.matches(&end, Vectors::detect()), naive);
+            proptest::prop_assert_eq!(tail.matches(&end, Vectors::baseline()), naive);
         }
 
         /// Near-minted payloads: whatever the fixed offsets read, the member reader reads
@@ -666,7 +675,7 @@ mod tests {
             if let Some(m) = read(text.as_bytes(), &names) {
                 let serde = super::super::with_serde(&text, &names)
                     .and_then(|mut raw| super::super::build(&text, &mut raw, &names));
-                let ours = super::super::from_minted(text.as_bytes(), m);
+                let ours = super::super::from_layout(text.as_bytes(), m);
                 proptest::prop_assert_eq!(ours, serde, "{}", text);
             }
         }

@@ -7,7 +7,9 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::{ClaimNames, RawClaims, Slot, Val};
+use super::{Destination, RawClaims, Val};
+use crate::claims::ClaimNames;
+use crate::swar::{has_control, quote_or_backslash};
 
 /// Read `text` into `raw` when it is a flat compact object; `false` (and `raw` partly filled)
 /// when it is not.
@@ -33,10 +35,10 @@ fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Optio
         }
         at += 1;
         let value = value(text, &mut at)?;
-        match raw.slot(key, names) {
-            Slot::Typed(slot) => raw.duplicate |= slot.replace(value).is_some(),
-            Slot::Aud => raw.duplicate |= raw.aud.replace(json(value)).is_some(),
-            Slot::Extra => {
+        match raw.destination(key, names) {
+            Destination::Typed(slot) => raw.duplicate |= slot.replace(value).is_some(),
+            Destination::Aud => raw.duplicate |= raw.aud.replace(json(value)).is_some(),
+            Destination::Extra => {
                 raw.duplicate |= raw.extra.insert(key.to_owned(), json(value)).is_some();
             }
         }
@@ -46,12 +48,6 @@ fn scan<'a>(text: &'a str, names: &ClaimNames, raw: &mut RawClaims<'a>) -> Optio
             _ => return None,
         }
     }
-}
-
-/// Whether `b` has a byte below 0x20 (folded rather than `any`, so it vectorizes).
-#[inline]
-pub(super) fn has_control(b: &[u8]) -> bool {
-    b.iter().fold(false, |seen, &c| seen | (c < 0x20))
 }
 
 /// A string starting at `*at` (its opening quote), without escapes.
@@ -69,28 +65,6 @@ fn string<'a>(text: &'a str, at: &mut usize) -> Option<&'a str> {
     *at = start + len + 1;
     // Both ends are ASCII quotes, so they are character boundaries of `text`.
     text.get(start..start + len)
-}
-
-/// The first `"` or `\\` in `b`, eight bytes at a time: claim strings are short, too short
-/// for a SIMD search to pay for its setup.
-#[inline]
-pub(super) fn quote_or_backslash(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // High bit set in each byte of `w` that is zero (exact for the lowest such byte).
-    let zero_bytes = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
-    let mut chunks = b.chunks_exact(8);
-    for (i, chunk) in chunks.by_ref().enumerate() {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let hits = zero_bytes(w ^ u64::from_ne_bytes([b'"'; 8]))
-            | zero_bytes(w ^ u64::from_ne_bytes([b'\\'; 8]));
-        if hits != 0 {
-            return Some(i * 8 + (hits.trailing_zeros() / 8) as usize);
-        }
-    }
-    let tail = chunks.remainder();
-    let at = tail.iter().position(|&c| c == b'"' || c == b'\\')?;
-    Some(b.len() - tail.len() + at)
 }
 
 /// A string or an integer that fits `i64`; `None` for anything else (floats included).
@@ -233,23 +207,6 @@ mod tests {
             // Everything generated is scanned, except `-0`, which serde reads as a float.
             let has_negative_zero = members.iter().any(|(_, v)| v == "-0");
             proptest::prop_assert_eq!(same_as_serde(&text), !has_negative_zero, "{}", text);
-        }
-    }
-
-    #[test]
-    fn finds_the_first_quote_or_backslash_at_every_position() {
-        for len in 0..40 {
-            for at in 0..len {
-                for (stop, filler) in [(b'"', b'a'), (b'\\', 0x80), (b'"', b'!'), (b'\\', b']')] {
-                    let mut text = vec![filler; len];
-                    text[at] = stop;
-                    if at + 3 < len {
-                        text[at + 3] = b'"';
-                    }
-                    assert_eq!(quote_or_backslash(&text), Some(at), "{len} {at}");
-                }
-            }
-            assert_eq!(quote_or_backslash(&vec![b'a'; len]), None);
         }
     }
 

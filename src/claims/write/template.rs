@@ -1,17 +1,18 @@
-//! Writing the payloads keyfob mints from text precomputed per engine.
+//! The payload template: writing the payloads keyfob mints from text precomputed per engine.
 //!
 //! A payload without extra claims is constant text around seven values. Writing it member
-//! by member ([`super::PayloadWriter`]) costs a dozen small copies and twenty pushes a
-//! token, a sixth of a login in perf; here it is one reservation and a copy per run of
-//! constant text. Both write the same bytes, member for member in the same order (a test
-//! holds them equal), so readers cannot tell which one wrote a token.
+//! by member ([`PayloadWriter`], the slow twin) costs a dozen small copies and twenty pushes
+//! a token; here it is one reservation and a copy per run of constant text. Both write the
+//! same bytes, member for member in the same order (a property test holds them equal), so
+//! readers cannot tell which one wrote a token.
 
-use super::{key, minted_start, write_json_str, ClaimNames, PayloadWriter, TokenType};
+use super::{minted_start, write_json_str, PayloadWriter};
+use crate::claims::{key, ClaimNames, TokenType};
 use crate::session::Id;
 
 /// The members every payload keyfob mints has (some optional), in the order written.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct MintFields<'a> {
+pub(crate) struct PayloadFields<'a> {
     pub kind: TokenType,
     pub exp: i64,
     pub iat: i64,
@@ -22,7 +23,7 @@ pub(crate) struct MintFields<'a> {
     pub refresh_exp: Option<i64>,
 }
 
-impl MintFields<'_> {
+impl PayloadFields<'_> {
     /// Write these members with `w` (the member-by-member writer), in minting order.
     pub(crate) fn write_members(&self, w: &mut PayloadWriter<'_>, names: &ClaimNames) {
         w.str(&names.token_type_key, self.kind.as_str());
@@ -40,7 +41,7 @@ impl MintFields<'_> {
 }
 
 /// An engine's constant payload text.
-pub(crate) struct MintText {
+pub(crate) struct PayloadTemplate {
     /// Per token kind (access, refresh, sliding): `{"token_type":"access","exp":`.
     heads: [Box<[u8]>; 3],
     /// `,"jti":"`, under the engine's name for it.
@@ -51,7 +52,7 @@ pub(crate) struct MintText {
     tail: Box<[u8]>,
 }
 
-impl MintText {
+impl PayloadTemplate {
     pub(crate) fn new(names: &ClaimNames, issuer: Option<&str>, audience: Option<&str>) -> Self {
         let heads = [TokenType::Access, TokenType::Refresh, TokenType::Sliding]
             .map(|kind| minted_start(names, kind).into_boxed_slice());
@@ -65,7 +66,7 @@ impl MintText {
             }
         }
         tail.push(b'}');
-        MintText {
+        PayloadTemplate {
             heads,
             jti: joined(&[b",", &names.jti_key, b"\""]),
             user_id: joined(&[b"\",", &names.user_id_key]),
@@ -81,7 +82,7 @@ impl MintText {
     }
 
     /// Append the payload with `fields` and no other members.
-    pub(crate) fn write(&self, buf: &mut Vec<u8>, fields: &MintFields<'_>) {
+    pub(crate) fn write(&self, buf: &mut Vec<u8>, fields: &PayloadFields<'_>) {
         let head = &self.heads[match fields.kind {
             TokenType::Access => 0,
             TokenType::Refresh => 1,
@@ -123,7 +124,7 @@ mod tests {
     /// What the member-by-member writer writes for the same members.
     fn by_members(
         names: &ClaimNames,
-        fields: &MintFields<'_>,
+        fields: &PayloadFields<'_>,
         iss: Option<&str>,
         aud: Option<&str>,
     ) -> Vec<u8> {
@@ -163,7 +164,7 @@ mod tests {
             } else {
                 ClaimNames::new("user_id".into(), "token_type".into(), "jti".into())
             };
-            let fields = MintFields {
+            let fields = PayloadFields {
                 kind: kind(k),
                 exp,
                 iat,
@@ -172,7 +173,7 @@ mod tests {
                 sid: sid.map(Id),
                 refresh_exp,
             };
-            let text = MintText::new(&names, iss.as_deref(), aud.as_deref());
+            let text = PayloadTemplate::new(&names, iss.as_deref(), aud.as_deref());
             let mut written = b"kept".to_vec();
             text.write(&mut written, &fields);
             let expected = [b"kept".to_vec(), by_members(&names, &fields, iss.as_deref(), aud.as_deref())].concat();
