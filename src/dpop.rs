@@ -15,6 +15,7 @@ use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ED25519};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::jws;
 
 /// How far ahead of our clock a proof's `iat` may be (clock skew), in seconds.
 const MAX_FUTURE_SKEW: i64 = 5;
@@ -168,39 +169,44 @@ impl Verifier {
         if req.proof.len() > self.max_proof_bytes {
             return Err(invalid("the proof is larger than max_token_bytes"));
         }
-        let mut parts = req.proof.split('.');
-        let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(h), Some(p), Some(s), None) if !h.is_empty() && !p.is_empty() => (h, p, s),
-            _ => return Err(invalid("the proof is not a compact JWS")),
-        };
-        let header = json_object(h).ok_or_else(|| invalid("the proof header is not JSON"))?;
-        if header.get("typ").and_then(Value::as_str) != Some(PROOF_TYP) {
-            return Err(invalid("the proof's typ is not dpop+jwt"));
-        }
-        if header.contains_key("crit") {
-            return Err(invalid("crit header parameters are not supported"));
-        }
-        let alg = header
-            .get("alg")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid("the proof header has no alg"))?;
-        let jwk = header
-            .get("jwk")
-            .and_then(Value::as_object)
-            .ok_or_else(|| invalid("the proof header has no jwk"))?;
+        // The one JWS parser cuts and decodes the proof; DPoP's rules follow.
+        let proof = jws::split(req.proof.as_bytes(), None)
+            .ok()
+            .filter(|seg| !seg.header.is_empty() && !seg.payload.is_empty())
+            .filter(|seg| !seg.has_extra_dots())
+            .ok_or_else(|| invalid("the proof is not a compact JWS"))?;
+        let (alg, jwk) = jws::with_header(proof.header, |header| {
+            if header.typ.as_ref().and_then(Value::as_str) != Some(PROOF_TYP) {
+                return Err(invalid("the proof's typ is not dpop+jwt"));
+            }
+            if header.crit.is_some() {
+                return Err(invalid("crit header parameters are not supported"));
+            }
+            let alg = header
+                .alg
+                .ok_or_else(|| invalid("the proof header has no alg"))?
+                .into_owned();
+            match header.jwk {
+                Some(Value::Object(jwk)) => Ok((alg, jwk)),
+                _ => Err(invalid("the proof header has no jwk")),
+            }
+        })
+        .map_err(|e| match e {
+            Error::Malformed(_) => invalid("the proof header is not JSON"),
+            e => e,
+        })?;
         if let Some(m) = PRIVATE_MEMBERS.iter().find(|m| jwk.contains_key(**m)) {
             return Err(Error::DpopInvalid(format!(
                 "the proof's jwk holds the private member '{m}'"
             )));
         }
-        let sig = URL_SAFE_NO_PAD
-            .decode_to_vec(s)
-            .map_err(|_| invalid("the proof signature is not base64url"))?;
-        let signing_input = &req.proof.as_bytes()[..h.len() + 1 + p.len()];
-        verify_signature(alg, jwk, signing_input, &sig)?;
-        let jkt = thumbprint(jwk).map_err(invalid)?;
+        let sig = jws::decode_segment(proof.signature)
+            .ok_or_else(|| invalid("the proof signature is not base64url"))?;
+        verify_signature(&alg, &jwk, proof.signing_input, &sig)?;
+        let jkt = thumbprint(&jwk).map_err(invalid)?;
 
-        let claims = json_object(p).ok_or_else(|| invalid("the proof payload is not JSON"))?;
+        let claims =
+            json_object(proof.payload).ok_or_else(|| invalid("the proof payload is not JSON"))?;
         let jti = claims
             .get("jti")
             .and_then(Value::as_str)
@@ -262,8 +268,9 @@ impl Verifier {
     }
 }
 
-fn json_object(segment: &str) -> Option<Map<String, Value>> {
-    let bytes = URL_SAFE_NO_PAD.decode_to_vec(segment).ok()?;
+/// A base64url segment holding a JSON object.
+fn json_object(segment: &[u8]) -> Option<Map<String, Value>> {
+    let bytes = jws::decode_segment(segment)?;
     match serde_json::from_slice(&bytes).ok()? {
         Value::Object(m) => Some(m),
         _ => None,
