@@ -156,6 +156,18 @@ impl fmt::Display for ErrorCode {
 
 /// Everything that can go wrong. Each variant maps to one stable [`ErrorCode`].
 /// Messages never contain key material.
+///
+/// ```
+/// use keyfob::{Config, Engine, Error, ErrorCode};
+///
+/// let engine = Engine::new(Config::with_secret("change-me-to-32-or-more-random-bytes!")).unwrap();
+/// let err = engine.validate("not-a-token").unwrap_err();
+/// assert!(matches!(err, Error::Malformed(_)));
+/// assert_eq!(err.code(), ErrorCode::Malformed);
+/// // The same number in C (`KEYFOB_MALFORMED`) and in Python (the exception's `code`).
+/// assert_eq!(err.code() as u32, 1);
+/// assert_eq!(err.name(), "malformed");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
@@ -211,7 +223,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// A token given as bytes that are not UTF-8 (through the C ABI).
+    /// A token given as bytes that are not UTF-8 (what every token method answers for one).
     pub(crate) const TOKEN_NOT_UTF8: Error = Error::Malformed("token is not UTF-8");
 
     /// The stable code of this error.

@@ -97,7 +97,7 @@ impl Verifier {
 }
 
 /// Signing key plus verifying keys by `kid`, all for one algorithm. `Debug` shows no key.
-pub struct KeyRing {
+pub(crate) struct KeyRing {
     algorithm: Algorithm,
     kid: Option<String>,
     signer: Signer,

@@ -13,11 +13,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use parking_lot::{Mutex, RwLock, RwLockWriteGuard};
-use ring::rand::SystemRandom;
 
-use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
+use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
 use crate::error::{Error, Result};
-use crate::session::{self, Binding, Id, Presented, Rotation, Session};
+use crate::session::{self, BindingCheck, ClientBinding, Id, Rotation, Session};
 
 mod slab;
 mod view;
@@ -123,7 +122,7 @@ struct Slot {
     idle_deadline: AtomicI64,
     absolute_deadline: i64,
     /// Boxed: most sessions are unbound and should not pay for two digests.
-    binding: Option<Box<Binding>>,
+    binding: Option<Box<ClientBinding>>,
     revoked: AtomicBool,
     state: State,
     /// `None` only in a free or reserved place.
@@ -250,8 +249,8 @@ impl Slot {
     }
 
     /// The binding rule; a mismatch that revokes does so under the caller's lock.
-    fn check_binding(&self, presented: &Presented) -> Result<()> {
-        let unbound = Binding::default();
+    fn check_binding(&self, presented: &BindingCheck) -> Result<()> {
+        let unbound = ClientBinding::default();
         session::check_binding(self.binding.as_deref().unwrap_or(&unbound), presented).map_err(
             |m| {
                 if m.revokes(presented) {
@@ -548,7 +547,7 @@ impl SessionStore for MemoryStore {
 
     /// 96 random bits, then the shard and a place reserved in it.
     fn new_session_id(&self, now: i64) -> Result<Id> {
-        let random = Id::random(&SystemRandom::new())?;
+        let random = Id::random()?;
         let shard_no = shard_of(random);
         let mut shard = self.write_shard(shard_no);
         let Some(at) = shard.reserve(now) else {
@@ -606,7 +605,7 @@ impl SessionStore for MemoryStore {
         now: i64,
         idle_timeout: i64,
         slide: bool,
-        presented: Option<&Presented>,
+        presented: Option<&BindingCheck>,
     ) -> Result<()> {
         // Without the lock when the snapshot settles it: an unbound session (the binding
         // check then passes whatever is presented) that is over, or needs no slide.
@@ -640,7 +639,7 @@ impl SessionStore for MemoryStore {
         now: i64,
         idle_timeout: i64,
         grace: i64,
-        binding: &Presented,
+        binding: &BindingCheck,
     ) -> Result<RotateOutcome> {
         let mut shard = self.write_shard(shard_of(sid));
         let slot = shard.get_mut(sid).ok_or(Error::SessionUnknown)?;
@@ -745,8 +744,8 @@ impl SessionStore for MemoryStore {
         Ok(n)
     }
 
-    fn stats(&self) -> Result<StoreStats> {
-        let mut st = StoreStats::default();
+    fn stats(&self) -> Result<Stats> {
+        let mut st = Stats::default();
         for shard in self.shards.iter() {
             let shard = shard.read();
             st.sessions += shard.live;

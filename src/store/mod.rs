@@ -1,6 +1,12 @@
-//! The session store seam. Operations are semantic — each one is a single atomic step
-//! that a shared store (Redis: one Lua script) can implement as such. The engine knows
-//! nothing of how a store keeps its data; the rules themselves live in [`crate::session`].
+//! Where sessions live: the [`SessionStore`] seam and its stores, [`MemoryStore`] (the default,
+//! in this process) and `RedisStore` (feature `redis`, shared by every process).
+//!
+//! Most programs never name a store: `config.store` picks one. Give one to
+//! [`EngineBuilder::store`](crate::EngineBuilder::store) to share it between engines. The
+//! rest of this module is for writing a store: operations are semantic — each one is a single
+//! atomic step that a shared store (Redis: one Lua script) can implement as such. The engine
+//! knows nothing of how a store keeps its data; the rules themselves live in
+//! [`crate::session`].
 
 mod memory;
 #[cfg(feature = "redis")]
@@ -12,14 +18,12 @@ pub use memory::MemoryStore;
 
 use std::sync::Arc;
 
-use ring::rand::SystemRandom;
-
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{Id, Presented, Session};
+use crate::session::{BindingCheck, Id, Session};
 
 /// The store `config.store` names: `"memory"`, or a Redis URL (feature `redis`).
-pub fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
+pub(crate) fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
     if config.store == "memory" {
         return Ok(Arc::new(MemoryStore::new()));
     }
@@ -62,10 +66,10 @@ pub enum RevokeOutcome {
     Unknown,
 }
 
-/// Counts a store reports.
+/// Counts a store reports, from [`Engine::stats`](crate::Engine::stats).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct StoreStats {
+pub struct Stats {
     /// Sessions held (live or revoked, not yet swept).
     pub sessions: usize,
     /// Of those, revoked.
@@ -84,7 +88,7 @@ pub trait SessionStore: Send + Sync + 'static {
     /// `create` must still accept any id.
     fn new_session_id(&self, now: i64) -> Result<Id> {
         let _ = now;
-        Id::random(&SystemRandom::new())
+        Id::random()
     }
 
     /// A hint that `sid` is about to be looked up (its token's signature is being checked):
@@ -107,7 +111,7 @@ pub trait SessionStore: Send + Sync + 'static {
         now: i64,
         idle_timeout: i64,
         slide: bool,
-        presented: Option<&Presented>,
+        presented: Option<&BindingCheck>,
     ) -> Result<()>;
 
     /// Apply [`crate::session::decide_rotation`] to `presented` as one compare-and-swap.
@@ -126,7 +130,7 @@ pub trait SessionStore: Send + Sync + 'static {
         now: i64,
         idle_timeout: i64,
         grace: i64,
-        binding: &Presented,
+        binding: &BindingCheck,
     ) -> Result<RotateOutcome>;
 
     /// Revoke one session.
@@ -159,5 +163,5 @@ pub trait SessionStore: Send + Sync + 'static {
     fn sweep(&self, now: i64) -> Result<usize>;
 
     /// Current counts.
-    fn stats(&self) -> Result<StoreStats>;
+    fn stats(&self) -> Result<Stats>;
 }

@@ -32,28 +32,23 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use redis::{Connection, ConnectionLike, RedisError, Script};
+use redis::{Connection, ConnectionLike, Script};
 
-use super::{RevokeOutcome, RotateOutcome, SessionStore, StoreStats};
+use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
 use crate::error::{Error, Result};
-use crate::session::{Binding, ClientCheck, Id, Mismatch, Presented, Session};
+use crate::session::{BindingCheck, ClientBinding, Id, Session};
+
+mod codec;
+
+use codec::{
+    binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
+    is_broken_connection, unavailable, CONVERGED, OK,
+};
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
 const MAX_IDLE_CONNECTIONS: usize = 16;
 /// Keys fetched per SCAN step by `stats`.
 const SCAN_BATCH: usize = 1_000;
-
-// Reply codes of the scripts (see redis/common.lua).
-const OK: i64 = 0;
-const UNKNOWN: i64 = 1;
-const REVOKED: i64 = 2;
-const EXPIRED: i64 = 3;
-const IDLE: i64 = 4;
-const REUSE: i64 = 5;
-const CONVERGED: i64 = 6;
-const CLIENT_MISMATCH: i64 = 7;
-const PROOF_REQUIRED: i64 = 8;
-const KEY_DIFFERS: i64 = 9;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
 
@@ -257,22 +252,6 @@ impl RedisStore {
     }
 }
 
-fn unavailable(e: RedisError) -> Error {
-    let what = if e.is_timeout() {
-        "Redis did not answer within store_timeout_ms".to_owned()
-    } else if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
-        format!("Redis is unreachable ({e})")
-    } else {
-        format!("Redis error ({e})")
-    };
-    Error::StoreUnavailable(what)
-}
-
-/// A connection that broke (not one that was slow: a slow Redis is as slow for a retry).
-fn is_broken_connection(e: &RedisError) -> bool {
-    !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
-}
-
 /// `*?[]\` taken literally in a SCAN pattern.
 fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -283,82 +262,6 @@ fn glob_escape(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// A script's liveness code as the engine's error.
-fn code_error(code: i64) -> Error {
-    match code {
-        UNKNOWN => Error::SessionUnknown,
-        REVOKED => Error::Revoked,
-        EXPIRED => Error::SessionExpired,
-        IDLE => Error::SessionIdle,
-        REUSE => Error::ReuseDetected,
-        CLIENT_MISMATCH => Mismatch::Client.error(),
-        PROOF_REQUIRED => Mismatch::ProofRequired.error(),
-        KEY_DIFFERS => Mismatch::KeyDiffers.error(),
-        other => Error::StoreUnavailable(format!("Redis script answered code {other}")),
-    }
-}
-
-fn hex(id: Id) -> String {
-    id.to_string()
-}
-
-fn digest_hex(digest: Option<[u8; 32]>) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(64);
-    for b in digest.iter().flatten() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
-fn digest_field(fields: &HashMap<String, String>, name: &str) -> Result<Option<[u8; 32]>> {
-    let text = match fields.get(name).map(String::as_str) {
-        None | Some("") => return Ok(None),
-        Some(t) => t,
-    };
-    let mut out = [0u8; 32];
-    if text.len() != 64 {
-        return Err(corrupt(name));
-    }
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(text.get(2 * i..2 * i + 2).unwrap_or("x"), 16)
-            .map_err(|_| corrupt(name))?;
-    }
-    Ok(Some(out))
-}
-
-/// The binding check's arguments to the scripts: mode, client digest, key thumbprint.
-fn binding_args(presented: &Presented) -> [String; 3] {
-    let mode = match presented.client_check {
-        ClientCheck::Skip => "0",
-        ClientCheck::Require => "1",
-        ClientCheck::RequireOrRevoke => "2",
-    };
-    [
-        mode.to_owned(),
-        digest_hex(presented.binding.client),
-        digest_hex(presented.binding.jkt),
-    ]
-}
-
-fn corrupt(what: &str) -> Error {
-    Error::StoreUnavailable(format!("Redis holds a malformed session ({what})"))
-}
-
-fn int_field(fields: &HashMap<String, String>, name: &str) -> Result<i64> {
-    fields
-        .get(name)
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| corrupt(name))
-}
-
-fn id_field(fields: &HashMap<String, String>, name: &str) -> Result<Id> {
-    fields
-        .get(name)
-        .and_then(|v| Id::parse(v))
-        .ok_or_else(|| corrupt(name))
 }
 
 impl SessionStore for RedisStore {
@@ -409,7 +312,7 @@ impl SessionStore for RedisStore {
             current_iat: int_field(&fields, "t")?,
             previous_jti: previous,
             revoked: fields.get("r").map(String::as_str) == Some("1"),
-            binding: Binding {
+            binding: ClientBinding {
                 client: digest_field(&fields, "b")?,
                 jkt: digest_field(&fields, "k")?,
             },
@@ -422,7 +325,7 @@ impl SessionStore for RedisStore {
         now: i64,
         idle_timeout: i64,
         slide: bool,
-        presented: Option<&Presented>,
+        presented: Option<&BindingCheck>,
     ) -> Result<()> {
         let key = self.session_key(sid);
         let mut call = self.scripts.touch.prepare_invoke();
@@ -431,7 +334,7 @@ impl SessionStore for RedisStore {
             .arg(idle_timeout)
             .arg(if slide { "1" } else { "0" })
             .arg(if presented.is_some() { "1" } else { "0" })
-            .arg(&binding_args(presented.unwrap_or(&Presented::default()))[..]);
+            .arg(&binding_args(presented.unwrap_or(&BindingCheck::default()))[..]);
         // A slide is idempotent (the deadline only moves forward to the same value), and so
         // is a revocation for a client mismatch.
         match self.run(Retry::Safe, |c| call.invoke::<i64>(c))? {
@@ -448,7 +351,7 @@ impl SessionStore for RedisStore {
         now: i64,
         idle_timeout: i64,
         grace: i64,
-        binding: &Presented,
+        binding: &BindingCheck,
     ) -> Result<RotateOutcome> {
         let key = self.session_key(sid);
         let mut call = self.scripts.rotate.prepare_invoke();
@@ -557,9 +460,9 @@ impl SessionStore for RedisStore {
     }
 
     /// Counts by SCAN over this prefix: O(keys), meant for diagnostics, not the hot path.
-    fn stats(&self) -> Result<StoreStats> {
+    fn stats(&self) -> Result<Stats> {
         self.run(Retry::Safe, |c| {
-            let mut st = StoreStats::default();
+            let mut st = Stats::default();
             st.sessions = self.scan(c, "s:", |c, keys| {
                 if keys.is_empty() {
                     return Ok(());
