@@ -91,7 +91,8 @@ fn main() {
 }
 
 /// Median CPU ns per validate: status only, and with the claims JSON copied into a caller
-/// buffer (what `keyfob_validate` and `keyfob_validate_into` do), as the C bench measures.
+/// buffer (what `keyfob_engine_validate` and `keyfob_engine_validate_into` do), as the C bench
+/// measures.
 fn timed(engine: &Engine, access: &str, rounds: usize, iterations: usize) {
     let mut buf = [0u8; 1024];
     let (mut status_only, mut into_buffer) = (Vec::new(), Vec::new());

@@ -106,7 +106,7 @@ fn populated(n: usize, rng: &mut Rng) -> (Engine, Pool) {
             if pool.len() == POOL {
                 break 'more;
             }
-            let next = engine.refresh(r).expect("refresh");
+            let next = engine.refresh(r.as_str()).expect("refresh");
             *r = next.refresh.expect("rotated refresh token");
             pool.push(next.access);
         }

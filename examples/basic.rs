@@ -34,7 +34,7 @@ fn main() -> Result<(), Error> {
     println!(
         "validate  → ok, user_id={} exp={}",
         claims.user_id(),
-        claims.exp
+        claims.exp()
     );
 
     let rotated = engine.refresh(&refresh)?;

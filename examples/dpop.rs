@@ -75,7 +75,7 @@ fn main() -> Result<(), Error> {
     let proof = client.proof("POST", LOGIN_URL, engine.now(), None);
     let pair = engine.login_bound("alice", None, &with_proof(&proof, "POST", LOGIN_URL))?;
     let refresh = pair.refresh.clone().expect("login returns a refresh token");
-    let jkt = engine.verify(&pair.access)?.extra["cnf"]["jkt"].clone();
+    let jkt = engine.verify(&pair.access)?.extra()["cnf"]["jkt"].clone();
     println!("login     → session {} bound to key {jkt}", pair.session_id);
 
     // GET /api/hello/ with `Authorization: DPoP <access>` and a proof carrying its hash.

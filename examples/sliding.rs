@@ -13,7 +13,7 @@ fn main() -> Result<(), Error> {
     config.refresh_lifetime_s = 300; // no session lives longer than five minutes
 
     let clock = ManualClock::new(1_700_000_000);
-    let engine = Engine::with_clock(config, clock.clone())?;
+    let engine = Engine::builder(config).clock(clock.clone()).build()?;
     let start = clock.now();
 
     let pair = engine.login("alice", None)?;

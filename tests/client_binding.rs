@@ -5,9 +5,9 @@
 //! Every behaviour runs on the memory store, and on Redis with the `redis` feature.
 
 #[macro_use]
-mod binding_support;
+mod client_binding_support;
 
-use binding_support::{config, engine, sha256, sid_of, Backend};
+use client_binding_support::{config, engine, sha256, sid_of, Backend};
 use keyfob::{Config, Engine, Error, ErrorCode, Presentation};
 
 const APP: &str = "mobile-app-7f3a";
@@ -132,7 +132,9 @@ fn the_store_keeps_only_a_digest(backend: Backend) {
     assert_eq!(session.binding.client, Some(sha256(APP.as_bytes())));
     assert_eq!(session.binding.jkt, None);
     for token in [&pair.access, refresh_token(&pair)] {
-        assert!(!binding_support::payload_of(token).to_string().contains(APP));
+        assert!(!client_binding_support::payload_of(token)
+            .to_string()
+            .contains(APP));
     }
     // An unbound login stores no binding.
     let plain = e.login("bob", None).unwrap();
@@ -143,7 +145,7 @@ fn the_store_keeps_only_a_digest(backend: Backend) {
 fn unbound_sessions_behave_as_before(backend: Backend) {
     let (e, clock, _) = engine(backend, config());
     let pair = e.login("bob", None).unwrap();
-    assert!(binding_support::payload_of(&pair.access)
+    assert!(client_binding_support::payload_of(&pair.access)
         .get("cnf")
         .is_none());
     assert!(e.validate(&pair.access).is_ok());
@@ -218,7 +220,7 @@ fn binding_settings_have_defaults_and_come_from_json() {
     let cfg = Config::from_json(&format!(
         r#"{{"signing_key": "{}", "client_mismatch_revokes": false, "bind_validate": true,
             "dpop_iat_window_s": 30, "dpop_replay_cache_size": 10}}"#,
-        binding_support::SECRET
+        client_binding_support::SECRET
     ))
     .unwrap();
     assert!(!cfg.client_mismatch_revokes && cfg.bind_validate);
@@ -231,7 +233,10 @@ fn binding_settings_have_defaults_and_come_from_json() {
         r#""dpop_iat_window_s": 3601"#,
         r#""dpop_replay_cache_size": 0"#,
     ] {
-        let json = format!(r#"{{"signing_key": "{}", {bad}}}"#, binding_support::SECRET);
+        let json = format!(
+            r#"{{"signing_key": "{}", {bad}}}"#,
+            client_binding_support::SECRET
+        );
         let err = Config::from_json(&json).unwrap_err();
         let field = bad.split('"').nth(1).unwrap();
         assert!(

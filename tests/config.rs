@@ -1,4 +1,4 @@
-//! Config: DESIGN.md's defaults, and every impossible value refused as a `config` error
+//! Config: the documented defaults, and every impossible value refused as a `config` error
 //! whose message names the field — without ever echoing key material.
 
 mod common;

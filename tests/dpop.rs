@@ -6,9 +6,9 @@
 //! The session behaviours run on the memory store, and on Redis with the `redis` feature.
 
 #[macro_use]
-mod binding_support;
+mod client_binding_support;
 
-use binding_support::{
+use client_binding_support::{
     b64, config, engine, payload_of, sha256, sid_of, Backend, DpopClient, LOGIN_URL, RESOURCE_URL,
     TOKEN_URL,
 };
@@ -108,7 +108,7 @@ fn a_proof_binds_the_session_to_the_key(backend: Backend) {
         assert!(validate(&e, &key, &next.access).is_ok());
         // The claims say which key, for a resource server that wants to know.
         let claims = e.verify(&next.access).unwrap();
-        assert_eq!(claims.extra["cnf"]["jkt"], json!(key.jkt()));
+        assert_eq!(claims.extra()["cnf"]["jkt"], json!(key.jkt()));
     }
 }
 
@@ -605,10 +605,12 @@ fn dpop_errors_have_stable_codes() {
 #[cfg(feature = "redis")]
 #[test]
 fn a_proof_replayed_to_another_worker_is_caught_on_redis() {
-    use std::sync::Arc;
     let (first, clock, store) = engine(Backend::Redis, config());
-    let second =
-        Engine::with_parts(config(), Arc::new(clock.clone()), Some(store)).expect("valid config");
+    let second = Engine::builder(config())
+        .clock(clock.clone())
+        .store(store)
+        .build()
+        .expect("valid config");
     let key = DpopClient::es256();
     let pair = login(&first, &key);
     let proof = key.proof("GET", RESOURCE_URL, first.now(), Some(&pair.access));

@@ -3,13 +3,11 @@
 #![cfg(unix)]
 
 use keyfob::session::Id;
-use ring::rand::SystemRandom;
 
 #[test]
 fn a_forked_child_never_repeats_the_parents_ids() {
-    let rng = SystemRandom::new();
     // Draw one id so this thread holds a partly used block when it forks.
-    let _ = Id::random(&rng).unwrap();
+    let _ = Id::random().unwrap();
     let mut fds = [0i32; 2];
     // SAFETY: plain POSIX calls; the child only draws ids, writes them and exits.
     unsafe {
@@ -17,16 +15,17 @@ fn a_forked_child_never_repeats_the_parents_ids() {
         let pid = libc::fork();
         assert!(pid >= 0, "fork failed");
         if pid == 0 {
-            let mut out = [0u8; 16 * 8];
-            for chunk in out.chunks_mut(16) {
-                let id = Id::random(&rng).map(|i| i.0).unwrap_or(0);
-                chunk.copy_from_slice(&id.to_be_bytes());
+            let mut out = [b'0'; 32 * 8];
+            for chunk in out.chunks_mut(32) {
+                if let Ok(id) = Id::random() {
+                    chunk.copy_from_slice(&id.to_hex());
+                }
             }
             libc::write(fds[1], out.as_ptr().cast(), out.len());
             libc::_exit(0);
         }
         libc::close(fds[1]);
-        let mut got = [0u8; 16 * 8];
+        let mut got = [0u8; 32 * 8];
         let mut read = 0;
         while read < got.len() {
             let n = libc::read(fds[0], got[read..].as_mut_ptr().cast(), got.len() - read);
@@ -35,13 +34,14 @@ fn a_forked_child_never_repeats_the_parents_ids() {
         }
         let mut status = 0;
         libc::waitpid(pid, &mut status, 0);
-        let child: Vec<u128> = got
-            .chunks(16)
-            .map(|c| u128::from_be_bytes(c.try_into().unwrap()))
+        let zero = Id::parse(&"0".repeat(32)).unwrap();
+        let child: Vec<Id> = got
+            .chunks(32)
+            .map(|c| Id::parse(std::str::from_utf8(c).unwrap()).expect("hex id"))
             .collect();
-        let parent: Vec<u128> = (0..8).map(|_| Id::random(&rng).unwrap().0).collect();
+        let parent: Vec<Id> = (0..8).map(|_| Id::random().unwrap()).collect();
         for id in &child {
-            assert_ne!(*id, 0);
+            assert_ne!(*id, zero);
             assert!(!parent.contains(id), "child repeated a parent id");
         }
     }
@@ -49,9 +49,8 @@ fn a_forked_child_never_repeats_the_parents_ids() {
 
 #[test]
 fn ids_are_distinct_across_many_blocks() {
-    let rng = SystemRandom::new();
     let mut seen = std::collections::HashSet::new();
     for _ in 0..10_000 {
-        assert!(seen.insert(Id::random(&rng).unwrap()));
+        assert!(seen.insert(Id::random().unwrap()));
     }
 }

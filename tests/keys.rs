@@ -64,8 +64,8 @@ fn rs256_signs_and_verifies_from_pkcs8_and_pkcs1() {
         assert_eq!(signature_len(&token), 256);
     }
     // Both encodings of one key make the same (deterministic PKCS#1 v1.5) signature.
-    let a = keyfob::__jws::sign(&with_alg(rsa_private_pem(), "RS256"), b"x.y").unwrap();
-    let b = keyfob::__jws::sign(
+    let a = keyfob::internal::jws::sign(&with_alg(rsa_private_pem(), "RS256"), b"x.y").unwrap();
+    let b = keyfob::internal::jws::sign(
         &with_alg(read_data("rsa2048_private_pkcs1.pem"), "RS256"),
         b"x.y",
     )
@@ -107,10 +107,10 @@ fn public_keys_verify_tokens_of_their_private_half() {
             format!(r#"{{"alg":"{alg}","kid":"issuer"}}"#),
         ] {
             let input = format!("{}.{}", b64(header.as_bytes()), b64(b"payload"));
-            let sig = keyfob::__jws::sign(&issuer, input.as_bytes()).unwrap();
+            let sig = keyfob::internal::jws::sign(&issuer, input.as_bytes()).unwrap();
             let token = format!("{input}.{}", b64(&sig));
             assert_eq!(
-                keyfob::__jws::verify(&verifier, &token).unwrap(),
+                keyfob::internal::jws::verify(&verifier, &token).unwrap(),
                 b"payload",
                 "{alg} {header}"
             );
@@ -122,7 +122,10 @@ fn public_keys_verify_tokens_of_their_private_half() {
             } else {
                 Error::BadSignature
             };
-            assert_eq!(keyfob::__jws::verify(&stranger, &token), Err(expected));
+            assert_eq!(
+                keyfob::internal::jws::verify(&stranger, &token),
+                Err(expected)
+            );
         }
     }
 }
@@ -132,8 +135,16 @@ fn public_keys_verify_tokens_of_their_private_half() {
 fn before_and_after(before: Config, after: Config) -> (Engine, Engine, ManualClock) {
     let clock = ManualClock::new(T0);
     let store = Arc::new(MemoryStore::new());
-    let a = Engine::with_parts(before, Arc::new(clock.clone()), Some(store.clone())).unwrap();
-    let b = Engine::with_parts(after, Arc::new(clock.clone()), Some(store)).unwrap();
+    let a = Engine::builder(before)
+        .clock(clock.clone())
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let b = Engine::builder(after)
+        .clock(clock.clone())
+        .store(store)
+        .build()
+        .unwrap();
     (a, b, clock)
 }
 
@@ -251,13 +262,13 @@ fn hmac_tokens_are_deterministic_and_ecdsa_ones_are_not() {
         with_alg(ed25519_keys().0, "EdDSA"),
         with_alg(rsa_private_pem(), "RS256"),
     ] {
-        let a = keyfob::__jws::sign(&cfg, b"a.b").unwrap();
-        assert_eq!(a, keyfob::__jws::sign(&cfg, b"a.b").unwrap());
+        let a = keyfob::internal::jws::sign(&cfg, b"a.b").unwrap();
+        assert_eq!(a, keyfob::internal::jws::sign(&cfg, b"a.b").unwrap());
     }
     let es = with_alg(p256_keys().0, "ES256");
     assert_ne!(
-        keyfob::__jws::sign(&es, b"a.b").unwrap(),
-        keyfob::__jws::sign(&es, b"a.b").unwrap()
+        keyfob::internal::jws::sign(&es, b"a.b").unwrap(),
+        keyfob::internal::jws::sign(&es, b"a.b").unwrap()
     );
 }
 

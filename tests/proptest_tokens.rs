@@ -22,7 +22,10 @@ fn world() -> &'static World {
         let mut cfg = Config::with_secret(SECRET);
         cfg.accept_sessionless = true;
         cfg.reuse_grace_s = 1_000_000;
-        let engine = Engine::with_clock(cfg, ManualClock::new(T0)).unwrap();
+        let engine = Engine::builder(cfg)
+            .clock(ManualClock::new(T0))
+            .build()
+            .unwrap();
         let pair = engine.login("alice", None).unwrap();
         let sliding = engine.login_sliding("bob", None).unwrap();
         let issued = vec![pair.access, pair.refresh.unwrap(), sliding.token];

@@ -36,8 +36,7 @@ impl Backend {
                 let url = std::env::var("KEYFOB_TEST_REDIS_URL").expect(
                     "KEYFOB_TEST_REDIS_URL is not set: run with `bash scripts/test-redis.sh`",
                 );
-                let rng = SystemRandom::new();
-                let ns = keyfob::session::Id::random(&rng).expect("random");
+                let ns = keyfob::session::Id::random().expect("random");
                 Arc::new(
                     keyfob::store::RedisStore::open(
                         &url,
@@ -60,7 +59,10 @@ pub fn config() -> Config {
 pub fn engine(backend: Backend, cfg: Config) -> (Engine, ManualClock, Arc<dyn SessionStore>) {
     let clock = ManualClock::new(SystemClock.now());
     let store = backend.store();
-    let engine = Engine::with_parts(cfg, Arc::new(clock.clone()), Some(store.clone()))
+    let engine = Engine::builder(cfg)
+        .clock(clock.clone())
+        .store(store.clone())
+        .build()
         .expect("valid config");
     (engine, clock, store)
 }
@@ -202,7 +204,7 @@ macro_rules! on_every_store {
             $(
                 #[test]
                 fn $name() {
-                    super::$name($crate::binding_support::Backend::Memory);
+                    super::$name($crate::client_binding_support::Backend::Memory);
                 }
             )*
         }
@@ -211,7 +213,7 @@ macro_rules! on_every_store {
             $(
                 #[test]
                 fn $name() {
-                    super::$name($crate::binding_support::Backend::Redis);
+                    super::$name($crate::client_binding_support::Backend::Redis);
                 }
             )*
         }

@@ -27,7 +27,10 @@ pub fn config() -> Config {
 /// An engine on a manual clock standing at [`T0`].
 pub fn engine_at(cfg: Config) -> (Engine, ManualClock) {
     let clock = ManualClock::new(T0);
-    let engine = Engine::with_clock(cfg, clock.clone()).expect("valid config");
+    let engine = Engine::builder(cfg)
+        .clock(clock.clone())
+        .build()
+        .expect("valid config");
     (engine, clock)
 }
 
@@ -35,7 +38,10 @@ pub fn engine_at(cfg: Config) -> (Engine, ManualClock) {
 pub fn engine_with_store(cfg: Config) -> (Engine, ManualClock, Arc<MemoryStore>) {
     let clock = ManualClock::new(T0);
     let store = Arc::new(MemoryStore::new());
-    let engine = Engine::with_parts(cfg, Arc::new(clock.clone()), Some(store.clone()))
+    let engine = Engine::builder(cfg)
+        .clock(clock.clone())
+        .store(store.clone())
+        .build()
         .expect("valid config");
     (engine, clock, store)
 }

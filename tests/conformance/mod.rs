@@ -1,50 +1,51 @@
-//! The engine's behaviour on every store: one suite, parametrized by a store factory, run
-//! against the memory store always and against Redis with the `redis` feature
-//! (`bash scripts/test-redis.sh` starts a Redis and sets `KEYFOB_TEST_REDIS_URL`).
-//! Then what only a shared store can show: engines in different "processes" (separate store
-//! handles on one Redis) see each other's logins, logouts and rotations at once, and a Redis
-//! that goes away makes every call fail closed until it comes back.
-
+//! The store conformance suite: the engine's behaviour on a store, one function per
+//! behaviour, parametrized by a store factory ([`Backend`]). Each store mounts it once with
+//! [`mount!`]: `tests/store_memory.rs` for the memory store, `tests/store_redis.rs` for Redis
+//! (feature `redis`; `bash scripts/test-redis.sh` starts a Redis and sets
+//! `KEYFOB_TEST_REDIS_URL`).
 use std::sync::Arc;
 
 use keyfob::store::SessionStore;
 use keyfob::{Clock, Config, Engine, Error, ManualClock, SystemClock};
 
-const SECRET: &str = "redis-store-test-secret-of-32-bytes-or-more";
+const SECRET: &str = "store-conformance-secret-of-32-bytes-or-more";
 
 /// Makes stores. Handles made with the same `namespace` share their data, as two processes
 /// pointing at one Redis do; different namespaces never see each other.
-trait Backend: Sync {
+pub trait Backend: Sync {
+    /// A store handle on `namespace`.
     fn store(&self, namespace: &str) -> Arc<dyn SessionStore>;
 }
 
 /// A namespace no other test (or earlier run) uses.
-fn fresh_namespace(test: &str) -> String {
-    let rng = ring::rand::SystemRandom::new();
-    let id = keyfob::session::Id::random(&rng).expect("random");
+pub fn fresh_namespace(test: &str) -> String {
+    let id = keyfob::session::Id::random().expect("random");
     format!("keyfob-test:{test}:{id}:")
 }
 
-fn config() -> Config {
+pub fn config() -> Config {
     Config::with_secret(SECRET)
 }
 
 /// Manual time starting at the wall clock's, so Redis's own TTLs (which run on real time
 /// and are set relative to the engine's `now`) stay far away during a test.
-fn clock() -> ManualClock {
+pub fn clock() -> ManualClock {
     ManualClock::new(SystemClock.now())
 }
 
-fn engine(store: Arc<dyn SessionStore>, cfg: Config, clock: &ManualClock) -> Engine {
-    Engine::with_parts(cfg, Arc::new(clock.clone()), Some(store)).expect("valid config")
+pub fn engine(store: Arc<dyn SessionStore>, cfg: Config, clock: &ManualClock) -> Engine {
+    Engine::builder(cfg)
+        .clock(clock.clone())
+        .store(store)
+        .build()
+        .expect("valid config")
 }
 
 /// A sessionless HS256 token in simplejwt's layout, as a pre-migration issuer minted it.
-fn sessionless(token_type: &str, user_id: &str, iat: i64, lifetime: i64) -> String {
+pub fn sessionless(token_type: &str, user_id: &str, iat: i64, lifetime: i64) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
-    let rng = ring::rand::SystemRandom::new();
-    let jti = keyfob::session::Id::random(&rng).expect("random");
+    let jti = keyfob::session::Id::random().expect("random");
     let payload = serde_json::json!({
         "token_type": token_type,
         "exp": iat + lifetime,
@@ -62,13 +63,13 @@ fn sessionless(token_type: &str, user_id: &str, iat: i64, lifetime: i64) -> Stri
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.as_ref()))
 }
 
-fn sid_of(e: &Engine, token: &str) -> keyfob::session::Id {
+pub fn sid_of(e: &Engine, token: &str) -> keyfob::session::Id {
     let claims = e.verify(token).expect("a live token");
     keyfob::session::Id::parse(claims.sid().expect("sid")).expect("hex sid")
 }
 
 /// The behaviours, each a function of the backend.
-mod suite {
+pub mod suite {
     use super::*;
 
     pub fn login_validate_refresh(b: &dyn Backend) {
@@ -92,7 +93,7 @@ mod suite {
         assert_eq!(s.absolute_deadline, s.created_at + 43_200);
         assert_eq!(s.idle_deadline, clock.now() + 1_800);
         assert!(s.previous_jti.is_some() && !s.revoked);
-        let unknown = keyfob::session::Id(42);
+        let unknown = keyfob::session::Id::parse(&format!("{:032x}", 42)).unwrap();
         assert_eq!(store.get(unknown).unwrap(), None);
     }
 
@@ -330,7 +331,7 @@ mod suite {
         e.login("hank", None).unwrap();
         e.login("ivy", None).unwrap();
         e.revoke(&a.access).unwrap();
-        e.revoke(&sessionless("access", "ivy", clock.now(), 300))
+        e.revoke(sessionless("access", "ivy", clock.now(), 300))
             .unwrap();
         e.revoke_user("ivy").unwrap();
         let st = e.stats().unwrap();
@@ -428,479 +429,72 @@ mod suite {
     }
 }
 
-/// One `#[test]` per behaviour for a backend.
-macro_rules! store_suite {
+/// Mount the suite for one store: `conformance::mount!(name, backend)` makes a module `name`
+/// with one `#[test]` per behaviour, each on a store from `backend`.
+macro_rules! mount {
     ($name:ident, $backend:expr) => {
         mod $name {
+            #[allow(unused_imports)]
             use super::*;
 
-            fn backend() -> impl Backend {
+            fn backend() -> impl $crate::conformance::Backend {
                 $backend
             }
 
             #[test]
             fn login_validate_refresh() {
-                suite::login_validate_refresh(&backend());
+                $crate::conformance::suite::login_validate_refresh(&backend());
             }
             #[test]
             fn reuse_revokes_the_session() {
-                suite::reuse_revokes_the_session(&backend());
+                $crate::conformance::suite::reuse_revokes_the_session(&backend());
             }
             #[test]
             fn previous_token_converges_in_grace() {
-                suite::previous_token_converges_in_grace(&backend());
+                $crate::conformance::suite::previous_token_converges_in_grace(&backend());
             }
             #[test]
             fn logout_and_revoke_session() {
-                suite::logout_and_revoke_session(&backend());
+                $crate::conformance::suite::logout_and_revoke_session(&backend());
             }
             #[test]
             fn revoke_user_revokes_every_session() {
-                suite::revoke_user_revokes_every_session(&backend());
+                $crate::conformance::suite::revoke_user_revokes_every_session(&backend());
             }
             #[test]
             fn sessionless_denylist() {
-                suite::sessionless_denylist(&backend());
+                $crate::conformance::suite::sessionless_denylist(&backend());
             }
             #[test]
             fn idle_timeout_slides() {
-                suite::idle_timeout_slides(&backend());
+                $crate::conformance::suite::idle_timeout_slides(&backend());
             }
             #[test]
             fn idle_deadline_never_passes_absolute() {
-                suite::idle_deadline_never_passes_absolute(&backend());
+                $crate::conformance::suite::idle_deadline_never_passes_absolute(&backend());
             }
             #[test]
             fn absolute_lifetime_ends_the_session() {
-                suite::absolute_lifetime_ends_the_session(&backend());
+                $crate::conformance::suite::absolute_lifetime_ends_the_session(&backend());
             }
             #[test]
             fn sliding_tokens_follow_the_session() {
-                suite::sliding_tokens_follow_the_session(&backend());
+                $crate::conformance::suite::sliding_tokens_follow_the_session(&backend());
             }
             #[test]
             fn stats_count_what_the_store_holds() {
-                suite::stats_count_what_the_store_holds(&backend());
+                $crate::conformance::suite::stats_count_what_the_store_holds(&backend());
             }
             #[test]
             fn engines_share_sessions() {
-                suite::engines_share_sessions(&backend());
+                $crate::conformance::suite::engines_share_sessions(&backend());
             }
             #[test]
             fn concurrent_refreshes_never_fork() {
-                suite::concurrent_refreshes_never_fork(&backend());
+                $crate::conformance::suite::concurrent_refreshes_never_fork(&backend());
             }
         }
     };
 }
 
-/// Memory stores, one per namespace: two handles on one namespace are one store.
-#[derive(Default)]
-struct Memory {
-    stores: parking_lot::Mutex<std::collections::HashMap<String, Arc<dyn SessionStore>>>,
-}
-
-impl Backend for Memory {
-    fn store(&self, namespace: &str) -> Arc<dyn SessionStore> {
-        self.stores
-            .lock()
-            .entry(namespace.to_owned())
-            .or_insert_with(|| Arc::new(keyfob::store::MemoryStore::new()))
-            .clone()
-    }
-}
-
-store_suite!(memory, Memory::default());
-
-#[cfg(not(feature = "redis"))]
-#[test]
-fn a_redis_url_without_the_feature_is_a_config_error() {
-    let mut cfg = config();
-    cfg.store = "redis://127.0.0.1:6379/0".into();
-    let err = Engine::new(cfg).unwrap_err();
-    assert!(
-        matches!(&err, Error::Config(m) if m.contains("\"redis\" feature")),
-        "{err}"
-    );
-}
-
-#[cfg(feature = "redis")]
-mod redis_backend {
-    use std::net::TcpListener;
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
-    use std::sync::mpsc;
-    use std::time::{Duration, Instant};
-
-    use super::*;
-    use keyfob::store::RedisStore;
-
-    /// The Redis that scripts/test-redis.sh started.
-    pub fn shared_url() -> String {
-        std::env::var("KEYFOB_TEST_REDIS_URL").expect(
-            "KEYFOB_TEST_REDIS_URL is not set: run the Redis tests with `bash scripts/test-redis.sh`",
-        )
-    }
-
-    /// Each handle is a store of its own (its own connections), as in another process.
-    pub struct Redis {
-        pub url: String,
-    }
-
-    impl Backend for Redis {
-        fn store(&self, namespace: &str) -> Arc<dyn SessionStore> {
-            Arc::new(RedisStore::open(&self.url, namespace, Duration::from_secs(5)).unwrap())
-        }
-    }
-
-    store_suite!(redis, Redis { url: shared_url() });
-
-    /// A private redis-server this test can stop, freeze and restart; killed on drop.
-    struct Server {
-        child: Option<Child>,
-        port: u16,
-        dir: PathBuf,
-    }
-
-    impl Server {
-        fn start() -> Server {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let dir =
-                std::env::temp_dir().join(format!("keyfob-redis-{port}-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let mut s = Server {
-                child: None,
-                port,
-                dir,
-            };
-            s.restart();
-            s
-        }
-
-        fn url(&self) -> String {
-            format!("redis://127.0.0.1:{}/0", self.port)
-        }
-
-        /// (Re)start on the same port and directory: the append-only file, fsynced on every
-        /// write, carries the data over a kill -9.
-        fn restart(&mut self) {
-            let bin = std::env::var("KEYFOB_TEST_REDIS_SERVER").unwrap_or("redis-server".into());
-            let child = Command::new(bin)
-                .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-                .args([
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "always",
-                ])
-                .arg("--dir")
-                .arg(&self.dir)
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("redis-server (install it, or run scripts/test-redis.sh)");
-            self.child = Some(child);
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let client = ::redis::Client::open(self.url()).unwrap();
-            loop {
-                let ready = client
-                    .get_connection_with_timeout(Duration::from_millis(200))
-                    .and_then(|mut c| ::redis::cmd("PING").query::<String>(&mut c));
-                if ready.is_ok() {
-                    return;
-                }
-                assert!(Instant::now() < deadline, "redis-server did not start");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        fn kill(&mut self) {
-            if let Some(mut c) = self.child.take() {
-                c.kill().ok();
-                c.wait().ok();
-            }
-        }
-
-        fn signal(&self, sig: &str) {
-            let pid = self.child.as_ref().expect("running").id().to_string();
-            let ok = Command::new("kill").args([sig, &pid]).status().unwrap();
-            assert!(ok.success());
-        }
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            if let Some(c) = self.child.as_mut() {
-                // A frozen server must be thawed to die promptly.
-                Command::new("kill")
-                    .args(["-CONT", &c.id().to_string()])
-                    .status()
-                    .ok();
-            }
-            self.kill();
-            std::fs::remove_dir_all(&self.dir).ok();
-        }
-    }
-
-    /// Run `f` on another thread; fail (rather than hang) if it has not answered in 10 s.
-    fn answers_within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || tx.send(f()).ok());
-        rx.recv_timeout(Duration::from_secs(10))
-            .expect("the call must give up by itself (store_timeout_ms)")
-    }
-
-    fn unavailable(r: Result<impl std::fmt::Debug, Error>) {
-        match r {
-            Err(Error::StoreUnavailable(_)) => {}
-            other => panic!("expected store_unavailable, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn config_selects_the_redis_store() {
-        let clock = clock();
-        let mut cfg = config();
-        cfg.store = shared_url();
-        cfg.store_prefix = fresh_namespace("config");
-        cfg.store_timeout_ms = 5_000;
-        let one = Engine::with_parts(cfg.clone(), Arc::new(clock.clone()), None).unwrap();
-        let two = Engine::with_parts(cfg.clone(), Arc::new(clock.clone()), None).unwrap();
-        let pair = one.login("lena", None).unwrap();
-        assert!(
-            two.validate(&pair.access).is_ok(),
-            "both engines reach one Redis"
-        );
-
-        cfg.store_prefix = fresh_namespace("config-other");
-        let elsewhere = Engine::with_parts(cfg, Arc::new(clock), None).unwrap();
-        assert_eq!(
-            elsewhere.validate(&pair.access),
-            Err(Error::SessionUnknown),
-            "another prefix is another store"
-        );
-    }
-
-    #[test]
-    fn bad_redis_settings_are_config_errors() {
-        for (url, timeout) in [("redis://", 200), ("redis://127.0.0.1:6379/0", 0)] {
-            let mut cfg = config();
-            cfg.store = url.into();
-            cfg.store_timeout_ms = timeout;
-            let err = Engine::new(cfg).unwrap_err();
-            assert!(matches!(err, Error::Config(_)), "{url} {timeout}: {err}");
-        }
-        let mut cfg = config();
-        cfg.store = "redis://:hunter2-password@127.0.0.1:1/0".into();
-        cfg.store_timeout_ms = 100;
-        // Starts although nothing listens there (connects lazily), then fails closed,
-        // and never shows the password.
-        let e = Engine::new(cfg).unwrap();
-        let err = e.login("mia", None).unwrap_err();
-        assert!(matches!(err, Error::StoreUnavailable(_)), "{err}");
-        assert!(!err.to_string().contains("hunter2"), "{err}");
-        let store = RedisStore::open(
-            "redis://:hunter2-password@127.0.0.1:1/0",
-            "p:",
-            Duration::from_millis(100),
-        )
-        .unwrap();
-        let shown = format!("{store:?}");
-        assert!(
-            shown.contains("127.0.0.1") && !shown.contains("hunter2"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn fails_closed_while_redis_is_gone_and_recovers() {
-        let mut server = Server::start();
-        let clock = clock();
-        let mut cfg = config();
-        cfg.store = server.url();
-        cfg.store_prefix = fresh_namespace("down");
-        cfg.store_timeout_ms = 500;
-        let e = Arc::new(Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap());
-        let pair = e.login("nina", None).unwrap();
-        let refresh = pair.refresh.clone().unwrap();
-        assert!(e.validate(&pair.access).is_ok());
-
-        // Frozen: the socket accepts but nothing answers. Calls give up after the timeout.
-        server.signal("-STOP");
-        let (e2, access) = (e.clone(), pair.access.clone());
-        unavailable(answers_within(move || e2.validate(&access)));
-        let (e2, r) = (e.clone(), refresh.clone());
-        unavailable(answers_within(move || e2.refresh(&r)));
-        server.signal("-CONT");
-        assert!(e.validate(&pair.access).is_ok(), "back after a freeze");
-
-        // Gone: every operation fails closed, nothing unchecked is accepted.
-        server.kill();
-        unavailable(e.validate(&pair.access));
-        unavailable(e.verify(&pair.access));
-        unavailable(e.refresh(&refresh));
-        unavailable(e.login("nina", None));
-        unavailable(e.revoke(&pair.access));
-        unavailable(e.revoke_user("nina"));
-        unavailable(e.stats());
-
-        // Back (same data, from the append-only file): works again without intervention.
-        server.restart();
-        assert!(e.validate(&pair.access).is_ok(), "reconnects by itself");
-        let next = e.refresh(&refresh).unwrap();
-        assert!(e.validate(&next.access).is_ok());
-
-        // A revocation made before a kill -9 survives the restart.
-        e.revoke(next.refresh.as_deref().unwrap()).unwrap();
-        server.kill();
-        server.restart();
-        assert_eq!(e.validate(&next.access), Err(Error::Revoked));
-    }
-
-    fn config_set(conn: &mut ::redis::Connection, name: &str, value: &str) {
-        let _: () = ::redis::cmd("CONFIG")
-            .arg("SET")
-            .arg(name)
-            .arg(value)
-            .query(conn)
-            .unwrap();
-    }
-
-    /// A Redis that refuses writes (full, with `noeviction`) fails the writes closed, still
-    /// answers reads, and takes writes again once it has room.
-    #[test]
-    fn a_full_redis_fails_writes_closed() {
-        let server = Server::start();
-        let clock = clock();
-        let mut cfg = config();
-        cfg.store = server.url();
-        cfg.store_timeout_ms = 5_000; // not about timeouts: never flaky on a busy machine
-        let e = Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap();
-        let pair = e.login("quinn", None).unwrap();
-        let mut admin = ::redis::Client::open(server.url())
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        config_set(&mut admin, "maxmemory-policy", "noeviction");
-        config_set(&mut admin, "maxmemory", "1");
-        unavailable(e.login("quinn", None));
-        unavailable(e.refresh(pair.refresh.as_deref().unwrap()));
-        unavailable(e.revoke(&pair.access));
-        config_set(&mut admin, "maxmemory", "0");
-        assert!(e.validate(&pair.access).is_ok());
-        let next = e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
-        e.revoke(&next.access).unwrap();
-        assert_eq!(e.validate(&next.access), Err(Error::Revoked));
-    }
-
-    /// How many HSETs the server has run (scripts' writes included) since the last reset.
-    fn hset_calls(conn: &mut ::redis::Connection) -> u64 {
-        let info: String = ::redis::cmd("INFO")
-            .arg("commandstats")
-            .query(conn)
-            .unwrap();
-        info.lines()
-            .find_map(|l| l.strip_prefix("cmdstat_hset:calls="))
-            .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
-            .unwrap_or(0)
-    }
-
-    #[test]
-    fn touches_within_one_second_coalesce_into_no_write() {
-        let server = Server::start();
-        let clock = clock();
-        let mut cfg = config();
-        cfg.store = server.url();
-        cfg.store_timeout_ms = 5_000; // not about timeouts: never flaky on a busy machine
-        let e = Engine::with_parts(cfg, Arc::new(clock.clone()), None).unwrap();
-        let pair = e.login("pia", None).unwrap();
-        let mut conn = ::redis::Client::open(server.url())
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        let _: () = ::redis::cmd("CONFIG")
-            .arg("RESETSTAT")
-            .query(&mut conn)
-            .unwrap();
-        for _ in 0..20 {
-            assert!(e.validate(&pair.access).is_ok());
-        }
-        assert_eq!(hset_calls(&mut conn), 0, "the deadline did not move");
-        clock.advance(1);
-        for _ in 0..20 {
-            assert!(e.validate(&pair.access).is_ok());
-        }
-        assert_eq!(
-            hset_calls(&mut conn),
-            1,
-            "one write for the second that passed"
-        );
-    }
-
-    #[test]
-    fn sweep_is_left_to_redis_ttls() {
-        let clock = clock();
-        let ns = fresh_namespace("sweep");
-        let store = Redis { url: shared_url() }.store(&ns);
-        let e = engine(store, config(), &clock);
-        let pair = e.login("olga", None).unwrap();
-        clock.advance(100_000);
-        assert_eq!(e.sweep(), Ok(0), "a no-op: Redis expires keys itself");
-        assert_eq!(e.stats().unwrap().sessions, 1);
-        // The key expires with the session's absolute deadline (12 h after login).
-        let mut conn = ::redis::Client::open(shared_url())
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        let ttl = |conn: &mut ::redis::Connection, key: String| -> i64 {
-            ::redis::cmd("TTL").arg(key).query(conn).unwrap()
-        };
-        let session_ttl = ttl(&mut conn, format!("{ns}s:{}", pair.session_id));
-        assert!((43_000..=43_200).contains(&session_ttl), "{session_ttl}");
-        // Denylist entries expire at their `until`, epochs when nothing they cover can live.
-        let store = Redis { url: shared_url() }.store(&ns);
-        let now = clock.now();
-        assert!(store.deny_jti("jti-1", now + 60, now).unwrap());
-        let denied_ttl = ttl(&mut conn, format!("{ns}d:jti-1"));
-        assert!((50..=60).contains(&denied_ttl), "{denied_ttl}");
-        e.revoke_user("olga").unwrap();
-        let epoch_ttl = ttl(&mut conn, format!("{ns}e:olga"));
-        assert!((43_000..=43_200).contains(&epoch_ttl), "{epoch_ttl}");
-    }
-
-    /// A user's set of sids drops sessions that Redis has expired, amortized over logins.
-    #[test]
-    fn a_users_set_forgets_ended_sessions() {
-        let ns = fresh_namespace("prune");
-        let clock = clock();
-        let e = engine(Redis { url: shared_url() }.store(&ns), config(), &clock);
-        let sids: Vec<String> = (0..63)
-            .map(|_| e.login("rita", None).unwrap().session_id)
-            .collect();
-        let mut conn = ::redis::Client::open(shared_url())
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        for sid in &sids[..10] {
-            // As if their TTL had run out.
-            let _: i64 = ::redis::cmd("DEL")
-                .arg(format!("{ns}s:{sid}"))
-                .query(&mut conn)
-                .unwrap();
-        }
-        let members = |conn: &mut ::redis::Connection| -> i64 {
-            ::redis::cmd("SCARD")
-                .arg(format!("{ns}u:rita"))
-                .query(conn)
-                .unwrap()
-        };
-        assert_eq!(members(&mut conn), 63);
-        e.login("rita", None).unwrap(); // the 64th member triggers a prune
-        assert_eq!(members(&mut conn), 54);
-        assert_eq!(e.revoke_user("rita"), Ok(54));
-    }
-}
+pub(crate) use mount;

@@ -1,7 +1,7 @@
 //! The claims `dict` that `validate`, `validate_sliding` and `verify` return: the same dict
 //! `json.loads(payload)` gives (keys in payload order, ints as `int`, strings as `str`).
 //!
-//! For a token of exactly the claims keyfob mints (`Claims::is_minted_layout`), the core has
+//! For a token of exactly the claims keyfob mints (`keyfob::internal::is_minted_layout`), the core has
 //! already read every value, so the dict is filled from the typed claims: a copy of a
 //! prebuilt template (already sized, its keys the engine's cached strings) gets the six
 //! values. Any other payload goes through the general converter in `convert.rs`.
@@ -51,18 +51,21 @@ impl ClaimsDict {
     /// The claims as a dict: from the typed values when the payload is exactly keyfob's
     /// minted layout (the core already read it), else from the payload.
     pub(crate) fn of<'py>(&self, py: Python<'py>, claims: &Claims) -> PyResult<Bound<'py, PyDict>> {
-        let (true, Some(iat), Some(sid)) = (claims.is_minted_layout(), claims.iat, claims.sid())
-        else {
+        let (true, Some(iat), Some(sid)) = (
+            keyfob::internal::is_minted_layout(claims),
+            claims.iat(),
+            claims.sid(),
+        ) else {
             return claims_dict(py, claims.to_json());
         };
-        let token_type = match claims.token_type {
+        let token_type = match claims.token_type() {
             TokenType::Access => &self.token_types[0],
             TokenType::Refresh => &self.token_types[1],
             _ => &self.token_types[2],
         };
         let values: [Bound<'py, PyAny>; MINTED] = [
             token_type.bind(py).clone().into_any(),
-            claims.exp.into_pyobject(py)?.into_any(),
+            claims.exp().into_pyobject(py)?.into_any(),
             iat.into_pyobject(py)?.into_any(),
             PyString::new(py, claims.jti()).into_any(),
             PyString::new(py, claims.user_id()).into_any(),

@@ -8,8 +8,8 @@ use keyfob::{Claims, Engine as CoreEngine};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::binding::Evidence;
 use crate::claims::ClaimsDict;
+use crate::client_binding::Evidence;
 use crate::clock::ManualClock;
 use crate::convert::{extra_claims, text};
 use crate::errors::to_py_err;
@@ -87,7 +87,7 @@ impl Engine {
         // Parsing PEM keys can take a moment: let other threads run.
         let inner = py
             .detach(|| match clock {
-                Some(clock) => CoreEngine::with_clock(config, clock),
+                Some(clock) => CoreEngine::builder(config).clock(clock).build(),
                 None => CoreEngine::new(config),
             })
             .map_err(|e| to_py_err(py, e))?;

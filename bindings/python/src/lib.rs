@@ -2,8 +2,8 @@
 //! One file per domain: the engine, its config from kwargs, the clock, the result objects,
 //! client binding (DPoP requests), the exception hierarchy, and value conversion.
 
-mod binding;
 mod claims;
+mod client_binding;
 mod clock;
 mod config;
 mod convert;
@@ -20,8 +20,8 @@ fn _keyfob(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tokens::TokenPair>()?;
     m.add_class::<tokens::SlidingToken>()?;
     m.add_class::<clock::ManualClock>()?;
-    m.add_class::<binding::DpopRequest>()?;
-    m.add_function(wrap_pyfunction!(binding::jwk_thumbprint, m)?)?;
+    m.add_class::<client_binding::DpopRequest>()?;
+    m.add_function(wrap_pyfunction!(client_binding::jwk_thumbprint, m)?)?;
     errors::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
