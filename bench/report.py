@@ -86,7 +86,7 @@ PART_TARGETS = {
         ("2 threads vs 1 (CPU-normalized)", "≥ 1.7x"),
         ("resident memory per live session at 1e6", "≤ 200 B"),
     ],
-    "c": [("C keyfob_validate vs Rust validate", "≤ 1.2x")],
+    "c": [("C keyfob_engine_validate vs Rust validate", "≤ 1.2x")],
     "python": [
         ("Python `Engine.validate` vs simplejwt `AccessToken(token)`", "≥ 40x faster"),
         ("Python `Engine.validate` vs PyJWT `jwt.decode`", "≥ 30x faster"),
@@ -378,16 +378,16 @@ def main() -> None:
             "| C call | C median | same in Rust | C / Rust | target | instructions C / Rust |",
             "|---|---:|---:|---:|---|---:|",
             (
-                f"| `keyfob_validate` (status only) vs `Engine::validate` | "
+                f"| `keyfob_engine_validate` (status only) vs `Engine::validate` | "
                 f"{fmt_ns(c['validate_ns'])} | {fmt_ns(rust_v)} | {fmt_x(r)} "
-                f"{t.check('C keyfob_validate vs Rust validate', r, '≤ 1.2x', ok)} "
+                f"{t.check('C keyfob_engine_validate vs Rust validate', r, '≤ 1.2x', ok)} "
                 f"| ≤ 1.2x | {inst} |"
             ),
             (
-                "| `keyfob_validate_into` (claims JSON into a caller buffer) vs "
+                "| `keyfob_engine_validate_into` (claims JSON into a caller buffer) vs "
                 "`Engine::validate` + copy of `to_json()` | "
                 f"{fmt_ns(c['validate_into_ns'])} | {fmt_ns(rust_into)} | {fmt_x(r_into)} "
-                f"{t.check('C keyfob_validate_into vs Rust', r_into, '≤ 1.2x', ok_into)} "
+                f"{t.check('C keyfob_engine_validate_into vs Rust', r_into, '≤ 1.2x', ok_into)} "
                 "| ≤ 1.2x | |"
             ),
             "",
@@ -615,7 +615,7 @@ def readme_table(results: Path, crit: dict[str, float]) -> list[str]:
     c = load_json(results / "c.json")
     if c and c.get("rust_validate_ns"):
         rows.append(
-            f"| C: `keyfob_validate` | {fmt_ns(c['validate_ns'])} | same loop in Rust: "
+            f"| C: `keyfob_engine_validate` | {fmt_ns(c['validate_ns'])} | same loop in Rust: "
             f"{fmt_ns(c['rust_validate_ns'])} | C = "
             f"{fmt_x(c.get('ratio') or c['validate_ns'] / c['rust_validate_ns'])} Rust |"
         )

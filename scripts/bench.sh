@@ -88,12 +88,12 @@ else
 fi
 
 step "C ABI: validate through libkeyfob.a"
-if [ ! -f include/keyfob.h ] || ! grep -q 'keyfob_validate_into' include/keyfob.h; then
-    unavailable c "include/keyfob.h with keyfob_validate_into is not there yet"
+if [ ! -f include/keyfob.h ] || ! grep -q 'keyfob_engine_validate_into' include/keyfob.h; then
+    unavailable c "include/keyfob.h with keyfob_engine_validate_into is not there yet"
 elif ! need_apt cc gcc; then
     unavailable c "no C compiler"
-elif ! cargo build --release -p keyfob >"$OUT/c.log" 2>&1; then
-    unavailable c "cargo build --release failed (see target/bench-results/c.log)"
+elif ! cargo build --release -p keyfob-c >"$OUT/c.log" 2>&1; then
+    unavailable c "cargo build --release -p keyfob-c failed (see target/bench-results/c.log)"
 else
     # What a Rust staticlib needs from the system (`--print native-static-libs`).
     if cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude bench/c/validate_bench.c \

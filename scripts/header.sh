@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerate include/keyfob.h from src/ffi/ with the pinned cbindgen.
+# Regenerate include/keyfob.h from the C ABI crate (bindings/c) with the pinned cbindgen.
 #   scripts/header.sh          write include/keyfob.h
 #   scripts/header.sh --check  fail if the committed include/keyfob.h is stale
 # Installs the pinned cbindgen with `cargo install --locked` when it is missing or another version.
@@ -16,8 +16,9 @@ if [[ "$("$CBINDGEN" --version 2>/dev/null || true)" != "cbindgen $CBINDGEN_VERS
 fi
 
 generate() {
-    # File mode: only src/ffi/mod.rs and the modules it declares are read.
-    "$CBINDGEN" --quiet --config cbindgen.toml --output "$1" src/ffi/mod.rs
+    # Crate mode on bindings/c: what `cbindgen --config bindings/c/cbindgen.toml bindings/c`
+    # gives anywhere, so a fresh clone regenerates the committed header byte for byte.
+    "$CBINDGEN" --quiet --config bindings/c/cbindgen.toml --output "$1" bindings/c
 }
 
 case "${1:-}" in

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The C ABI suite: header freshness, release build with the Redis store (libkeyfob.so +
-# libkeyfob.a), the C and C++ examples, the C tests under ASan+UBSan, then the same tests
-# once under valgrind; both test runs get a throwaway Redis from scripts/test-redis.sh.
+# The C ABI suite (crate keyfob-c in bindings/c): header freshness, release build with the
+# Redis store (libkeyfob.so + libkeyfob.a), the C and C++ examples, the C tests in
+# bindings/c/tests under ASan+UBSan, then the same tests once under valgrind; both test runs
+# get a throwaway Redis from scripts/test-redis.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -48,9 +49,9 @@ printf '#include "keyfob.h"\nint main(void) { return keyfob_version() == 0; }\n'
 cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude -c "$OUT/header_only.c" -o "$OUT/header_only_c.o"
 c++ -std=c++17 -Wall -Wextra -Werror -pedantic -x c++ -Iinclude -c "$OUT/header_only.c" -o "$OUT/header_only_cpp.o"
 
-step "cargo build --release -p keyfob --features redis"
+step "cargo build --release -p keyfob-c --features redis"
 # The C library ships with the Redis store: "store": "redis://host:port/db" in the config.
-cargo build --release -p keyfob --features redis
+cargo build --release -p keyfob-c --features redis
 LIB="$ROOT/target/release"
 test -f "$LIB/libkeyfob.so" && test -f "$LIB/libkeyfob.a"
 # What a Rust staticlib needs from the system (see `--print native-static-libs`).
@@ -60,7 +61,7 @@ step "pkg-config file for the build tree"
 mkdir -p "$ROOT/target/pkgconfig"
 VERSION="$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n1)"
 sed -e "s|@PREFIX@|$ROOT|" -e "s|@INCLUDEDIR@|$ROOT/include|" -e "s|@LIBDIR@|$LIB|" \
-    -e "s|@VERSION@|$VERSION|" keyfob.pc.in >"$ROOT/target/pkgconfig/keyfob.pc"
+    -e "s|@VERSION@|$VERSION|" bindings/c/keyfob.pc.in >"$ROOT/target/pkgconfig/keyfob.pc"
 export PKG_CONFIG_PATH="$ROOT/target/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 pkg-config --modversion keyfob
 
@@ -75,8 +76,8 @@ c++ -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude examples/cpp/hello.cpp 
     "$LIB/libkeyfob.a" $STATIC_DEPS -o "$OUT/hello_cpp"
 "$OUT/hello_cpp"
 
-CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -g -Iinclude -Itests/c)
-TESTS=(tests/c/*.c)
+CFLAGS=(-std=c99 -Wall -Wextra -Werror -pedantic -g -Iinclude -Ibindings/c/tests)
+TESTS=(bindings/c/tests/*.c)
 # shellcheck disable=SC2207
 CRYPTO=($(pkg-config --libs libcrypto))
 
@@ -88,7 +89,7 @@ run_with_redis() {
     grep -q '^redis store (unreachable and live): ok$' "$log"
 }
 
-step "tests/c under AddressSanitizer + UndefinedBehaviorSanitizer (static library)"
+step "bindings/c/tests under AddressSanitizer + UndefinedBehaviorSanitizer (static library)"
 cc "${CFLAGS[@]}" -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
     -fno-sanitize-recover=all "${TESTS[@]}" "$LIB/libkeyfob.a" "${CRYPTO[@]}" $STATIC_DEPS \
     -o "$OUT/tests_asan"
@@ -96,7 +97,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_with_redis "$OUT/tests_asan"
 
-step "tests/c under valgrind memcheck (shared library, no sanitizers)"
+step "bindings/c/tests under valgrind memcheck (shared library, no sanitizers)"
 cc "${CFLAGS[@]}" -O0 "${TESTS[@]}" -L"$LIB" -lkeyfob "${CRYPTO[@]}" -lpthread \
     -Wl,-rpath,"$LIB" -o "$OUT/tests_valgrind"
 run_with_redis valgrind --quiet --error-exitcode=1 --leak-check=full \

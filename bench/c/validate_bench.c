@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
     keyfob_engine *engine = NULL;
     check(keyfob_engine_new((const uint8_t *)CONFIG, strlen(CONFIG), &engine), "engine_new");
     keyfob_token_pair *pair = NULL;
-    check(keyfob_login(engine, (const uint8_t *)"42", 2, NULL, 0, &pair), "login");
+    check(keyfob_engine_login(engine, (const uint8_t *)"42", 2, NULL, 0, &pair), "login");
     size_t token_len = 0;
     const char *token = keyfob_token_pair_access(pair, &token_len);
     char claims[1024];
@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "count") == 0) {
         long n = atol(argv[2]);
         for (long i = 0; i < n; i++)
-            check(keyfob_validate(engine, (const uint8_t *)token, token_len, NULL), "validate");
+            check(keyfob_engine_validate(engine, (const uint8_t *)token, token_len, NULL), "validate");
     } else {
         size_t rounds = argc == 3 ? (size_t)atol(argv[1]) : 101;
         size_t iters = argc == 3 ? (size_t)atol(argv[2]) : 2000;
@@ -61,10 +61,10 @@ int main(int argc, char **argv) {
         for (size_t r = 0; r < rounds; r++) {
             uint64_t t0 = cpu_ns();
             for (size_t i = 0; i < iters; i++)
-                check(keyfob_validate(engine, (const uint8_t *)token, token_len, NULL), "validate");
+                check(keyfob_engine_validate(engine, (const uint8_t *)token, token_len, NULL), "validate");
             uint64_t t1 = cpu_ns();
             for (size_t i = 0; i < iters; i++)
-                check(keyfob_validate_into(engine, (const uint8_t *)token, token_len, claims,
+                check(keyfob_engine_validate_into(engine, (const uint8_t *)token, token_len, claims,
                                            sizeof claims, &needed),
                       "validate_into");
             uint64_t t2 = cpu_ns();

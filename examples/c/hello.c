@@ -3,7 +3,9 @@
  *   login (POST /api/token/) -> validate (GET /api/hello/) -> refresh (POST /api/token/refresh/)
  *   -> logout (revoke) -> validate again: refused with KEYFOB_REVOKED.
  *
- * Build (see README): cc -std=c99 hello.c -Iinclude -Ltarget/release -lkeyfob
+ * Build against an installed keyfob (`make install`):
+ *   cc -std=c99 hello.c $(pkg-config --cflags --libs keyfob)
+ * or from the build tree: cc -std=c99 hello.c -Iinclude -Ltarget/release -lkeyfob
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,7 @@ int main(void) {
     if (status != KEYFOB_OK) fail("engine_new", status);
 
     /* 1. Login: the user's credentials were checked by the application. */
-    status = keyfob_login(engine, bytes("42"), 2, bytes("{\"username\":\"admin\"}"),
+    status = keyfob_engine_login(engine, bytes("42"), 2, bytes("{\"username\":\"admin\"}"),
                           strlen("{\"username\":\"admin\"}"), &login);
     if (status != KEYFOB_OK) fail("login", status);
     access = keyfob_token_pair_access(login, &access_len);
@@ -51,30 +53,30 @@ int main(void) {
            tail(refresh, refresh_len), refresh_len);
 
     /* 2. An authenticated request presents the access token. */
-    status = keyfob_validate(engine, bytes(access), access_len, &claims);
+    status = keyfob_engine_validate(engine, bytes(access), access_len, &claims);
     if (status != KEYFOB_OK) fail("validate", status);
     printf("2. validate  -> ok, claims %s\n", keyfob_string_ptr(claims));
     keyfob_string_free(claims);
     claims = NULL;
 
     /* 3. Refresh: a new access token and a rotated refresh token. */
-    status = keyfob_refresh(engine, bytes(refresh), refresh_len, &refreshed);
+    status = keyfob_engine_refresh(engine, bytes(refresh), refresh_len, &refreshed);
     if (status != KEYFOB_OK) fail("refresh", status);
     access = keyfob_token_pair_access(refreshed, &access_len);
     refresh = keyfob_token_pair_refresh(refreshed, &refresh_len);
     printf("3. refresh   -> new access ...%s, new refresh ...%s\n", tail(access, access_len),
            tail(refresh, refresh_len));
-    status = keyfob_validate(engine, bytes(access), access_len, NULL);
+    status = keyfob_engine_validate(engine, bytes(access), access_len, NULL);
     if (status != KEYFOB_OK) fail("validate new access", status);
     printf("   validate  -> ok with the new access token\n");
 
     /* 4. Logout revokes the whole session. */
-    status = keyfob_revoke(engine, bytes(refresh), refresh_len);
+    status = keyfob_engine_revoke(engine, bytes(refresh), refresh_len);
     if (status != KEYFOB_OK) fail("logout", status);
     printf("4. logout    -> session revoked\n");
 
     /* 5. The still-unexpired access token is refused at once. */
-    status = keyfob_validate(engine, bytes(access), access_len, NULL);
+    status = keyfob_engine_validate(engine, bytes(access), access_len, NULL);
     printf("5. validate  -> %s (%s)\n", keyfob_status_name(status), keyfob_status_message(status));
 
     keyfob_token_pair_free(refreshed);

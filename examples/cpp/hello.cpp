@@ -1,7 +1,8 @@
 // The article's flow through the C ABI from C++17, with RAII owners for keyfob's handles:
 //   login -> validate -> refresh -> logout -> validate again: refused with KEYFOB_REVOKED.
 //
-// Build (see README): c++ -std=c++17 hello.cpp -Iinclude -Ltarget/release -lkeyfob
+// Build against an installed keyfob (`make install`) with CMake, see CMakeLists.txt here;
+// or from the build tree: c++ -std=c++17 hello.cpp -Iinclude -Ltarget/release -lkeyfob
 #include <cstdint>
 #include <iostream>
 #include <memory>
@@ -55,19 +56,19 @@ std::string_view refresh_of(const Pair &p) {
 
 Pair login(const Engine &engine, std::string_view user) {
     keyfob_token_pair *raw = nullptr;
-    check("login", keyfob_login(engine.get(), bytes(user), user.size(), nullptr, 0, &raw));
+    check("login", keyfob_engine_login(engine.get(), bytes(user), user.size(), nullptr, 0, &raw));
     return Pair(raw);
 }
 
 Pair refresh(const Engine &engine, std::string_view token) {
     keyfob_token_pair *raw = nullptr;
-    check("refresh", keyfob_refresh(engine.get(), bytes(token), token.size(), &raw));
+    check("refresh", keyfob_engine_refresh(engine.get(), bytes(token), token.size(), &raw));
     return Pair(raw);
 }
 
 keyfob_status validate(const Engine &engine, std::string_view token, std::string *claims) {
     keyfob_string *raw = nullptr;
-    keyfob_status s = keyfob_validate(engine.get(), bytes(token), token.size(), &raw);
+    keyfob_status s = keyfob_engine_validate(engine.get(), bytes(token), token.size(), &raw);
     String owned(raw);
     if (claims && owned) *claims = std::string(keyfob_string_ptr(owned.get()), keyfob_string_len(owned.get()));
     return s;
@@ -99,7 +100,7 @@ int main() {
         std::cout << "   validate  -> ok with the new access token\n";
 
         std::string_view spent = refresh_of(second);
-        check("logout", keyfob_revoke(engine.get(), bytes(spent), spent.size()));
+        check("logout", keyfob_engine_revoke(engine.get(), bytes(spent), spent.size()));
         std::cout << "4. logout    -> session revoked\n";
 
         keyfob_status after = validate(engine, access_of(second), nullptr);

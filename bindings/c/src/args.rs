@@ -5,7 +5,7 @@ use std::ptr;
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use keyfob::{Error, Result};
 
 /// The largest `max_token_bytes` a config accepts; longer tokens are refused before any scan.
 const MAX_TOKEN_BYTES: usize = 1 << 20;
@@ -44,20 +44,9 @@ pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> Result<
     Ok(s)
 }
 
-/// A token argument: NULL is an invalid argument; anything that cannot be a token
-/// (too long, not UTF-8) is malformed, like any other broken token.
-///
-/// # Safety
-/// As [`bytes`].
-pub(crate) unsafe fn token_str<'a>(ptr: *const u8, len: usize) -> Result<&'a str> {
-    // SAFETY: forwarded contract.
-    let raw = unsafe { token_bytes(ptr, len) }?;
-    std::str::from_utf8(raw).map_err(|_| Error::TOKEN_NOT_UTF8)
-}
-
-/// A token argument as bytes, not yet checked to be UTF-8: for calls whose success proves
-/// it (a token whose signature holds is ASCII). A failure must then be answered with
-/// [`Error::TOKEN_NOT_UTF8`] where the bytes are not UTF-8, as [`token_str`] would have.
+/// A token argument: NULL is an invalid argument, a token too long to be one is malformed.
+/// The bytes go to the engine as they are: it answers a token that is not UTF-8 as
+/// malformed, checking only when the token fails (a token that passes is ASCII).
 ///
 /// # Safety
 /// As [`bytes`].

@@ -2,17 +2,16 @@
 //! host's client binding value and a DPoP proof with the request's method and URL), the
 //! bound login, refresh and validate, and the RFC 7638 JWK thumbprint.
 
-use crate::binding::Presentation;
-use crate::dpop::{jwk_thumbprint, DpopRequest};
-use crate::error::Result;
-use crate::ffi::args::{
+use crate::args::{
     extra_claims, handle, handle_out, optional_handle_out, optional_proof, optional_text, text,
-    token_str,
+    token_bytes,
 };
-use crate::ffi::engine::keyfob_engine;
-use crate::ffi::panic::ffi_boundary;
-use crate::ffi::status::keyfob_status;
-use crate::ffi::strings::{keyfob_string, keyfob_token_pair};
+use crate::engine::keyfob_engine;
+use crate::panic::ffi_boundary;
+use crate::status::keyfob_status;
+use crate::strings::{keyfob_string, keyfob_token_pair};
+use keyfob::Result;
+use keyfob::{jwk_thumbprint, DpopRequest, Presentation};
 
 /// What a request presents to show it comes from the client its session is bound to.
 /// Every member is a `(pointer, length)` input; a NULL pointer (with length 0) means absent,
@@ -74,11 +73,11 @@ unsafe fn presentation<'a>(ptr: *const keyfob_presentation) -> Result<Presentati
     Ok(out)
 }
 
-/// `keyfob_login` for a client that binds its session: to the SHA-256 of
-/// `presentation->client_id` (which `keyfob_refresh_bound` must present again), and to the
+/// `keyfob_engine_login` for a client that binds its session: to the SHA-256 of
+/// `presentation->client_id` (which `keyfob_engine_refresh_bound` must present again), and to the
 /// key of `presentation->dpop_proof` (checked against the login request's method and URL;
 /// every token then carries `"cnf": {"jkt": "<thumbprint>"}` and refresh and validate
-/// need a proof from that key). A NULL `presentation` (or a zeroed one) is `keyfob_login`.
+/// need a proof from that key). A NULL `presentation` (or a zeroed one) is `keyfob_engine_login`.
 /// A bad proof answers `KEYFOB_DPOP_INVALID` (`KEYFOB_DPOP_REPLAYED` when reused); the extra
 /// claim `cnf` is reserved on a DPoP login (`KEYFOB_INVALID_ARGUMENT`).
 ///
@@ -92,7 +91,7 @@ unsafe fn presentation<'a>(ptr: *const keyfob_presentation) -> Result<Presentati
 /// NULL or a readable struct whose non-NULL members are readable for their lengths;
 /// `pair_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_login_bound(
+pub unsafe extern "C" fn keyfob_engine_login_bound(
     engine: *const keyfob_engine,
     user_id: *const u8,
     user_id_len: usize,
@@ -114,7 +113,7 @@ pub unsafe extern "C" fn keyfob_login_bound(
     })
 }
 
-/// `keyfob_refresh` for a request that presents its client. A session bound to a client id
+/// `keyfob_engine_refresh` for a request that presents its client. A session bound to a client id
 /// needs the same `client_id` (absent or different: `KEYFOB_CLIENT_MISMATCH`, and with the
 /// config's `client_mismatch_revokes`, the default, the session is revoked). A session bound
 /// to a DPoP key needs a proof from that key over this request's method and URL (missing,
@@ -122,7 +121,7 @@ pub unsafe extern "C" fn keyfob_login_bound(
 /// `KEYFOB_DPOP_REPLAYED`); such failures neither rotate nor revoke. Unbound sessions
 /// ignore the presentation.
 ///
-/// Ownership: as `keyfob_refresh`; `presentation` and what it points to are only read
+/// Ownership: as `keyfob_engine_refresh`; `presentation` and what it points to are only read
 /// during the call.
 ///
 /// # Safety
@@ -130,7 +129,7 @@ pub unsafe extern "C" fn keyfob_login_bound(
 /// NULL or a readable struct whose non-NULL members are readable for their lengths;
 /// `pair_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_refresh_bound(
+pub unsafe extern "C" fn keyfob_engine_refresh_bound(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -141,7 +140,7 @@ pub unsafe extern "C" fn keyfob_refresh_bound(
         // SAFETY: the caller's pointers follow the contract above.
         let out = unsafe { handle_out(pair_out, "pair_out") }?;
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let token = unsafe { token_str(token, token_len) }?;
+        let token = unsafe { token_bytes(token, token_len) }?;
         let presented = unsafe { self::presentation(presentation) }?;
         let pair = engine.refresh_bound(token, &presented)?;
         *out = keyfob_token_pair::new_handle(&pair);
@@ -149,13 +148,13 @@ pub unsafe extern "C" fn keyfob_refresh_bound(
     })
 }
 
-/// `keyfob_validate` for a request that presents its client. A DPoP-bound token needs a
+/// `keyfob_engine_validate` for a request that presents its client. A DPoP-bound token needs a
 /// proof from its key over this request's method and URL whose `ath` is the base64url
-/// SHA-256 of the access token (plain `keyfob_validate` refuses such a token with
+/// SHA-256 of the access token (plain `keyfob_engine_validate` refuses such a token with
 /// `KEYFOB_DPOP_INVALID`). With the config's `bind_validate`, a session bound to a client id
 /// needs its `client_id` too. Unbound sessions ignore the presentation.
 ///
-/// Ownership: as `keyfob_validate` (`claims_out` may be NULL); `presentation` and what it
+/// Ownership: as `keyfob_engine_validate` (`claims_out` may be NULL); `presentation` and what it
 /// points to are only read during the call.
 ///
 /// # Safety
@@ -163,7 +162,7 @@ pub unsafe extern "C" fn keyfob_refresh_bound(
 /// NULL or a readable struct whose non-NULL members are readable for their lengths;
 /// `claims_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_validate_bound(
+pub unsafe extern "C" fn keyfob_engine_validate_bound(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -174,7 +173,7 @@ pub unsafe extern "C" fn keyfob_validate_bound(
         // SAFETY: the caller's pointers follow the contract above.
         let out = unsafe { optional_handle_out(claims_out) };
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let token = unsafe { token_str(token, token_len) }?;
+        let token = unsafe { token_bytes(token, token_len) }?;
         let presented = unsafe { self::presentation(presentation) }?;
         let claims = engine.validate_bound(token, &presented)?;
         if let Some(out) = out {

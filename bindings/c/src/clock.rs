@@ -1,10 +1,10 @@
 //! `keyfob_manual_clock`: a clock that moves only when told to, so C tests can move time.
 
-use crate::clock::{Clock, ManualClock};
-use crate::error::Result;
-use crate::ffi::args::{free_handle, handle, handle_out, into_handle, value_out};
-use crate::ffi::panic::ffi_boundary;
-use crate::ffi::status::keyfob_status;
+use crate::args::{free_handle, handle, handle_out, into_handle, value_out};
+use crate::panic::ffi_boundary;
+use crate::status::keyfob_status;
+use keyfob::Result;
+use keyfob::{Clock, ManualClock};
 
 /// A manual clock (whole Unix seconds) for tests. Engines built on it with
 /// `keyfob_engine_new_with_clock` share its time: setting or advancing it moves them all.

@@ -3,17 +3,16 @@
 
 use std::ffi::c_char;
 
-use crate::config::Config;
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::ffi::args::{
+use crate::args::{
     extra_claims, free_handle, handle, handle_out, into_handle, optional_handle_out, text,
-    token_bytes, token_str, value_out, write_optional,
+    token_bytes, value_out, write_optional,
 };
-use crate::ffi::clock::keyfob_manual_clock;
-use crate::ffi::panic::ffi_boundary;
-use crate::ffi::status::keyfob_status;
-use crate::ffi::strings::{copy_to_buffer, keyfob_string, keyfob_token_pair};
+use crate::clock::keyfob_manual_clock;
+use crate::panic::ffi_boundary;
+use crate::status::keyfob_status;
+use crate::strings::{copy_to_buffer, keyfob_string, keyfob_token_pair};
+use keyfob::Result;
+use keyfob::{Config, Engine};
 
 /// The sliding-session engine: keys, session store and clock.
 ///
@@ -34,11 +33,13 @@ pub struct keyfob_stats {
     pub revoked_sessions: usize,
     /// Denied token ids (sessionless tokens revoked before their expiry).
     pub denied_jtis: usize,
-    /// Users with a not-before epoch (from `keyfob_revoke_user`).
+    /// Users with a not-before epoch (from `keyfob_engine_revoke_user`).
     pub user_epochs: usize,
 }
 
-/// The shape of every call that checks a token and may hand its claims JSON out.
+/// The shape of every call that checks a token and may hand its claims JSON out. The token
+/// goes to the engine as bytes: the engine checks UTF-8 only when a token fails (a token that
+/// passes is ASCII), which keeps that pass off every successful validate.
 ///
 /// # Safety
 /// As the exported caller's contract: `engine` NULL or live, `token` NULL or readable for
@@ -48,30 +49,16 @@ unsafe fn claims_call(
     token: *const u8,
     token_len: usize,
     claims_out: *mut *mut keyfob_string,
-    check: fn(&Engine, &[u8]) -> Result<crate::claims::Claims>,
+    check: fn(&Engine, &[u8]) -> Result<keyfob::Claims>,
 ) -> Result<()> {
     // SAFETY: forwarded from the caller's contract.
     let out = unsafe { optional_handle_out(claims_out) };
     let engine = &unsafe { handle(engine, "engine") }?.engine;
-    let claims = checked_bytes(engine, unsafe { token_bytes(token, token_len) }?, check)?;
+    let claims = check(engine, unsafe { token_bytes(token, token_len) }?)?;
     if let Some(out) = out {
         *out = keyfob_string::new_handle(claims.to_json());
     }
     Ok(())
-}
-
-/// `check` on a token's bytes. A token that passes is ASCII, so the UTF-8 check (a pass over
-/// every byte, most of what the C ABI added to a validate) runs only for one that fails, to
-/// answer it as `token_str` would.
-fn checked_bytes<T>(
-    engine: &Engine,
-    token: &[u8],
-    check: fn(&Engine, &[u8]) -> Result<T>,
-) -> Result<T> {
-    check(engine, token).map_err(|e| match std::str::from_utf8(token) {
-        Ok(_) => e,
-        Err(_) => Error::TOKEN_NOT_UTF8,
-    })
 }
 
 /// Parse the config JSON (the same fields as Rust's `keyfob::Config`).
@@ -129,7 +116,8 @@ pub unsafe extern "C" fn keyfob_engine_new_with_clock(
         // SAFETY: the caller's pointers follow the contract above.
         let out = unsafe { handle_out(engine_out, "engine_out") }?;
         let clock = unsafe { handle(clock, "clock") }?.clock.clone();
-        let engine = Engine::with_clock(unsafe { config(config_json, config_json_len) }?, clock)?;
+        let config = unsafe { config(config_json, config_json_len) }?;
+        let engine = Engine::builder(config).clock(clock).build()?;
         *out = into_handle(keyfob_engine { engine });
         Ok(())
     })
@@ -159,7 +147,7 @@ pub unsafe extern "C" fn keyfob_engine_free(engine: *mut keyfob_engine) {
 /// `engine` NULL or live; `user_id` NULL or readable for `user_id_len` bytes;
 /// `extra_claims_json` NULL or readable for `extra_claims_json_len` bytes; `pair_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_login(
+pub unsafe extern "C" fn keyfob_engine_login(
     engine: *const keyfob_engine,
     user_id: *const u8,
     user_id_len: usize,
@@ -167,10 +155,10 @@ pub unsafe extern "C" fn keyfob_login(
     extra_claims_json_len: usize,
     pair_out: *mut *mut keyfob_token_pair,
 ) -> keyfob_status {
-    // SAFETY: the same contract as `keyfob_login_bound`, which runs inside the panic
+    // SAFETY: the same contract as `keyfob_engine_login_bound`, which runs inside the panic
     // boundary; no presentation is the plain login.
     unsafe {
-        crate::ffi::keyfob_login_bound(
+        crate::keyfob_engine_login_bound(
             engine,
             user_id,
             user_id_len,
@@ -193,7 +181,7 @@ pub unsafe extern "C" fn keyfob_login(
 /// # Safety
 /// `engine` NULL or live; `token` NULL or readable for `token_len` bytes; `claims_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_validate(
+pub unsafe extern "C" fn keyfob_engine_validate(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -201,11 +189,11 @@ pub unsafe extern "C" fn keyfob_validate(
 ) -> keyfob_status {
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
-        unsafe { claims_call(engine, token, token_len, claims_out, Engine::validate_bytes) }
+        unsafe { claims_call(engine, token, token_len, claims_out, |e, t| e.validate(t)) }
     })
 }
 
-/// `keyfob_validate` answering into the caller's buffer: on success `buf` holds the payload
+/// `keyfob_engine_validate` answering into the caller's buffer: on success `buf` holds the payload
 /// JSON and a NUL. `*needed_out` always receives the size that fits (JSON length + 1) once
 /// the token is valid; a smaller `buf_len` answers `KEYFOB_BUFFER_TOO_SMALL` and leaves
 /// `buf` untouched (the token was still validated, and its session slid). `buf` may be NULL
@@ -217,7 +205,7 @@ pub unsafe extern "C" fn keyfob_validate(
 /// `engine` NULL or live; `token` NULL or readable for `token_len` bytes; `buf` NULL or
 /// writable for `buf_len` bytes; `needed_out` NULL (an invalid argument) or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_validate_into(
+pub unsafe extern "C" fn keyfob_engine_validate_into(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -231,19 +219,19 @@ pub unsafe extern "C" fn keyfob_validate_into(
         *needed = 0;
         let engine = &unsafe { handle(engine, "engine") }?.engine;
         let token = unsafe { token_bytes(token, token_len) }?;
-        let claims = checked_bytes(engine, token, Engine::validate_bytes)?;
+        let claims = engine.validate(token)?;
         unsafe { copy_to_buffer(claims.to_json(), buf, buf_len, needed) }
     })
 }
 
-/// Like `keyfob_validate`, for a sliding token (from `keyfob_login_sliding`).
+/// Like `keyfob_engine_validate`, for a sliding token (from `keyfob_engine_login_sliding`).
 ///
-/// Ownership: as `keyfob_validate`.
+/// Ownership: as `keyfob_engine_validate`.
 ///
 /// # Safety
-/// As `keyfob_validate`.
+/// As `keyfob_engine_validate`.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_validate_sliding(
+pub unsafe extern "C" fn keyfob_engine_validate_sliding(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -251,19 +239,19 @@ pub unsafe extern "C" fn keyfob_validate_sliding(
 ) -> keyfob_status {
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
-        unsafe { claims_call(engine, token, token_len, claims_out, Engine::validate_sliding_bytes) }
+        unsafe { claims_call(engine, token, token_len, claims_out, |e, t| e.validate_sliding(t)) }
     })
 }
 
 /// Check any token (access, refresh or sliding): signature, claims and session, sliding
 /// nothing. simplejwt's "verify" endpoint.
 ///
-/// Ownership: as `keyfob_validate` (`claims_out` may be NULL).
+/// Ownership: as `keyfob_engine_validate` (`claims_out` may be NULL).
 ///
 /// # Safety
-/// As `keyfob_validate`.
+/// As `keyfob_engine_validate`.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_verify(
+pub unsafe extern "C" fn keyfob_engine_verify(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -271,7 +259,7 @@ pub unsafe extern "C" fn keyfob_verify(
 ) -> keyfob_status {
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
-        unsafe { claims_call(engine, token, token_len, claims_out, Engine::verify_bytes) }
+        unsafe { claims_call(engine, token, token_len, claims_out, |e, t| e.verify(t)) }
     })
 }
 
@@ -286,16 +274,16 @@ pub unsafe extern "C" fn keyfob_verify(
 /// # Safety
 /// `engine` NULL or live; `token` NULL or readable for `token_len` bytes; `pair_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_refresh(
+pub unsafe extern "C" fn keyfob_engine_refresh(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
     pair_out: *mut *mut keyfob_token_pair,
 ) -> keyfob_status {
-    // SAFETY: the same contract as `keyfob_refresh_bound`, which runs inside the panic
+    // SAFETY: the same contract as `keyfob_engine_refresh_bound`, which runs inside the panic
     // boundary; no presentation is the plain refresh.
     unsafe {
-        crate::ffi::keyfob_refresh_bound(engine, token, token_len, std::ptr::null(), pair_out)
+        crate::keyfob_engine_refresh_bound(engine, token, token_len, std::ptr::null(), pair_out)
     }
 }
 
@@ -311,7 +299,7 @@ pub unsafe extern "C" fn keyfob_refresh(
 /// `extra_claims_json` NULL or readable for `extra_claims_json_len` bytes;
 /// `token_out` and `session_id_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_login_sliding(
+pub unsafe extern "C" fn keyfob_engine_login_sliding(
     engine: *const keyfob_engine,
     user_id: *const u8,
     user_id_len: usize,
@@ -339,13 +327,13 @@ pub unsafe extern "C" fn keyfob_login_sliding(
 /// Renew an unexpired sliding token whose session is alive (up to its `refresh_exp`);
 /// slides the session.
 ///
-/// Ownership: as `keyfob_login_sliding` (`session_id_out` may be NULL).
+/// Ownership: as `keyfob_engine_login_sliding` (`session_id_out` may be NULL).
 ///
 /// # Safety
 /// `engine` NULL or live; `token` NULL or readable for `token_len` bytes;
 /// `token_out` and `session_id_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_refresh_sliding(
+pub unsafe extern "C" fn keyfob_engine_refresh_sliding(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -357,7 +345,7 @@ pub unsafe extern "C" fn keyfob_refresh_sliding(
         let sid_out = unsafe { optional_handle_out(session_id_out) };
         let out = unsafe { handle_out(token_out, "token_out") }?;
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        let sliding = engine.refresh_sliding(unsafe { token_str(token, token_len) }?)?;
+        let sliding = engine.refresh_sliding(unsafe { token_bytes(token, token_len) }?)?;
         *out = keyfob_string::new_handle(&sliding.token);
         if let Some(sid_out) = sid_out {
             *sid_out = keyfob_string::new_handle(&sliding.session_id);
@@ -375,7 +363,7 @@ pub unsafe extern "C" fn keyfob_refresh_sliding(
 /// # Safety
 /// `engine` NULL or live; `token` NULL or readable for `token_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_revoke(
+pub unsafe extern "C" fn keyfob_engine_revoke(
     engine: *const keyfob_engine,
     token: *const u8,
     token_len: usize,
@@ -383,7 +371,7 @@ pub unsafe extern "C" fn keyfob_revoke(
     ffi_boundary!(Result<()> => {
         // SAFETY: the caller's pointers follow the contract above.
         let engine = &unsafe { handle(engine, "engine") }?.engine;
-        engine.revoke(unsafe { token_str(token, token_len) }?)
+        engine.revoke(unsafe { token_bytes(token, token_len) }?)
     })
 }
 
@@ -397,7 +385,7 @@ pub unsafe extern "C" fn keyfob_revoke(
 /// `engine` NULL or live; `session_id` NULL or readable for `session_id_len` bytes;
 /// `was_live_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_revoke_session(
+pub unsafe extern "C" fn keyfob_engine_revoke_session(
     engine: *const keyfob_engine,
     session_id: *const u8,
     session_id_len: usize,
@@ -422,7 +410,7 @@ pub unsafe extern "C" fn keyfob_revoke_session(
 /// `engine` NULL or live; `user_id` NULL or readable for `user_id_len` bytes;
 /// `revoked_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_revoke_user(
+pub unsafe extern "C" fn keyfob_engine_revoke_user(
     engine: *const keyfob_engine,
     user_id: *const u8,
     user_id_len: usize,
@@ -446,7 +434,7 @@ pub unsafe extern "C" fn keyfob_revoke_user(
 /// # Safety
 /// `engine` NULL or live; `removed_out` NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn keyfob_sweep(
+pub unsafe extern "C" fn keyfob_engine_sweep(
     engine: *const keyfob_engine,
     removed_out: *mut usize,
 ) -> keyfob_status {
@@ -503,39 +491,4 @@ pub unsafe extern "C" fn keyfob_engine_now(
         *out = unsafe { handle(engine, "engine") }?.engine.now();
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_token_checked_as_bytes_answers_as_one_checked_as_text() {
-        let engine = Engine::new(Config::with_secret("0123456789abcdef0123456789abcdef")).unwrap();
-        let access = engine.login("u", None).unwrap().access;
-        // Passing: the same claims either way.
-        let claims = checked_bytes(&engine, access.as_bytes(), Engine::validate_bytes).unwrap();
-        assert_eq!(
-            claims.to_json(),
-            engine.validate(&access).unwrap().to_json()
-        );
-        // Not UTF-8 (anywhere, even in the signature): the UTF-8 error, as `token_str` gives.
-        let mut broken = access.clone().into_bytes();
-        *broken.last_mut().unwrap() = 0xff;
-        for check in [Engine::validate_bytes, Engine::verify_bytes] {
-            assert_eq!(
-                checked_bytes(&engine, &broken, check).err(),
-                Some(Error::TOKEN_NOT_UTF8)
-            );
-        }
-        // UTF-8 but not a valid token: that token's own error, as the text call gives.
-        let dot = access.rfind('.').unwrap();
-        let tampered = format!("{}.{}", &access[..dot], "A".repeat(access.len() - dot - 1));
-        let as_text = engine.validate(&tampered).err();
-        assert_eq!(as_text, Some(Error::BadSignature));
-        assert_eq!(
-            checked_bytes(&engine, tampered.as_bytes(), Engine::validate_bytes).err(),
-            as_text
-        );
-    }
 }

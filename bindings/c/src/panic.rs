@@ -4,8 +4,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::Result;
-use crate::ffi::status::keyfob_status;
+use crate::status::keyfob_status;
+use keyfob::Result;
 
 /// What an export's body may produce, and what it becomes at the C boundary.
 pub(crate) trait BoundaryValue {
@@ -76,7 +76,7 @@ pub(crate) fn guard<R: BoundaryValue>(body: impl FnOnce() -> R) -> R::Output {
 /// (so `?` works inside it); [`BoundaryValue`] maps it to the C return value.
 macro_rules! ffi_boundary {
     ($ret:ty => $body:block) => {
-        $crate::ffi::panic::guard(move || -> $ret { $body })
+        $crate::panic::guard(move || -> $ret { $body })
     };
 }
 
@@ -85,7 +85,7 @@ pub(crate) use ffi_boundary;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use keyfob::Error;
 
     #[test]
     fn a_panic_becomes_keyfob_panic() {

@@ -3,12 +3,12 @@
 use std::ffi::{c_char, CStr, CString};
 use std::sync::OnceLock;
 
-use crate::error::ErrorCode;
-use crate::ffi::panic::ffi_boundary;
+use crate::panic::ffi_boundary;
+use keyfob::ErrorCode;
 
 /// What every fallible keyfob function returns: `KEYFOB_OK` (0) on success, otherwise one
 /// of the stable error numbers shared with Rust (`keyfob::ErrorCode`) and Python
-/// (`keyfob.TokenError.code`). Numbers never change meaning; new ones are appended.
+/// (the `code` of keyfob's exceptions). Numbers never change meaning; new ones are appended.
 /// `keyfob_status_name` and `keyfob_status_message` describe any number.
 #[repr(u32)]
 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
@@ -67,7 +67,8 @@ pub enum keyfob_status {
 impl From<ErrorCode> for keyfob_status {
     fn from(code: ErrorCode) -> Self {
         use keyfob_status::*;
-        // Exhaustive on purpose: a new ErrorCode does not compile until it is mapped here.
+        // `ErrorCode` is non-exhaustive, so a code added to the core still compiles here
+        // unmapped; the test below (over `ErrorCode::ALL`) fails until it is mapped.
         match code {
             ErrorCode::Malformed => KEYFOB_MALFORMED,
             ErrorCode::BadSignature => KEYFOB_BAD_SIGNATURE,
@@ -92,6 +93,8 @@ impl From<ErrorCode> for keyfob_status {
             ErrorCode::ClientMismatch => KEYFOB_CLIENT_MISMATCH,
             ErrorCode::DpopInvalid => KEYFOB_DPOP_INVALID,
             ErrorCode::DpopReplayed => KEYFOB_DPOP_REPLAYED,
+            // Unreachable while every code is mapped: a bug in keyfob, like a panic.
+            _ => KEYFOB_PANIC,
         }
     }
 }

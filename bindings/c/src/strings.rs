@@ -4,10 +4,10 @@
 use std::ffi::c_char;
 use std::ptr;
 
-use crate::engine::TokenPair;
-use crate::error::{Error, Result};
-use crate::ffi::args::{free_handle, into_handle, write_optional};
-use crate::ffi::panic::ffi_boundary;
+use crate::args::{free_handle, into_handle, write_optional};
+use crate::panic::ffi_boundary;
+use keyfob::TokenPair;
+use keyfob::{Error, Result};
 
 /// Text kept with a trailing NUL so C can use the pointer as a C string; the length
 /// excludes the NUL. keyfob's texts (tokens, ids, JSON) never contain a NUL byte.
@@ -179,7 +179,8 @@ pub unsafe extern "C" fn keyfob_token_pair_session_id(
 
 /// Free a token pair and every string borrowed from it. NULL is a no-op.
 ///
-/// Ownership: takes back a pair from `keyfob_login` / `keyfob_refresh`; free each pair once.
+/// Ownership: takes back a pair from `keyfob_engine_login` / `keyfob_engine_refresh`; free
+/// each pair once.
 ///
 /// # Safety
 /// `pair` is NULL or a live handle from keyfob, not used again afterwards.

@@ -47,64 +47,64 @@ static void test_null_engine_calls(keyfob_engine *engine, const keyfob_token_pai
     char buf[16];
 
     /* login */
-    CHECK_STATUS(keyfob_login(NULL, STR("u"), NULL, 0, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login(NULL, STR("u"), NULL, 0, &p), BAD);
     CHECK(p == NULL);
     p = SENTINEL(keyfob_token_pair);
-    CHECK_STATUS(keyfob_login(engine, NULL, 1, NULL, 0, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login(engine, NULL, 1, NULL, 0, &p), BAD);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_login(engine, STR("u"), NULL, 0, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_login(engine, STR("u"), NULL, 0, NULL), BAD);
     /* validate / validate_sliding / verify: claims_out is optional */
     s = SENTINEL(keyfob_string);
-    CHECK_STATUS(keyfob_validate(NULL, STR(access), &s), BAD);
+    CHECK_STATUS(keyfob_engine_validate(NULL, STR(access), &s), BAD);
     CHECK(s == NULL);
     s = SENTINEL(keyfob_string);
-    CHECK_STATUS(keyfob_validate(engine, NULL, 5, &s), BAD);
+    CHECK_STATUS(keyfob_engine_validate(engine, NULL, 5, &s), BAD);
     CHECK(s == NULL);
-    CHECK_OK(keyfob_validate(engine, STR(access), NULL));
-    CHECK_STATUS(keyfob_validate_sliding(NULL, STR(access), NULL), BAD);
-    CHECK_STATUS(keyfob_validate_sliding(engine, NULL, 5, NULL), BAD);
-    CHECK_STATUS(keyfob_verify(NULL, STR(access), NULL), BAD);
-    CHECK_STATUS(keyfob_verify(engine, NULL, 5, NULL), BAD);
-    CHECK_OK(keyfob_verify(engine, STR(access), NULL));
+    CHECK_OK(keyfob_engine_validate(engine, STR(access), NULL));
+    CHECK_STATUS(keyfob_engine_validate_sliding(NULL, STR(access), NULL), BAD);
+    CHECK_STATUS(keyfob_engine_validate_sliding(engine, NULL, 5, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_verify(NULL, STR(access), NULL), BAD);
+    CHECK_STATUS(keyfob_engine_verify(engine, NULL, 5, NULL), BAD);
+    CHECK_OK(keyfob_engine_verify(engine, STR(access), NULL));
     /* validate_into */
-    CHECK_STATUS(keyfob_validate_into(NULL, STR(access), buf, sizeof buf, &n), BAD);
-    CHECK_STATUS(keyfob_validate_into(engine, NULL, 5, buf, sizeof buf, &n), BAD);
-    CHECK_STATUS(keyfob_validate_into(engine, STR(access), buf, sizeof buf, NULL), BAD);
-    CHECK_STATUS(keyfob_validate_into(engine, STR(access), NULL, 4096, &n), BAD);
+    CHECK_STATUS(keyfob_engine_validate_into(NULL, STR(access), buf, sizeof buf, &n), BAD);
+    CHECK_STATUS(keyfob_engine_validate_into(engine, NULL, 5, buf, sizeof buf, &n), BAD);
+    CHECK_STATUS(keyfob_engine_validate_into(engine, STR(access), buf, sizeof buf, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_validate_into(engine, STR(access), NULL, 4096, &n), BAD);
     CHECK(n > 0);
     /* refresh (on a spent-free path: every call below fails before touching the session) */
     p = SENTINEL(keyfob_token_pair);
-    CHECK_STATUS(keyfob_refresh(NULL, STR(refresh), &p), BAD);
+    CHECK_STATUS(keyfob_engine_refresh(NULL, STR(refresh), &p), BAD);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_refresh(engine, NULL, 3, &p), BAD);
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh), NULL), BAD);
+    CHECK_STATUS(keyfob_engine_refresh(engine, NULL, 3, &p), BAD);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh), NULL), BAD);
     /* login_sliding / refresh_sliding: session_id_out is optional */
     s = SENTINEL(keyfob_string);
     s2 = SENTINEL(keyfob_string);
-    CHECK_STATUS(keyfob_login_sliding(NULL, STR("u"), NULL, 0, &s, &s2), BAD);
+    CHECK_STATUS(keyfob_engine_login_sliding(NULL, STR("u"), NULL, 0, &s, &s2), BAD);
     CHECK(s == NULL && s2 == NULL);
-    CHECK_STATUS(keyfob_login_sliding(engine, NULL, 1, NULL, 0, &s, &s2), BAD);
-    CHECK_STATUS(keyfob_login_sliding(engine, STR("u"), NULL, 0, NULL, &s2), BAD);
+    CHECK_STATUS(keyfob_engine_login_sliding(engine, NULL, 1, NULL, 0, &s, &s2), BAD);
+    CHECK_STATUS(keyfob_engine_login_sliding(engine, STR("u"), NULL, 0, NULL, &s2), BAD);
     CHECK(s2 == NULL);
-    CHECK_STATUS(keyfob_refresh_sliding(NULL, STR(access), &s, &s2), BAD);
-    CHECK_STATUS(keyfob_refresh_sliding(engine, NULL, 1, &s, &s2), BAD);
-    CHECK_STATUS(keyfob_refresh_sliding(engine, STR(access), NULL, &s2), BAD);
+    CHECK_STATUS(keyfob_engine_refresh_sliding(NULL, STR(access), &s, &s2), BAD);
+    CHECK_STATUS(keyfob_engine_refresh_sliding(engine, NULL, 1, &s, &s2), BAD);
+    CHECK_STATUS(keyfob_engine_refresh_sliding(engine, STR(access), NULL, &s2), BAD);
     CHECK(s == NULL && s2 == NULL);
     /* revocation */
-    CHECK_STATUS(keyfob_revoke(NULL, STR(access)), BAD);
-    CHECK_STATUS(keyfob_revoke(engine, NULL, 10), BAD);
-    CHECK_STATUS(keyfob_revoke_session(NULL, STR(sid), NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_session(engine, NULL, 32, NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_user(NULL, STR("u"), &n), BAD);
-    CHECK_STATUS(keyfob_revoke_user(engine, NULL, 1, &n), BAD);
+    CHECK_STATUS(keyfob_engine_revoke(NULL, STR(access)), BAD);
+    CHECK_STATUS(keyfob_engine_revoke(engine, NULL, 10), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_session(NULL, STR(sid), NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_session(engine, NULL, 32, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_user(NULL, STR("u"), &n), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_user(engine, NULL, 1, &n), BAD);
     /* sweep, stats, now */
-    CHECK_STATUS(keyfob_sweep(NULL, &n), BAD);
+    CHECK_STATUS(keyfob_engine_sweep(NULL, &n), BAD);
     CHECK_STATUS(keyfob_engine_stats(NULL, &stats), BAD);
     CHECK_STATUS(keyfob_engine_stats(engine, NULL), BAD);
     CHECK_STATUS(keyfob_engine_now(NULL, &now), BAD);
     CHECK_STATUS(keyfob_engine_now(engine, NULL), BAD);
     /* Nothing above touched the session. */
-    CHECK_OK(keyfob_validate(engine, STR(access), NULL));
+    CHECK_OK(keyfob_engine_validate(engine, STR(access), NULL));
 }
 
 static void test_null_accessors(void) {
@@ -128,47 +128,47 @@ static void test_encodings(keyfob_engine *engine, const keyfob_token_pair *pair)
     CHECK(with_nul != NULL);
 
     /* Tokens: not UTF-8, empty, or with a NUL are malformed tokens. */
-    CHECK_STATUS(keyfob_validate(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), KEYFOB_MALFORMED);
-    CHECK_STATUS(keyfob_verify(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), KEYFOB_MALFORMED);
-    CHECK_STATUS(keyfob_refresh(engine, NOT_UTF8, sizeof NOT_UTF8, &p), KEYFOB_MALFORMED);
-    CHECK_STATUS(keyfob_revoke(engine, NOT_UTF8, sizeof NOT_UTF8), KEYFOB_MALFORMED);
-    CHECK_STATUS(keyfob_refresh_sliding(engine, NOT_UTF8, sizeof NOT_UTF8, &s, NULL),
+    CHECK_STATUS(keyfob_engine_validate(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_verify(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_refresh(engine, NOT_UTF8, sizeof NOT_UTF8, &p), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_revoke(engine, NOT_UTF8, sizeof NOT_UTF8), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_refresh_sliding(engine, NOT_UTF8, sizeof NOT_UTF8, &s, NULL),
                  KEYFOB_MALFORMED);
-    CHECK_STATUS(keyfob_validate(engine, (const uint8_t *)"", 0, NULL), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_validate(engine, (const uint8_t *)"", 0, NULL), KEYFOB_MALFORMED);
     memcpy(with_nul, access, alen);
     with_nul[alen] = '\0';
     with_nul[alen + 1] = 'x';
     /* The token followed by its NUL and one more byte: not the token. */
-    CHECK_STATUS(keyfob_validate(engine, (const uint8_t *)with_nul, alen + 2, NULL),
+    CHECK_STATUS(keyfob_engine_validate(engine, (const uint8_t *)with_nul, alen + 2, NULL),
                  KEYFOB_MALFORMED);
     /* A NUL inside the header segment: not base64url. */
     with_nul[5] = '\0';
-    CHECK_STATUS(keyfob_validate(engine, (const uint8_t *)with_nul, alen, NULL), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_validate(engine, (const uint8_t *)with_nul, alen, NULL), KEYFOB_MALFORMED);
     /* A NUL inside the payload segment: the signature covers those exact bytes. */
     memcpy(with_nul, access, alen);
     with_nul[strchr(access, '.') - access + 3] = '\0';
-    CHECK_STATUS(keyfob_validate(engine, (const uint8_t *)with_nul, alen, NULL),
+    CHECK_STATUS(keyfob_engine_validate(engine, (const uint8_t *)with_nul, alen, NULL),
                  KEYFOB_BAD_SIGNATURE);
     /* The length decides, not a NUL: the exact bytes of the token still pass. */
-    CHECK_OK(keyfob_validate(engine, (const uint8_t *)access, alen, NULL));
+    CHECK_OK(keyfob_engine_validate(engine, (const uint8_t *)access, alen, NULL));
     free(with_nul);
 
     /* Other strings: not UTF-8 or with a NUL are invalid arguments. */
-    CHECK_STATUS(keyfob_login(engine, NOT_UTF8, sizeof NOT_UTF8, NULL, 0, &p), BAD);
-    CHECK_STATUS(keyfob_login(engine, WITH_NUL, sizeof WITH_NUL, NULL, 0, &p), BAD);
-    CHECK_STATUS(keyfob_login(engine, (const uint8_t *)"", 0, NULL, 0, &p), BAD);
-    CHECK_STATUS(keyfob_login(engine, STR("u"), NOT_UTF8, sizeof NOT_UTF8, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login(engine, NOT_UTF8, sizeof NOT_UTF8, NULL, 0, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login(engine, WITH_NUL, sizeof WITH_NUL, NULL, 0, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login(engine, (const uint8_t *)"", 0, NULL, 0, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login(engine, STR("u"), NOT_UTF8, sizeof NOT_UTF8, &p), BAD);
     /* NULL extra claims with a length: a caller bug, not "no claims". */
-    CHECK_STATUS(keyfob_login(engine, STR("u"), NULL, 5, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login(engine, STR("u"), NULL, 5, &p), BAD);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_login_sliding(engine, WITH_NUL, sizeof WITH_NUL, NULL, 0, &s, NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_user(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_user(engine, WITH_NUL, sizeof WITH_NUL, NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_user(engine, (const uint8_t *)"", 0, NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_session(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_session(engine, STR("not-a-session-id"), NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_session(engine, STR("0123456789ABCDEF0123456789ABCDEF"), NULL), BAD);
-    CHECK_STATUS(keyfob_revoke_session(engine, STR("0123456789abcdef0123456789abcdef"), NULL),
+    CHECK_STATUS(keyfob_engine_login_sliding(engine, WITH_NUL, sizeof WITH_NUL, NULL, 0, &s, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_user(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_user(engine, WITH_NUL, sizeof WITH_NUL, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_user(engine, (const uint8_t *)"", 0, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_session(engine, NOT_UTF8, sizeof NOT_UTF8, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_session(engine, STR("not-a-session-id"), NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_session(engine, STR("0123456789ABCDEF0123456789ABCDEF"), NULL), BAD);
+    CHECK_STATUS(keyfob_engine_revoke_session(engine, STR("0123456789abcdef0123456789abcdef"), NULL),
                  KEYFOB_SESSION_UNKNOWN);
     CHECK(p == NULL && s == NULL);
 }
@@ -181,11 +181,11 @@ static void test_extra_claims(keyfob_engine *engine) {
     size_t i;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = SENTINEL(keyfob_token_pair);
-        CHECK_STATUS(keyfob_login(engine, STR("u"), STR(bad[i]), &p), BAD);
+        CHECK_STATUS(keyfob_engine_login(engine, STR("u"), STR(bad[i]), &p), BAD);
         CHECK(p == NULL);
     }
     /* An extra claims JSON holding an escaped NUL is fine: it stays escaped in the token. */
-    CHECK_OK(keyfob_login(engine, STR("u"), STR("{\"note\":\"a\\u0000b\"}"), &p));
+    CHECK_OK(keyfob_engine_login(engine, STR("u"), STR("{\"note\":\"a\\u0000b\"}"), &p));
     keyfob_token_pair_free(p);
 }
 
@@ -201,21 +201,21 @@ static void test_oversized_tokens(keyfob_engine *engine) {
         memset(big, 'A', sizes[i]);
         big[100] = '.';
         big[200] = '.';
-        CHECK_STATUS(keyfob_validate(engine, (const uint8_t *)big, sizes[i], NULL), KEYFOB_MALFORMED);
-        CHECK_STATUS(keyfob_verify(engine, (const uint8_t *)big, sizes[i], NULL), KEYFOB_MALFORMED);
-        CHECK_STATUS(keyfob_refresh(engine, (const uint8_t *)big, sizes[i], &p), KEYFOB_MALFORMED);
+        CHECK_STATUS(keyfob_engine_validate(engine, (const uint8_t *)big, sizes[i], NULL), KEYFOB_MALFORMED);
+        CHECK_STATUS(keyfob_engine_verify(engine, (const uint8_t *)big, sizes[i], NULL), KEYFOB_MALFORMED);
+        CHECK_STATUS(keyfob_engine_refresh(engine, (const uint8_t *)big, sizes[i], &p), KEYFOB_MALFORMED);
         CHECK(p == NULL);
-        CHECK_STATUS(keyfob_revoke(engine, (const uint8_t *)big, sizes[i]), KEYFOB_MALFORMED);
-        CHECK_STATUS(keyfob_validate_into(engine, (const uint8_t *)big, sizes[i], NULL, 0, &n),
+        CHECK_STATUS(keyfob_engine_revoke(engine, (const uint8_t *)big, sizes[i]), KEYFOB_MALFORMED);
+        CHECK_STATUS(keyfob_engine_validate_into(engine, (const uint8_t *)big, sizes[i], NULL, 0, &n),
                      KEYFOB_MALFORMED);
         CHECK(n == 0);
         free(big);
     }
     /* A length no object can have is refused without reading. */
-    CHECK_STATUS(keyfob_validate(engine, (const uint8_t *)"x", (size_t)-1, NULL), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_validate(engine, (const uint8_t *)"x", (size_t)-1, NULL), KEYFOB_MALFORMED);
     {
         keyfob_token_pair *p = SENTINEL(keyfob_token_pair);
-        CHECK_STATUS(keyfob_login(engine, (const uint8_t *)"x", (size_t)-1, NULL, 0, &p), BAD);
+        CHECK_STATUS(keyfob_engine_login(engine, (const uint8_t *)"x", (size_t)-1, NULL, 0, &p), BAD);
         CHECK(p == NULL);
     }
 }
@@ -264,18 +264,18 @@ static void test_extreme_times(void) {
         keyfob_token_pair *pair = NULL, *next = NULL;
         keyfob_status s;
         CHECK_OK(keyfob_manual_clock_set(clock, times[i]));
-        s = keyfob_login(engine, STR("edge"), NULL, 0, &pair);
+        s = keyfob_engine_login(engine, STR("edge"), NULL, 0, &pair);
         CHECK(s <= KEYFOB_DPOP_REPLAYED && s != KEYFOB_PANIC);
         CHECK((s == KEYFOB_OK) == (pair != NULL));
         if (pair) {
-            s = keyfob_validate(engine, STR(access_of(pair)), NULL);
+            s = keyfob_engine_validate(engine, STR(access_of(pair)), NULL);
             CHECK(s <= KEYFOB_DPOP_REPLAYED && s != KEYFOB_PANIC);
             CHECK_OK(keyfob_manual_clock_advance(clock, 1));
-            s = keyfob_refresh(engine, STR(refresh_of(pair)), &next);
+            s = keyfob_engine_refresh(engine, STR(refresh_of(pair)), &next);
             CHECK(s <= KEYFOB_DPOP_REPLAYED && s != KEYFOB_PANIC);
             CHECK((s == KEYFOB_OK) == (next != NULL));
         }
-        s = keyfob_sweep(engine, NULL);
+        s = keyfob_engine_sweep(engine, NULL);
         CHECK(s == KEYFOB_OK);
         keyfob_token_pair_free(next);
         keyfob_token_pair_free(pair);

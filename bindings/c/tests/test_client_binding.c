@@ -35,14 +35,14 @@ static keyfob_presentation present(const char *client_id, const char *proof, con
     return p;
 }
 
-/* keyfob_refresh_bound / keyfob_validate_bound with one fresh proof (freed here). */
+/* keyfob_engine_refresh_bound / keyfob_engine_validate_bound with one fresh proof (freed here). */
 static keyfob_status refresh_with_proof(keyfob_engine *engine, const char *refresh,
                                         const dpop_key *key, const char *htm, const char *htu,
                                         int64_t iat, const char *method, const char *url,
                                         keyfob_token_pair **pair_out) {
     char *proof = dpop_proof(key, htm, htu, iat, NULL);
     keyfob_presentation p = present(NULL, proof, method, url);
-    keyfob_status status = keyfob_refresh_bound(engine, STR(refresh), &p, pair_out);
+    keyfob_status status = keyfob_engine_refresh_bound(engine, STR(refresh), &p, pair_out);
     free(proof);
     return status;
 }
@@ -52,7 +52,7 @@ static keyfob_status validate_with_proof(keyfob_engine *engine, const char *acce
                                          keyfob_string **claims_out) {
     char *proof = dpop_proof(key, "GET", API_URL, T0, ath_of);
     keyfob_presentation p = present(NULL, proof, "GET", API_URL);
-    keyfob_status status = keyfob_validate_bound(engine, STR(access), &p, claims_out);
+    keyfob_status status = keyfob_engine_validate_bound(engine, STR(access), &p, claims_out);
     free(proof);
     return status;
 }
@@ -64,37 +64,37 @@ static void test_client_id_binding(keyfob_manual_clock *clock) {
     keyfob_token_pair *pair = NULL, *next = NULL, *p = SENTINEL(keyfob_token_pair);
     keyfob_string *claims = NULL;
 
-    CHECK_OK(keyfob_login_bound(engine, STR("alice"), NULL, 0, &app, &pair));
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("alice"), NULL, 0, &app, &pair));
     /* The value itself is never written into a token. */
-    CHECK_OK(keyfob_verify(engine, STR(refresh_of(pair)), &claims));
+    CHECK_OK(keyfob_engine_verify(engine, STR(refresh_of(pair)), &claims));
     CHECK(strstr(keyfob_string_ptr(claims), "mobile-app") == NULL);
     keyfob_string_free(claims);
     /* Validate does not ask for the client unless bind_validate is on. */
-    CHECK_OK(keyfob_validate(engine, STR(access_of(pair)), NULL));
-    CHECK_OK(keyfob_validate_bound(engine, STR(access_of(pair)), &other, NULL));
+    CHECK_OK(keyfob_engine_validate(engine, STR(access_of(pair)), NULL));
+    CHECK_OK(keyfob_engine_validate_bound(engine, STR(access_of(pair)), &other, NULL));
     /* The same client refreshes. */
-    CHECK_OK(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &app, &next));
+    CHECK_OK(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &app, &next));
     keyfob_token_pair_free(pair);
     pair = next;
     /* Another client, or none, is a mismatch, and by default revokes the session. */
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &other, &p),
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &other, &p),
                  KEYFOB_CLIENT_MISMATCH);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &app, &p), KEYFOB_REVOKED);
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(pair)), NULL), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &app, &p), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(pair)), NULL), KEYFOB_REVOKED);
     keyfob_token_pair_free(pair);
 
-    /* Plain keyfob_refresh presents no client: a mismatch too. */
-    CHECK_OK(keyfob_login_bound(engine, STR("alice"), NULL, 0, &app, &pair));
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh_of(pair)), &p), KEYFOB_CLIENT_MISMATCH);
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &app, &p), KEYFOB_REVOKED);
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(pair)), NULL), KEYFOB_REVOKED);
+    /* Plain keyfob_engine_refresh presents no client: a mismatch too. */
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("alice"), NULL, 0, &app, &pair));
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh_of(pair)), &p), KEYFOB_CLIENT_MISMATCH);
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &app, &p), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(pair)), NULL), KEYFOB_REVOKED);
     keyfob_token_pair_free(pair);
 
     /* An unbound session ignores a presented client. */
     pair = login_as(engine, "bob");
-    CHECK_OK(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &other, &next));
-    CHECK_OK(keyfob_validate_bound(engine, STR(access_of(next)), &app, NULL));
+    CHECK_OK(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &other, &next));
+    CHECK_OK(keyfob_engine_validate_bound(engine, STR(access_of(next)), &app, NULL));
     keyfob_token_pair_free(next);
     keyfob_token_pair_free(pair);
     keyfob_engine_free(engine);
@@ -108,17 +108,17 @@ static void test_client_id_options(keyfob_manual_clock *clock) {
     keyfob_presentation other = present("device-43", NULL, NULL, NULL);
     keyfob_token_pair *pair = NULL, *next = NULL, *p = NULL;
 
-    CHECK_OK(keyfob_login_bound(engine, STR("carol"), NULL, 0, &app, &pair));
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("carol"), NULL, 0, &app, &pair));
     /* bind_validate: the access token needs its client too. */
-    CHECK_OK(keyfob_validate_bound(engine, STR(access_of(pair)), &app, NULL));
-    CHECK_STATUS(keyfob_validate_bound(engine, STR(access_of(pair)), &other, NULL),
+    CHECK_OK(keyfob_engine_validate_bound(engine, STR(access_of(pair)), &app, NULL));
+    CHECK_STATUS(keyfob_engine_validate_bound(engine, STR(access_of(pair)), &other, NULL),
                  KEYFOB_CLIENT_MISMATCH);
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(pair)), NULL), KEYFOB_CLIENT_MISMATCH);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(pair)), NULL), KEYFOB_CLIENT_MISMATCH);
     /* Without client_mismatch_revokes the rightful client carries on. */
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &other, &p),
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &other, &p),
                  KEYFOB_CLIENT_MISMATCH);
-    CHECK_OK(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &app, &next));
-    CHECK_OK(keyfob_validate_bound(engine, STR(access_of(next)), &app, NULL));
+    CHECK_OK(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &app, &next));
+    CHECK_OK(keyfob_engine_validate_bound(engine, STR(access_of(next)), &app, NULL));
     keyfob_token_pair_free(next);
     keyfob_token_pair_free(pair);
     keyfob_engine_free(engine);
@@ -136,18 +136,18 @@ static void test_dpop_flow(keyfob_manual_clock *clock, dpop_alg alg) {
     char expected_cnf[96];
 
     /* Login binds the session to the key: every token carries cnf.jkt, its thumbprint. */
-    CHECK_OK(keyfob_login_bound(engine, STR("dave"), STR("{\"role\": \"admin\"}"), &login, &pair));
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("dave"), STR("{\"role\": \"admin\"}"), &login, &pair));
     CHECK_OK(keyfob_jwk_thumbprint(STR(dpop_key_jwk(mine)), &jkt));
     CHECK(keyfob_string_len(jkt) == 43);
     sprintf(expected_cnf, "\"cnf\":{\"jkt\":\"%s\"}", keyfob_string_ptr(jkt));
-    CHECK_OK(keyfob_verify(engine, STR(access_of(pair)), &claims));
+    CHECK_OK(keyfob_engine_verify(engine, STR(access_of(pair)), &claims));
     CHECK(strstr(keyfob_string_ptr(claims), expected_cnf) != NULL);
     keyfob_string_free(claims);
-    CHECK_OK(keyfob_verify(engine, STR(refresh_of(pair)), &claims));
+    CHECK_OK(keyfob_engine_verify(engine, STR(refresh_of(pair)), &claims));
     CHECK(strstr(keyfob_string_ptr(claims), expected_cnf) != NULL);
     keyfob_string_free(claims);
     /* The login proof cannot log in a second time. */
-    CHECK_STATUS(keyfob_login_bound(engine, STR("dave"), NULL, 0, &login, &p),
+    CHECK_STATUS(keyfob_engine_login_bound(engine, STR("dave"), NULL, 0, &login, &p),
                  KEYFOB_DPOP_REPLAYED);
     CHECK(p == NULL);
 
@@ -158,9 +158,9 @@ static void test_dpop_flow(keyfob_manual_clock *clock, dpop_alg alg) {
     CHECK(strstr(keyfob_string_ptr(claims), "\"role\":\"admin\"") != NULL);
     keyfob_string_free(claims);
     claims = SENTINEL(keyfob_string);
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(pair)), &claims), KEYFOB_DPOP_INVALID);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(pair)), &claims), KEYFOB_DPOP_INVALID);
     CHECK(claims == NULL);
-    CHECK_STATUS(keyfob_validate_bound(engine, STR(access_of(pair)), NULL, NULL),
+    CHECK_STATUS(keyfob_engine_validate_bound(engine, STR(access_of(pair)), NULL, NULL),
                  KEYFOB_DPOP_INVALID);
     CHECK_STATUS(validate_with_proof(engine, access_of(pair), mine, NULL, NULL),
                  KEYFOB_DPOP_INVALID); /* no ath */
@@ -172,10 +172,10 @@ static void test_dpop_flow(keyfob_manual_clock *clock, dpop_alg alg) {
     /* A stolen refresh token: no proof, the thief's key, a wrong method or URL, a stale
      * or future iat, a method in another case. None of these rotates or revokes. */
     p = SENTINEL(keyfob_token_pair);
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), NULL, &p),
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), NULL, &p),
                  KEYFOB_DPOP_INVALID);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh_of(pair)), &p), KEYFOB_DPOP_INVALID);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh_of(pair)), &p), KEYFOB_DPOP_INVALID);
     CHECK_STATUS(refresh_with_proof(engine, refresh_of(pair), thief, "POST", TOKEN_URL, T0,
                                     "POST", TOKEN_URL, &p),
                  KEYFOB_DPOP_INVALID);
@@ -212,25 +212,25 @@ static void test_dpop_flow(keyfob_manual_clock *clock, dpop_alg alg) {
     presented = present(NULL, proof, "POST", TOKEN_URL);
     keyfob_token_pair_free(pair);
     pair = next;
-    CHECK_OK(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &presented, &next));
+    CHECK_OK(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &presented, &next));
     keyfob_token_pair_free(pair);
     pair = next;
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &presented, &p),
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &presented, &p),
                  KEYFOB_DPOP_REPLAYED);
     CHECK(p == NULL);
     free(proof);
     /* ... and a replayed validate proof too. */
     proof = dpop_proof(mine, "GET", API_URL, T0, access_of(pair));
     presented = present(NULL, proof, "GET", API_URL);
-    CHECK_OK(keyfob_validate_bound(engine, STR(access_of(pair)), &presented, NULL));
-    CHECK_STATUS(keyfob_validate_bound(engine, STR(access_of(pair)), &presented, NULL),
+    CHECK_OK(keyfob_engine_validate_bound(engine, STR(access_of(pair)), &presented, NULL));
+    CHECK_STATUS(keyfob_engine_validate_bound(engine, STR(access_of(pair)), &presented, NULL),
                  KEYFOB_DPOP_REPLAYED);
     free(proof);
 
     /* The session survived every failure; logout still ends it. */
     CHECK_OK(refresh_with_proof(engine, refresh_of(pair), mine, "POST", TOKEN_URL, T0, "POST",
                                 TOKEN_URL, &next));
-    CHECK_OK(keyfob_revoke(engine, STR(refresh_of(next))));
+    CHECK_OK(keyfob_engine_revoke(engine, STR(refresh_of(next))));
     CHECK_STATUS(validate_with_proof(engine, access_of(next), mine, access_of(next), NULL),
                  KEYFOB_REVOKED);
 
@@ -253,15 +253,15 @@ static void test_client_id_and_dpop(keyfob_manual_clock *clock) {
     char *refresh_proof;
     keyfob_presentation no_client, both;
 
-    CHECK_OK(keyfob_login_bound(engine, STR("erin"), NULL, 0, &login, &pair));
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("erin"), NULL, 0, &login, &pair));
     refresh_proof = dpop_proof(key, "POST", TOKEN_URL, T0, NULL);
     no_client = present(NULL, refresh_proof, "POST", TOKEN_URL);
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &no_client, &next),
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &no_client, &next),
                  KEYFOB_CLIENT_MISMATCH);
     free(refresh_proof);
     refresh_proof = dpop_proof(key, "POST", TOKEN_URL, T0, NULL);
     both = present("cli", refresh_proof, "POST", TOKEN_URL);
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &both, &next),
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &both, &next),
                  KEYFOB_REVOKED);
     keyfob_token_pair_free(pair);
     free(refresh_proof);
@@ -269,11 +269,11 @@ static void test_client_id_and_dpop(keyfob_manual_clock *clock) {
 
     proof = dpop_proof(key, "POST", TOKEN_URL, T0, NULL);
     login = present("cli", proof, "POST", TOKEN_URL);
-    CHECK_OK(keyfob_login_bound(engine, STR("erin"), NULL, 0, &login, &pair));
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("erin"), NULL, 0, &login, &pair));
     free(proof);
     proof = dpop_proof(key, "POST", TOKEN_URL, T0, NULL);
     login = present("cli", proof, "POST", TOKEN_URL);
-    CHECK_OK(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &login, &next));
+    CHECK_OK(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &login, &next));
     keyfob_token_pair_free(next);
     keyfob_token_pair_free(pair);
     free(proof);
@@ -361,12 +361,12 @@ static void expect_bad_presentations(keyfob_engine *engine, const keyfob_token_p
             keyfob_token_pair *p = SENTINEL(keyfob_token_pair);
             keyfob_string *s = SENTINEL(keyfob_string);
             keyfob_status login, refresh, validate;
-            login = keyfob_login_bound(engine, STR("frank"), NULL, 0, &c->presentation, &p);
+            login = keyfob_engine_login_bound(engine, STR("frank"), NULL, 0, &c->presentation, &p);
             CHECK(p == NULL);
             p = SENTINEL(keyfob_token_pair);
-            refresh = keyfob_refresh_bound(engine, STR(refresh_of(pair)), &c->presentation, &p);
+            refresh = keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &c->presentation, &p);
             CHECK(p == NULL);
-            validate = keyfob_validate_bound(engine, STR(access_of(pair)), &c->presentation, &s);
+            validate = keyfob_engine_validate_bound(engine, STR(access_of(pair)), &c->presentation, &s);
             CHECK(s == NULL);
             if (login != c->status || refresh != c->status || validate != c->status) {
                 fprintf(stderr, "%s: login %s, refresh %s, validate %s; want %s\n", c->what,
@@ -392,40 +392,40 @@ static void test_arguments_of_bound_calls(keyfob_manual_clock *clock) {
     keyfob_string *s = SENTINEL(keyfob_string);
 
     /* NULL engine, inputs and required outputs. */
-    CHECK_STATUS(keyfob_login_bound(NULL, STR("u"), NULL, 0, &login, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login_bound(NULL, STR("u"), NULL, 0, &login, &p), BAD);
     CHECK(p == NULL);
     p = SENTINEL(keyfob_token_pair);
-    CHECK_STATUS(keyfob_login_bound(engine, NULL, 1, NULL, 0, &login, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login_bound(engine, NULL, 1, NULL, 0, &login, &p), BAD);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_login_bound(engine, NOT_UTF8, sizeof NOT_UTF8, NULL, 0, &login, &p), BAD);
-    CHECK_STATUS(keyfob_login_bound(engine, STR("u"), STR("[]"), &login, &p), BAD);
-    CHECK_STATUS(keyfob_login_bound(engine, STR("u"), STR("{\"cnf\": 1}"), &login, &p), BAD);
-    CHECK_STATUS(keyfob_login_bound(engine, STR("u"), NULL, 0, &login, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_login_bound(engine, NOT_UTF8, sizeof NOT_UTF8, NULL, 0, &login, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login_bound(engine, STR("u"), STR("[]"), &login, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login_bound(engine, STR("u"), STR("{\"cnf\": 1}"), &login, &p), BAD);
+    CHECK_STATUS(keyfob_engine_login_bound(engine, STR("u"), NULL, 0, &login, NULL), BAD);
     /* None of those consumed the proof: it still logs in, once. */
-    CHECK_OK(keyfob_login_bound(engine, STR("u"), NULL, 0, &login, &pair));
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("u"), NULL, 0, &login, &pair));
 
     p = SENTINEL(keyfob_token_pair);
-    CHECK_STATUS(keyfob_refresh_bound(NULL, STR(refresh_of(pair)), &none, &p), BAD);
+    CHECK_STATUS(keyfob_engine_refresh_bound(NULL, STR(refresh_of(pair)), &none, &p), BAD);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_refresh_bound(engine, NULL, 4, &none, &p), BAD);
-    CHECK_STATUS(keyfob_refresh_bound(engine, NOT_UTF8, sizeof NOT_UTF8, &none, &p),
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, NULL, 4, &none, &p), BAD);
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, NOT_UTF8, sizeof NOT_UTF8, &none, &p),
                  KEYFOB_MALFORMED);
-    CHECK_STATUS(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &none, NULL), BAD);
+    CHECK_STATUS(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &none, NULL), BAD);
 
-    CHECK_STATUS(keyfob_validate_bound(NULL, STR(access_of(pair)), &none, &s), BAD);
+    CHECK_STATUS(keyfob_engine_validate_bound(NULL, STR(access_of(pair)), &none, &s), BAD);
     CHECK(s == NULL);
     s = SENTINEL(keyfob_string);
-    CHECK_STATUS(keyfob_validate_bound(engine, NULL, 4, &none, &s), BAD);
+    CHECK_STATUS(keyfob_engine_validate_bound(engine, NULL, 4, &none, &s), BAD);
     CHECK(s == NULL);
-    CHECK_STATUS(keyfob_validate_bound(engine, NOT_UTF8, sizeof NOT_UTF8, &none, NULL),
+    CHECK_STATUS(keyfob_engine_validate_bound(engine, NOT_UTF8, sizeof NOT_UTF8, &none, NULL),
                  KEYFOB_MALFORMED);
     keyfob_token_pair_free(pair);
     free(proof);
 
     /* Without a proof, method and URL are not read, whatever they hold. */
     pair = login_as(engine, "grace");
-    CHECK_OK(keyfob_refresh_bound(engine, STR(refresh_of(pair)), &method_only, &next));
-    CHECK_OK(keyfob_validate_bound(engine, STR(access_of(next)), &method_only, NULL));
+    CHECK_OK(keyfob_engine_refresh_bound(engine, STR(refresh_of(pair)), &method_only, &next));
+    CHECK_OK(keyfob_engine_validate_bound(engine, STR(access_of(next)), &method_only, NULL));
     /* An unbound token ignores a proof, but bytes that cannot be one are refused at once,
      * and an empty client id is a caller mistake whatever the session. */
     {
@@ -434,10 +434,10 @@ static void test_arguments_of_bound_calls(keyfob_manual_clock *clock) {
         keyfob_presentation empty_client = present("", NULL, NULL, NULL);
         not_utf8.dpop_proof = NOT_UTF8;
         not_utf8.dpop_proof_len = sizeof NOT_UTF8;
-        CHECK_OK(keyfob_validate_bound(engine, STR(access_of(next)), &garbage, NULL));
-        CHECK_STATUS(keyfob_validate_bound(engine, STR(access_of(next)), &not_utf8, NULL),
+        CHECK_OK(keyfob_engine_validate_bound(engine, STR(access_of(next)), &garbage, NULL));
+        CHECK_STATUS(keyfob_engine_validate_bound(engine, STR(access_of(next)), &not_utf8, NULL),
                      KEYFOB_DPOP_INVALID);
-        CHECK_STATUS(keyfob_validate_bound(engine, STR(access_of(next)), &empty_client, NULL),
+        CHECK_STATUS(keyfob_engine_validate_bound(engine, STR(access_of(next)), &empty_client, NULL),
                      BAD);
     }
     keyfob_token_pair_free(next);
@@ -446,7 +446,7 @@ static void test_arguments_of_bound_calls(keyfob_manual_clock *clock) {
     /* Each member of a presentation, wrong, against a DPoP-bound session. */
     proof = dpop_proof(key, "POST", TOKEN_URL, T0, NULL);
     login = present(NULL, proof, "POST", TOKEN_URL);
-    CHECK_OK(keyfob_login_bound(engine, STR("heidi"), NULL, 0, &login, &pair));
+    CHECK_OK(keyfob_engine_login_bound(engine, STR("heidi"), NULL, 0, &login, &pair));
     expect_bad_presentations(engine, pair, proof);
     /* ... after which the session is intact. */
     CHECK_OK(refresh_with_proof(engine, refresh_of(pair), key, "POST", TOKEN_URL, T0, "POST",

@@ -22,8 +22,8 @@ static char *crafted(const char *secret, const char *header, const char *payload
 
 /* Expect `status` from validate and from verify for a NUL-terminated token, then free it. */
 static void expect_and_free(keyfob_engine *engine, char *token, keyfob_status status, int line) {
-    keyfob_status v = keyfob_validate(engine, STR(token), NULL);
-    keyfob_status w = keyfob_verify(engine, STR(token), NULL);
+    keyfob_status v = keyfob_engine_validate(engine, STR(token), NULL);
+    keyfob_status w = keyfob_engine_verify(engine, STR(token), NULL);
     if (v != status || w != status) {
         fprintf(stderr, "test_errors.c:%d: validate %s, verify %s, want %s\n", line,
                 keyfob_status_name(v), keyfob_status_name(w), keyfob_status_name(status));
@@ -62,7 +62,7 @@ static void test_malformed(keyfob_engine *engine) {
                          "!!!.???.***"};
     size_t i;
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        CHECK_STATUS(keyfob_validate(engine, STR(bad[i]), NULL), KEYFOB_MALFORMED);
+        CHECK_STATUS(keyfob_engine_validate(engine, STR(bad[i]), NULL), KEYFOB_MALFORMED);
     }
     /* Signed correctly, but the payload is not a JSON object / has a duplicate claim. */
     EXPECT(engine, crafted(SECRET, HS256, "not json"), KEYFOB_MALFORMED);
@@ -92,8 +92,8 @@ static void test_signature_algorithm_and_key(keyfob_engine *engine, keyfob_manua
     /* Another engine's key. */
     p = login_as(other_key, "7");
     out = SENTINEL(keyfob_token_pair);
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(p)), NULL), KEYFOB_BAD_SIGNATURE);
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh_of(p)), &out), KEYFOB_BAD_SIGNATURE);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(p)), NULL), KEYFOB_BAD_SIGNATURE);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh_of(p)), &out), KEYFOB_BAD_SIGNATURE);
     CHECK(out == NULL);
     keyfob_token_pair_free(p);
     /* A crafted token under the wrong secret, and one with a flipped signature byte. */
@@ -109,15 +109,15 @@ static void test_signature_algorithm_and_key(keyfob_engine *engine, keyfob_manua
     EXPECT(engine, crafted(SECRET, "{\"alg\":\"RS256\",\"typ\":\"JWT\"}", "{}"),
            KEYFOB_ALGORITHM_NOT_ALLOWED);
     p = login_as(hs512, "7");
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(p)), NULL), KEYFOB_ALGORITHM_NOT_ALLOWED);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(p)), NULL), KEYFOB_ALGORITHM_NOT_ALLOWED);
     keyfob_token_pair_free(p);
 
     /* Key ids: a kid the key ring does not know. */
     EXPECT(engine, crafted(SECRET, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"nope\"}", "{}"),
            KEYFOB_UNKNOWN_KEY);
     p = login_as(with_kid, "7");
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(p)), NULL), KEYFOB_UNKNOWN_KEY);
-    CHECK_OK(keyfob_validate(with_kid, STR(access_of(p)), NULL));
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(p)), NULL), KEYFOB_UNKNOWN_KEY);
+    CHECK_OK(keyfob_engine_validate(with_kid, STR(access_of(p)), NULL));
     keyfob_token_pair_free(p);
 
     keyfob_engine_free(other_key);
@@ -133,12 +133,12 @@ static void test_time(void) {
 
     /* exp passed: access lifetime is 300 s. */
     CHECK_OK(keyfob_manual_clock_advance(clock, 299));
-    CHECK_OK(keyfob_validate(engine, STR(access_of(p)), NULL));
+    CHECK_OK(keyfob_engine_validate(engine, STR(access_of(p)), NULL));
     CHECK_OK(keyfob_manual_clock_advance(clock, 1));
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(p)), NULL), KEYFOB_EXPIRED);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(p)), NULL), KEYFOB_EXPIRED);
     /* The refresh token lives on and mints a fresh access token. */
-    CHECK_OK(keyfob_refresh(engine, STR(refresh_of(p)), &out));
-    CHECK_OK(keyfob_validate(engine, STR(access_of(out)), NULL));
+    CHECK_OK(keyfob_engine_refresh(engine, STR(refresh_of(p)), &out));
+    CHECK_OK(keyfob_engine_validate(engine, STR(access_of(out)), NULL));
     keyfob_token_pair_free(out);
     CHECK_OK(keyfob_manual_clock_set(clock, T0));
 
@@ -176,11 +176,11 @@ static void test_types_and_claims(keyfob_engine *engine, keyfob_manual_clock *cl
     keyfob_string *s = NULL;
 
     /* A token of the wrong type for the operation. */
-    CHECK_STATUS(keyfob_validate(engine, STR(refresh_of(p)), NULL), KEYFOB_WRONG_TYPE);
-    CHECK_STATUS(keyfob_validate_sliding(engine, STR(access_of(p)), NULL), KEYFOB_WRONG_TYPE);
-    CHECK_STATUS(keyfob_refresh(engine, STR(access_of(p)), &out), KEYFOB_WRONG_TYPE);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(refresh_of(p)), NULL), KEYFOB_WRONG_TYPE);
+    CHECK_STATUS(keyfob_engine_validate_sliding(engine, STR(access_of(p)), NULL), KEYFOB_WRONG_TYPE);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(access_of(p)), &out), KEYFOB_WRONG_TYPE);
     CHECK(out == NULL);
-    CHECK_STATUS(keyfob_refresh_sliding(engine, STR(refresh_of(p)), &s, NULL), KEYFOB_WRONG_TYPE);
+    CHECK_STATUS(keyfob_engine_refresh_sliding(engine, STR(refresh_of(p)), &s, NULL), KEYFOB_WRONG_TYPE);
 
     /* Missing claims: exp, user id, token type; iss where an issuer is required. */
     EXPECT(engine,
@@ -197,7 +197,7 @@ static void test_types_and_claims(keyfob_engine *engine, keyfob_manual_clock *cl
                    "{\"exp\":%lld,\"jti\":\"" JTI "\",\"user_id\":\"7\",\"sid\":\"" SID "\"}",
                    (long long)T0 + 300),
            KEYFOB_MISSING_CLAIM);
-    CHECK_STATUS(keyfob_validate(issuer_a, STR(access_of(p)), NULL), KEYFOB_MISSING_CLAIM);
+    CHECK_STATUS(keyfob_engine_validate(issuer_a, STR(access_of(p)), NULL), KEYFOB_MISSING_CLAIM);
 
     /* Invalid claims: a string exp, an unknown token type, a sid that is not an id, another issuer. */
     EXPECT(engine,
@@ -218,8 +218,8 @@ static void test_types_and_claims(keyfob_engine *engine, keyfob_manual_clock *cl
                    "\",\"user_id\":\"7\",\"sid\":\"not-hex\"}",
                    (long long)T0 + 300),
            KEYFOB_INVALID_CLAIM);
-    CHECK_STATUS(keyfob_validate(issuer_a, STR(access_of(q)), NULL), KEYFOB_INVALID_CLAIM);
-    CHECK_OK(keyfob_validate(issuer_b, STR(access_of(q)), NULL));
+    CHECK_STATUS(keyfob_engine_validate(issuer_a, STR(access_of(q)), NULL), KEYFOB_INVALID_CLAIM);
+    CHECK_OK(keyfob_engine_validate(issuer_b, STR(access_of(q)), NULL));
 
     keyfob_token_pair_free(p);
     keyfob_token_pair_free(q);
@@ -239,38 +239,38 @@ static void test_sessions(void) {
 
     /* Revoked: logout, then every token of the session. */
     p = login_as(engine, "7");
-    CHECK_OK(keyfob_revoke(engine, STR(refresh_of(p))));
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(p)), NULL), KEYFOB_REVOKED);
-    CHECK_STATUS(keyfob_revoke(engine, STR(access_of(p))), KEYFOB_REVOKED);
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh_of(p)), &out), KEYFOB_REVOKED);
+    CHECK_OK(keyfob_engine_revoke(engine, STR(refresh_of(p))));
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(p)), NULL), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_revoke(engine, STR(access_of(p))), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh_of(p)), &out), KEYFOB_REVOKED);
     keyfob_token_pair_free(p);
 
     /* Idle: 60 s without activity, while the access token itself is still unexpired. */
     p = login_as(engine, "7");
     CHECK_OK(keyfob_manual_clock_advance(clock, 59));
-    CHECK_OK(keyfob_validate(engine, STR(access_of(p)), NULL)); /* slides to +119 */
+    CHECK_OK(keyfob_engine_validate(engine, STR(access_of(p)), NULL)); /* slides to +119 */
     CHECK_OK(keyfob_manual_clock_advance(clock, 59));
-    CHECK_OK(keyfob_validate(engine, STR(access_of(p)), NULL));
+    CHECK_OK(keyfob_engine_validate(engine, STR(access_of(p)), NULL));
     CHECK_OK(keyfob_manual_clock_advance(clock, 60));
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(p)), NULL), KEYFOB_SESSION_IDLE);
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh_of(p)), &out), KEYFOB_SESSION_IDLE);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(p)), NULL), KEYFOB_SESSION_IDLE);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh_of(p)), &out), KEYFOB_SESSION_IDLE);
     keyfob_token_pair_free(p);
     CHECK_OK(keyfob_manual_clock_set(clock, T0));
 
     /* Expired session: the absolute lifetime (100 s) passes; leeway keeps the token itself. */
     p = login_as(short_lived, "7");
     CHECK_OK(keyfob_manual_clock_advance(clock, 99));
-    CHECK_OK(keyfob_validate(short_lived, STR(access_of(p)), NULL));
+    CHECK_OK(keyfob_engine_validate(short_lived, STR(access_of(p)), NULL));
     CHECK_OK(keyfob_manual_clock_advance(clock, 1));
-    CHECK_STATUS(keyfob_validate(short_lived, STR(access_of(p)), NULL), KEYFOB_SESSION_EXPIRED);
-    CHECK_STATUS(keyfob_refresh(short_lived, STR(refresh_of(p)), &out), KEYFOB_SESSION_EXPIRED);
+    CHECK_STATUS(keyfob_engine_validate(short_lived, STR(access_of(p)), NULL), KEYFOB_SESSION_EXPIRED);
+    CHECK_STATUS(keyfob_engine_refresh(short_lived, STR(refresh_of(p)), &out), KEYFOB_SESSION_EXPIRED);
     keyfob_token_pair_free(p);
     CHECK_OK(keyfob_manual_clock_set(clock, T0));
 
     /* Unknown session: same key, another engine's store. */
     p = login_as(elsewhere, "7");
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(p)), NULL), KEYFOB_SESSION_UNKNOWN);
-    CHECK_STATUS(keyfob_revoke(engine, STR(access_of(p))), KEYFOB_SESSION_UNKNOWN);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(p)), NULL), KEYFOB_SESSION_UNKNOWN);
+    CHECK_STATUS(keyfob_engine_revoke(engine, STR(access_of(p))), KEYFOB_SESSION_UNKNOWN);
     keyfob_token_pair_free(p);
 
     /* Session required: a valid token without a sid. */
@@ -283,13 +283,13 @@ static void test_sessions(void) {
 
     /* Reuse: a spent refresh token revokes the session; the rotated one dies with it. */
     p = login_as(engine, "7");
-    CHECK_OK(keyfob_refresh(engine, STR(refresh_of(p)), &out));
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh_of(p)), &again), KEYFOB_REUSE_DETECTED);
+    CHECK_OK(keyfob_engine_refresh(engine, STR(refresh_of(p)), &out));
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh_of(p)), &again), KEYFOB_REUSE_DETECTED);
     CHECK(again == NULL);
-    CHECK_STATUS(keyfob_validate(engine, STR(access_of(out)), NULL), KEYFOB_REVOKED);
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh_of(out)), &again), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access_of(out)), NULL), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh_of(out)), &again), KEYFOB_REVOKED);
     q = login_as(engine, "7"); /* a new login is unaffected */
-    CHECK_OK(keyfob_validate(engine, STR(access_of(q)), NULL));
+    CHECK_OK(keyfob_engine_validate(engine, STR(access_of(q)), NULL));
     keyfob_token_pair_free(q);
     keyfob_token_pair_free(out);
     keyfob_token_pair_free(p);
@@ -318,25 +318,25 @@ static void test_sessionless_accepted(void) {
     size_t len = 99;
 
     /* Checked statelessly, then the jti denylist. */
-    CHECK_OK(keyfob_validate(engine, STR(access), NULL));
-    CHECK_OK(keyfob_revoke(engine, STR(access)));
-    CHECK_STATUS(keyfob_validate(engine, STR(access), NULL), KEYFOB_REVOKED);
-    CHECK_STATUS(keyfob_revoke(engine, STR(access)), KEYFOB_REVOKED);
+    CHECK_OK(keyfob_engine_validate(engine, STR(access), NULL));
+    CHECK_OK(keyfob_engine_revoke(engine, STR(access)));
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(access), NULL), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_revoke(engine, STR(access)), KEYFOB_REVOKED);
     /* The user's not-before epoch. */
-    CHECK_OK(keyfob_validate(engine, STR(other), NULL));
-    CHECK_OK(keyfob_revoke_user(engine, STR("8"), NULL));
-    CHECK_STATUS(keyfob_validate(engine, STR(other), NULL), KEYFOB_REVOKED);
+    CHECK_OK(keyfob_engine_validate(engine, STR(other), NULL));
+    CHECK_OK(keyfob_engine_revoke_user(engine, STR("8"), NULL));
+    CHECK_STATUS(keyfob_engine_validate(engine, STR(other), NULL), KEYFOB_REVOKED);
     /* Without rotation a sessionless refresh gives an access token only, and no session id. */
-    CHECK_OK(keyfob_refresh(no_rotation, STR(refresh), &pair));
+    CHECK_OK(keyfob_engine_refresh(no_rotation, STR(refresh), &pair));
     CHECK(keyfob_token_pair_refresh(pair, &len) == NULL && len == 0);
     CHECK(strcmp(keyfob_token_pair_session_id(pair, &len), "") == 0 && len == 0);
-    CHECK_OK(keyfob_validate(no_rotation, STR(access_of(pair)), NULL));
+    CHECK_OK(keyfob_engine_validate(no_rotation, STR(access_of(pair)), NULL));
     keyfob_token_pair_free(pair);
     /* With rotation it is upgraded to a session, and cannot be used twice. */
-    CHECK_OK(keyfob_refresh(engine, STR(refresh), &pair));
+    CHECK_OK(keyfob_engine_refresh(engine, STR(refresh), &pair));
     CHECK(refresh_of(pair) != NULL && strlen(keyfob_token_pair_session_id(pair, NULL)) == 32);
     keyfob_token_pair_free(pair);
-    CHECK_STATUS(keyfob_refresh(engine, STR(refresh), &pair), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_refresh(engine, STR(refresh), &pair), KEYFOB_REVOKED);
 
     free(access);
     free(other);
@@ -350,9 +350,9 @@ static void test_caller_statuses(keyfob_engine *engine) {
     keyfob_engine *e = NULL;
     size_t needed = 0;
     keyfob_token_pair *p = login_as(engine, "7");
-    CHECK_STATUS(keyfob_validate(NULL, STR(access_of(p)), NULL), KEYFOB_INVALID_ARGUMENT);
+    CHECK_STATUS(keyfob_engine_validate(NULL, STR(access_of(p)), NULL), KEYFOB_INVALID_ARGUMENT);
     CHECK_STATUS(keyfob_engine_new(STR("{\"signing_key\": \"short\"}"), &e), KEYFOB_CONFIG);
-    CHECK_STATUS(keyfob_validate_into(engine, STR(access_of(p)), NULL, 0, &needed),
+    CHECK_STATUS(keyfob_engine_validate_into(engine, STR(access_of(p)), NULL, 0, &needed),
                  KEYFOB_BUFFER_TOO_SMALL);
     keyfob_token_pair_free(p);
 }

@@ -12,7 +12,7 @@ keyfob_engine *engine_on(keyfob_manual_clock *clock, const char *config_json) {
 
 keyfob_token_pair *login_as(keyfob_engine *engine, const char *user) {
     keyfob_token_pair *pair = NULL;
-    CHECK_OK(keyfob_login(engine, STR(user), NULL, 0, &pair));
+    CHECK_OK(keyfob_engine_login(engine, STR(user), NULL, 0, &pair));
     CHECK(pair != NULL);
     return pair;
 }

@@ -26,28 +26,28 @@ static void test_unreachable_redis_fails_closed(void) {
     CHECK_OK(keyfob_engine_new(STR(UNREACHABLE_CONFIG), &redis));
     CHECK(redis != NULL && redis != SENTINEL(keyfob_engine));
     /* ... and the first call that needs the store reports it. */
-    CHECK_STATUS(keyfob_login(redis, STR("alice"), NULL, 0, &p), DOWN);
+    CHECK_STATUS(keyfob_engine_login(redis, STR("alice"), NULL, 0, &p), DOWN);
     CHECK(p == NULL);
 
     /* A token with a good signature (same key, minted elsewhere) is still not accepted. */
     CHECK_OK(keyfob_engine_new(STR("{\"signing_key\": \"" SECRET "\"}"), &memory));
-    CHECK_OK(keyfob_login(memory, STR("alice"), NULL, 0, &pair));
-    CHECK_STATUS(keyfob_validate(redis, STR(access_of(pair)), &claims), DOWN);
+    CHECK_OK(keyfob_engine_login(memory, STR("alice"), NULL, 0, &pair));
+    CHECK_STATUS(keyfob_engine_validate(redis, STR(access_of(pair)), &claims), DOWN);
     CHECK(claims == NULL);
-    CHECK_STATUS(keyfob_validate_bound(redis, STR(access_of(pair)), NULL, NULL), DOWN);
-    CHECK_STATUS(keyfob_verify(redis, STR(access_of(pair)), NULL), DOWN);
+    CHECK_STATUS(keyfob_engine_validate_bound(redis, STR(access_of(pair)), NULL, NULL), DOWN);
+    CHECK_STATUS(keyfob_engine_verify(redis, STR(access_of(pair)), NULL), DOWN);
     p = SENTINEL(keyfob_token_pair);
-    CHECK_STATUS(keyfob_refresh(redis, STR(refresh_of(pair)), &p), DOWN);
+    CHECK_STATUS(keyfob_engine_refresh(redis, STR(refresh_of(pair)), &p), DOWN);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_refresh_bound(redis, STR(refresh_of(pair)), NULL, &p), DOWN);
-    CHECK_STATUS(keyfob_revoke(redis, STR(refresh_of(pair))), DOWN);
-    CHECK_STATUS(keyfob_revoke_session(redis, STR(keyfob_token_pair_session_id(pair, NULL)),
+    CHECK_STATUS(keyfob_engine_refresh_bound(redis, STR(refresh_of(pair)), NULL, &p), DOWN);
+    CHECK_STATUS(keyfob_engine_revoke(redis, STR(refresh_of(pair))), DOWN);
+    CHECK_STATUS(keyfob_engine_revoke_session(redis, STR(keyfob_token_pair_session_id(pair, NULL)),
                                        &was_live),
                  DOWN);
-    CHECK_STATUS(keyfob_revoke_user(redis, STR("alice"), &n), DOWN);
+    CHECK_STATUS(keyfob_engine_revoke_user(redis, STR("alice"), &n), DOWN);
     CHECK_STATUS(keyfob_engine_stats(redis, &stats), DOWN);
     /* Token-level failures are still reported as such: they need no store. */
-    CHECK_STATUS(keyfob_validate(redis, STR("not.a.token"), NULL), KEYFOB_MALFORMED);
+    CHECK_STATUS(keyfob_engine_validate(redis, STR("not.a.token"), NULL), KEYFOB_MALFORMED);
 
     keyfob_token_pair_free(pair);
     keyfob_engine_free(memory);
@@ -79,22 +79,22 @@ static void test_shared_redis(const char *url) {
     CHECK_OK(keyfob_engine_new(STR(config), &b));
 
     /* A login on one engine is known to the other; a logout on one is seen by the other. */
-    CHECK_OK(keyfob_login(a, STR("alice"), NULL, 0, &pair));
-    CHECK_OK(keyfob_validate(b, STR(access_of(pair)), NULL));
-    CHECK_OK(keyfob_refresh(b, STR(refresh_of(pair)), &next));
-    CHECK_STATUS(keyfob_refresh(a, STR(refresh_of(pair)), &p), KEYFOB_REUSE_DETECTED);
+    CHECK_OK(keyfob_engine_login(a, STR("alice"), NULL, 0, &pair));
+    CHECK_OK(keyfob_engine_validate(b, STR(access_of(pair)), NULL));
+    CHECK_OK(keyfob_engine_refresh(b, STR(refresh_of(pair)), &next));
+    CHECK_STATUS(keyfob_engine_refresh(a, STR(refresh_of(pair)), &p), KEYFOB_REUSE_DETECTED);
     CHECK(p == NULL);
-    CHECK_STATUS(keyfob_validate(a, STR(access_of(next)), NULL), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_validate(a, STR(access_of(next)), NULL), KEYFOB_REVOKED);
     keyfob_token_pair_free(next);
     keyfob_token_pair_free(pair);
 
     /* Client binding: a mismatch on one engine revokes for both. */
     presented.client_id = (const uint8_t *)"app";
     presented.client_id_len = 3;
-    CHECK_OK(keyfob_login_bound(a, STR("bob"), NULL, 0, &presented, &pair));
-    CHECK_STATUS(keyfob_refresh_bound(b, STR(refresh_of(pair)), NULL, &p),
+    CHECK_OK(keyfob_engine_login_bound(a, STR("bob"), NULL, 0, &presented, &pair));
+    CHECK_STATUS(keyfob_engine_refresh_bound(b, STR(refresh_of(pair)), NULL, &p),
                  KEYFOB_CLIENT_MISMATCH);
-    CHECK_STATUS(keyfob_refresh_bound(a, STR(refresh_of(pair)), &presented, &p), KEYFOB_REVOKED);
+    CHECK_STATUS(keyfob_engine_refresh_bound(a, STR(refresh_of(pair)), &presented, &p), KEYFOB_REVOKED);
     keyfob_token_pair_free(pair);
 
     /* DPoP: a proof spent on one engine is replayed on the other. */
@@ -108,17 +108,17 @@ static void test_shared_redis(const char *url) {
     presented.http_method_len = 4;
     presented.http_url = (const uint8_t *)TOKEN_URL;
     presented.http_url_len = strlen(TOKEN_URL);
-    CHECK_OK(keyfob_login_bound(a, STR("carol"), NULL, 0, &presented, &pair));
-    CHECK_STATUS(keyfob_login_bound(b, STR("carol"), NULL, 0, &presented, &p),
+    CHECK_OK(keyfob_engine_login_bound(a, STR("carol"), NULL, 0, &presented, &pair));
+    CHECK_STATUS(keyfob_engine_login_bound(b, STR("carol"), NULL, 0, &presented, &p),
                  KEYFOB_DPOP_REPLAYED);
     free(proof);
     proof = dpop_proof(key, "POST", TOKEN_URL, now, NULL);
     presented.dpop_proof = (const uint8_t *)proof;
     presented.dpop_proof_len = strlen(proof);
-    CHECK_OK(keyfob_refresh_bound(b, STR(refresh_of(pair)), &presented, &next));
-    CHECK_STATUS(keyfob_refresh_bound(a, STR(refresh_of(next)), &presented, &p),
+    CHECK_OK(keyfob_engine_refresh_bound(b, STR(refresh_of(pair)), &presented, &next));
+    CHECK_STATUS(keyfob_engine_refresh_bound(a, STR(refresh_of(next)), &presented, &p),
                  KEYFOB_DPOP_REPLAYED);
-    CHECK_STATUS(keyfob_refresh_bound(a, STR(refresh_of(next)), NULL, &p), KEYFOB_DPOP_INVALID);
+    CHECK_STATUS(keyfob_engine_refresh_bound(a, STR(refresh_of(next)), NULL, &p), KEYFOB_DPOP_INVALID);
     free(proof);
     keyfob_token_pair_free(next);
     keyfob_token_pair_free(pair);

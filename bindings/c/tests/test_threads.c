@@ -50,28 +50,28 @@ static void *own_sessions(void *arg) {
     int i;
     snprintf(user, sizeof user, "thread-%d", w->index);
     wait_start(w);
-    note(w, keyfob_login(w->engine, STR(user), NULL, 0, &pair), KEYFOB_OK, 1);
+    note(w, keyfob_engine_login(w->engine, STR(user), NULL, 0, &pair), KEYFOB_OK, 1);
     if (!pair) return NULL;
     for (i = 0; i < ROUNDS; i++) {
-        note(w, keyfob_validate(w->engine, STR(access_of(pair)), &claims), KEYFOB_OK, 2);
+        note(w, keyfob_engine_validate(w->engine, STR(access_of(pair)), &claims), KEYFOB_OK, 2);
         if (claims && !strstr(keyfob_string_ptr(claims), user)) note(w, KEYFOB_PANIC, KEYFOB_OK, 3);
         keyfob_string_free(claims);
         claims = NULL;
-        note(w, keyfob_verify(w->engine, STR(w->token), NULL), KEYFOB_OK, 4);
-        note(w, keyfob_refresh(w->engine, STR(refresh_of(pair)), &next), KEYFOB_OK, 5);
+        note(w, keyfob_engine_verify(w->engine, STR(w->token), NULL), KEYFOB_OK, 4);
+        note(w, keyfob_engine_refresh(w->engine, STR(refresh_of(pair)), &next), KEYFOB_OK, 5);
         if (!next) break;
-        note(w, keyfob_validate(w->engine, STR(access_of(next)), NULL), KEYFOB_OK, 6);
+        note(w, keyfob_engine_validate(w->engine, STR(access_of(next)), NULL), KEYFOB_OK, 6);
         keyfob_token_pair_free(pair);
         pair = next;
         next = NULL;
         if (w->index == 0) {
             note(w, keyfob_engine_stats(w->engine, &stats), KEYFOB_OK, 7);
-            note(w, keyfob_sweep(w->engine, NULL), KEYFOB_OK, 8);
+            note(w, keyfob_engine_sweep(w->engine, NULL), KEYFOB_OK, 8);
         }
     }
     /* Logout, then the session is gone for this thread's tokens only. */
-    note(w, keyfob_revoke(w->engine, STR(refresh_of(pair))), KEYFOB_OK, 9);
-    note(w, keyfob_validate(w->engine, STR(access_of(pair)), NULL), KEYFOB_REVOKED, 10);
+    note(w, keyfob_engine_revoke(w->engine, STR(refresh_of(pair))), KEYFOB_OK, 9);
+    note(w, keyfob_engine_validate(w->engine, STR(access_of(pair)), NULL), KEYFOB_REVOKED, 10);
     keyfob_token_pair_free(pair);
     return NULL;
 }
@@ -80,7 +80,7 @@ static void *own_sessions(void *arg) {
 static void *same_refresh(void *arg) {
     worker *w = arg;
     wait_start(w);
-    w->status = keyfob_refresh(w->engine, STR(w->token), &w->pair);
+    w->status = keyfob_engine_refresh(w->engine, STR(w->token), &w->pair);
     return NULL;
 }
 
@@ -91,7 +91,7 @@ static void *validate_until_revoked(void *arg) {
     bool was_live = false;
     wait_start(w);
     for (i = 0; i < 5000000 && w->revoked_seen < 20; i++) {
-        keyfob_status s = keyfob_validate(w->engine, STR(w->token), NULL);
+        keyfob_status s = keyfob_engine_validate(w->engine, STR(w->token), NULL);
         if (s == KEYFOB_OK) {
             w->ok++;
             if (w->revoked_seen) w->saw_ok_after_revoked = 1;
@@ -102,7 +102,7 @@ static void *validate_until_revoked(void *arg) {
             w->unexpected_step = 20;
         }
         if (w->index == 0 && i == 25) {
-            note(w, keyfob_revoke_session(w->engine, STR(w->session_id), &was_live), KEYFOB_OK, 21);
+            note(w, keyfob_engine_revoke_session(w->engine, STR(w->session_id), &was_live), KEYFOB_OK, 21);
             if (!was_live) note(w, KEYFOB_PANIC, KEYFOB_OK, 22);
         }
     }
@@ -161,7 +161,7 @@ void test_threads(void) {
     for (i = 0; i < THREADS; i++) CHECK(workers[i].ok == 3 + 4 * ROUNDS + (i == 0 ? 2 * ROUNDS : 0));
     CHECK_OK(keyfob_engine_stats(graceful, &stats));
     CHECK(stats.revoked_sessions == THREADS);
-    CHECK_OK(keyfob_validate(graceful, STR(access_of(shared)), NULL));
+    CHECK_OK(keyfob_engine_validate(graceful, STR(access_of(shared)), NULL));
 
     /* Phase 2: within the grace window all 8 refreshes succeed with the same refresh token. */
     target = login_as(graceful, "converge");
@@ -170,7 +170,7 @@ void test_threads(void) {
     for (i = 0; i < THREADS; i++) {
         CHECK_OK(workers[i].status);
         CHECK(strcmp(refresh_of(workers[i].pair), refresh_of(workers[0].pair)) == 0);
-        CHECK_OK(keyfob_validate(graceful, STR(access_of(workers[i].pair)), NULL));
+        CHECK_OK(keyfob_engine_validate(graceful, STR(access_of(workers[i].pair)), NULL));
     }
     for (i = 0; i < THREADS; i++) keyfob_token_pair_free(workers[i].pair);
     keyfob_token_pair_free(target);
@@ -185,7 +185,7 @@ void test_threads(void) {
         if (workers[i].status == KEYFOB_OK) {
             winners++;
             CHECK(workers[i].pair != NULL);
-            CHECK_STATUS(keyfob_validate(strict, STR(access_of(workers[i].pair)), NULL), KEYFOB_REVOKED);
+            CHECK_STATUS(keyfob_engine_validate(strict, STR(access_of(workers[i].pair)), NULL), KEYFOB_REVOKED);
         } else {
             CHECK_STATUS(workers[i].status, KEYFOB_REUSE_DETECTED);
             CHECK(workers[i].pair == NULL);
