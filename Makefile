@@ -1,9 +1,12 @@
 # keyfob — every command a newcomer or CI needs. Each target installs what it needs.
 SHELL := /bin/bash
-.PHONY: test demo bench header lint test-rust test-redis test-c test-python
+.PHONY: test demo bench header install lint test-rust test-redis test-c test-install test-python
 
-## make test: everything CI runs (lint, Rust, Redis store, C ABI, Python/Django)
-test: lint test-rust test-redis test-c test-python
+# Where `make install` puts the C ABI (header, libraries, pkg-config and CMake files).
+PREFIX ?= /usr/local
+
+## make test: everything CI runs (lint, Rust, Redis store, C ABI and its install, Python/Django)
+test: lint test-rust test-redis test-c test-install test-python
 	@echo "make test: all suites passed"
 
 lint:
@@ -18,6 +21,9 @@ test-redis:
 test-c:
 	bash scripts/test-c.sh
 
+test-install:
+	bash scripts/test-install.sh
+
 test-python:
 	bash scripts/test-python.sh
 
@@ -29,6 +35,10 @@ demo:
 bench:
 	bash scripts/bench.sh
 
-## make header: regenerate include/keyfob.h with cbindgen
+## make header: regenerate include/keyfob.h with cbindgen (from bindings/c)
 header:
 	bash scripts/header.sh
+
+## make install PREFIX=/usr/local: the C ABI for C/C++ users (pkg-config and CMake)
+install:
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" bash scripts/install.sh
