@@ -176,6 +176,18 @@ impl Engine {
     /// Presenting the previous refresh token within `reuse_grace_s` of its rotation returns
     /// the current refresh token again, byte for byte (for deterministic algorithms), so
     /// concurrent refreshes converge. Any other replay revokes the whole session.
+    ///
+    /// ```
+    /// use keyfob::{Config, Engine, Error};
+    ///
+    /// let engine = Engine::new(Config::with_secret("change-me-to-32-or-more-random-bytes!")).unwrap();
+    /// let first = engine.login("alice", None).unwrap().refresh.unwrap();
+    /// let second = engine.refresh(&first).unwrap().refresh.unwrap();
+    /// engine.refresh(&second).unwrap();
+    /// // `first` was rotated out twice: a replay, so the session is revoked.
+    /// assert_eq!(engine.refresh(&first), Err(Error::ReuseDetected));
+    /// assert_eq!(engine.refresh(&second).unwrap_err(), Error::ReuseDetected);
+    /// ```
     pub fn refresh(&self, refresh: impl AsRef<[u8]>) -> Result<TokenPair> {
         self.refresh_bound(refresh, &Presentation::none())
     }
@@ -252,6 +264,16 @@ impl Engine {
     }
 
     /// Log in with one sliding token (simplejwt's `SlidingToken`), bound to a new session.
+    ///
+    /// ```
+    /// use keyfob::{Config, Engine};
+    ///
+    /// let engine = Engine::new(Config::with_secret("change-me-to-32-or-more-random-bytes!")).unwrap();
+    /// let sliding = engine.login_sliding("alice", None).unwrap();
+    /// assert_eq!(engine.validate_sliding(&sliding.token).unwrap().user_id(), "alice");
+    /// let renewed = engine.refresh_sliding(&sliding.token).unwrap();
+    /// assert_eq!(renewed.session_id, sliding.session_id);
+    /// ```
     pub fn login_sliding(
         &self,
         user_id: &str,
