@@ -1,6 +1,6 @@
 """Turn the results of one `make bench` run into target/bench-report.md.
 
-Usage: python3 bench/report.py <results-dir> <report.md>
+Usage: python3 benches/report.py <results-dir> <report.md>
 Also writes `<report>-readme.md` beside it: the compact table of the README's Performance
 section, from the same run.
 Reads criterion's estimates (target/criterion/rust/*) and the JSON each part wrote into the

@@ -1,6 +1,6 @@
 """Merge the alternating C and Rust validate runs into c.json (medians of each figure).
 
-Usage: python3 bench/c/merge_runs.py <results-dir>
+Usage: python3 benches/c/merge_runs.py <results-dir>
 """
 
 import json

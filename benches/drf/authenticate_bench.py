@@ -13,7 +13,7 @@ from pathlib import Path
 import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import interleaved  # bench/interleaved.py
+import interleaved  # benches/interleaved.py
 
 django.setup()
 
