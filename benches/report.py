@@ -1,10 +1,13 @@
 """Turn the results of one `make bench` run into target/bench-report.md.
 
 Usage: python3 benches/report.py <results-dir> <report.md>
-Also writes `<report>-readme.md` beside it: the compact table of the README's Performance
-section, from the same run.
-Reads criterion's estimates (target/criterion/rust/*) and the JSON each part wrote into the
-results directory; a part that wrote `<part>.unavailable` is reported with its reason.
+
+Each part of the run wrote JSON into the results directory (criterion writes its own tree
+under target/criterion/rust); a part that could not run wrote `<part>.unavailable` with the
+reason. The report has one section per part, each written by one function below: the
+measured table with its ratios, every ratio checked against its target, and the facts of
+this run a reader needs to judge it (counts, versions, load). The method behind each figure
+is in BENCHMARKING.md, not repeated here.
 Standard library only: it runs with the system python3, before or without the bench venv.
 """
 
@@ -15,29 +18,16 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def criterion_medians() -> dict[str, float]:
-    """Median ns per iteration of each bench in criterion's `rust` group."""
-    out = {}
-    group = ROOT / "target" / "criterion" / "rust"
-    if group.is_dir():
-        for bench in sorted(group.iterdir()):
-            est = load_json(bench / "new" / "estimates.json")
-            if est:
-                out[bench.name] = est["median"]["point_estimate"]
-    return out
+# -- formatting ----------------------------------------------------------------------------
 
 
 def fmt_ns(ns: float | None) -> str:
@@ -54,55 +44,144 @@ def fmt_x(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f}x"
 
 
-class Targets:
-    """Every ratio checked against its target, for the summary at the end."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str]] = []
-
-    def check(
-        self, what: str, value: float | None, target: str, ok: bool | None
-    ) -> str:
-        verdict = (
-            "n/a" if value is None or ok is None else ("met" if ok else "**missed**")
-        )
-        self.rows.append((what, fmt_x(value), target, verdict))
-        return verdict
-
-    def not_available(self, part: str) -> None:
-        for what, target in PART_TARGETS[part]:
-            self.rows.append((what, "—", target, "not available"))
-
-
-# The targets of each part, listed as "not available" when the part could not run.
-PART_TARGETS = {
-    "rust": [
-        ("Rust `validate` vs jsonwebtoken `decode`", "≥ 4x faster"),
-        ("Rust `verify` vs the HMAC floor", "≤ 1.6x the floor"),
-        ("Rust `login` vs 2 × jsonwebtoken `encode`", "≥ 2x faster"),
-    ],
-    "scale": [
-        ("validate at 1e6 sessions vs 1e3", "≤ 1.2x"),
-        ("2 threads vs 1 (CPU-normalized)", "≥ 1.7x"),
-        ("resident memory per live session at 1e6", "≤ 200 B"),
-    ],
-    "c": [("C keyfob_validate vs Rust validate", "≤ 1.2x")],
-    "python": [
-        ("Python `Engine.validate` vs simplejwt `AccessToken(token)`", "≥ 40x faster"),
-        ("Python `Engine.validate` vs PyJWT `jwt.decode`", "≥ 30x faster"),
-    ],
-    "drf": [
-        ("DRF authenticate(), stateless user", "≥ 10x"),
-        ("DRF authenticate(), database user", "> 1x"),
-    ],
-}
+def fmt_bytes(b: float | None) -> str:
+    return "—" if b is None else f"{b:.0f} B"
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
-def machine() -> list[str]:
+def table(head: tuple[str, ...], align: str, rows: list[tuple[str, ...]]) -> list[str]:
+    """A markdown table; `align` has one letter per column: l(eft) or r(ight)."""
+    rule = "|".join("---:" if a == "r" else "---" for a in align)
+    return [
+        "| " + " | ".join(head) + " |",
+        f"|{rule}|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+# -- targets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    what: str
+    wanted: str
+    met: Callable[[float], bool]
+    fmt: Callable[[float | None], str] = fmt_x
+
+
+# Every target, by the part of the run that measures it. A part that could not run lists
+# its targets as not available, so the summary always has every row.
+TARGETS: dict[str, dict[str, Target]] = {
+    "rust": {
+        "validate": Target(
+            "Rust `validate` vs jsonwebtoken `decode`", "≥ 4x faster", lambda r: r >= 4
+        ),
+        "verify": Target("Rust `verify` vs the HMAC floor", "≤ 1.6x the floor", lambda r: r <= 1.6),
+        "login": Target(
+            "Rust `login` vs 2 × jsonwebtoken `encode`", "≥ 2x faster", lambda r: r >= 2
+        ),
+    },
+    "scale": {
+        "size": Target("validate at 1e6 sessions vs 1e3", "≤ 1.2x", lambda r: r <= 1.2),
+        "threads": Target("2 threads vs 1 (CPU-normalized)", "≥ 1.7x", lambda r: r >= 1.7),
+        "memory": Target(
+            "resident memory per live session at 1e6", "≤ 200 B", lambda b: b <= 200, fmt_bytes
+        ),
+    },
+    "c": {
+        "validate": Target(
+            "C `keyfob_engine_validate` vs Rust `validate`", "≤ 1.2x", lambda r: r <= 1.2
+        ),
+        "validate_into": Target(
+            "C `keyfob_engine_validate_into` vs Rust", "≤ 1.2x", lambda r: r <= 1.2
+        ),
+    },
+    "python": {
+        "simplejwt": Target(
+            "Python `Engine.validate` vs simplejwt `AccessToken(token)`",
+            "≥ 40x faster",
+            lambda r: r >= 40,
+        ),
+        "pyjwt": Target(
+            "Python `Engine.validate` vs PyJWT `jwt.decode`", "≥ 30x faster", lambda r: r >= 30
+        ),
+    },
+    "drf": {
+        "stateless": Target("DRF authenticate(), stateless user", "≥ 10x", lambda r: r >= 10),
+        "db_user": Target("DRF authenticate(), database user", "> 1x", lambda r: r > 1),
+    },
+}
+
+
+class Verdicts:
+    """Each target checked in this run, in the order the sections checked them."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def check(self, part: str, key: str, value: float | None) -> str:
+        """Record `value` against the target; returns the verdict for the section's table."""
+        target = TARGETS[part][key]
+        verdict = "n/a" if value is None else ("met" if target.met(value) else "**missed**")
+        self.rows.append((target.what, target.fmt(value), target.wanted, verdict))
+        return verdict
+
+    def not_available(self, part: str) -> None:
+        for target in TARGETS[part].values():
+            self.rows.append((target.what, "—", target.wanted, "not available"))
+
+
+# -- the results of one run ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    results: Path
+    criterion: Path = ROOT / "target" / "criterion" / "rust"
+
+    def json(self, name: str) -> dict[str, Any] | None:
+        return load_json(self.results / name)
+
+    def text(self, name: str) -> str | None:
+        path = self.results / name
+        return path.read_text().strip() if path.exists() else None
+
+    def unavailable(self, part: str) -> str | None:
+        return self.text(f"{part}.unavailable")
+
+    def criterion_medians(self) -> dict[str, float]:
+        """Median ns per iteration of each bench in criterion's `rust` group."""
+        out: dict[str, float] = {}
+        if self.criterion.is_dir():
+            for bench in sorted(self.criterion.iterdir()):
+                est = load_json(bench / "new" / "estimates.json")
+                if est:
+                    out[bench.name] = est["median"]["point_estimate"]
+        return out
+
+
+def load_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from a file; None when it is missing, unreadable or not an object."""
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def not_available(reason: str | None, fallback: str) -> list[str]:
+    return [f"not available: {reason or fallback}", ""]
+
+
+# -- sections, in the order of the report --------------------------------------------------
+
+
+def header() -> list[str]:
+    """Where and when the run happened: commit, CPU, time, load."""
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -111,611 +190,328 @@ def machine() -> list[str]:
                 break
     except OSError:
         pass
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " (with uncommitted changes)"
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            check=False,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            check=False,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        commit += " (with uncommitted changes)" if dirty else ""
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
-        commit = "unknown"
-    try:
-        load = Path("/proc/loadavg").read_text().split()[:3]
-    except OSError:
-        load = ["?"]
+        load = "?"
     return [
+        "# keyfob benchmark report",
+        "",
         f"- Commit: `{commit}`",
         f"- CPU: {cpu} ({os.cpu_count()} logical CPUs), {platform.system()} {platform.release()}",
-        f"- Run: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}, load average {' '.join(load)}",
-    ]
-
-
-def unavailable(results: Path, part: str) -> str | None:
-    p = results / f"{part}.unavailable"
-    return p.read_text().strip() if p.exists() else None
-
-
-def main() -> None:
-    results, report = Path(sys.argv[1]), Path(sys.argv[2])
-    t = Targets()
-    md: list[str] = ["# keyfob benchmark report", ""]
-    md += machine()
-    md += [
-        "",
-        "Times are medians of **thread CPU time** per call (the machine running `make bench`",
-        "is often busy; CPU time measures the code, wall time would measure the scheduler).",
-        "Every comparison is measured in the same run, on a token of the same shape and key.",
-        "Absolute times vary by machine; the ratios are the claim.",
+        f"- Run: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}, load average {load}",
+        "- Times: medians of thread CPU time per call, unless a table says wall clock.",
+        "  Ratios compare figures measured in this same run (see BENCHMARKING.md).",
         "",
     ]
 
-    # --- Rust ---------------------------------------------------------------------------
-    crit = criterion_medians()
-    cg = load_json(results / "callgrind.json") or {}
-    md += ["## Rust (criterion)", ""]
-    reason = unavailable(results, "rust")
+
+def git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, check=False, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return ""
+
+
+def rust_section(run: Run, verdicts: Verdicts) -> list[str]:
+    """criterion: keyfob's validate, verify, login and refresh against jsonwebtoken and the
+    bare HMAC, with callgrind's instructions per call beside them."""
+    md = ["## Rust (criterion)", ""]
+    crit = run.criterion_medians()
+    reason = run.unavailable("rust")
     if reason or not crit:
-        md += [f"not available: {reason or 'no criterion results'}", ""]
-        t.not_available("rust")
-    else:
-        validate, verify = crit.get("keyfob_validate"), crit.get("keyfob_verify")
-        login, refresh = crit.get("keyfob_login"), crit.get("keyfob_refresh")
-        decode, encode = (
-            crit.get("jsonwebtoken_decode"),
-            crit.get("jsonwebtoken_encode"),
-        )
-        hmac = crit.get("ring_hmac_sign")
-        two_enc = None if encode is None else 2 * encode
-        cg2 = {k: v for k, v in cg.items()}
-        if "jwt_encode" in cg2:
-            cg2["jwt_encode_x2"] = 2 * cg2["jwt_encode"]
-        rows = [
-            (
-                "`validate` (session-bound, sliding touch)",
-                validate,
-                "validate",
-                "jsonwebtoken `decode`",
-                decode,
-                "jwt_decode",
-                ratio(decode, validate),
-                "≥ 4x faster",
-                lambda r: r >= 4,
-            ),
-            (
-                "`verify` (signature + claims; see note)",
-                verify,
-                "verify",
-                "ring `hmac::sign` (floor)",
-                hmac,
-                "hmac_sign",
-                ratio(verify, hmac),
-                "≤ 1.6x the floor",
-                lambda r: r <= 1.6,
-            ),
-            (
-                "`login` (session + access + refresh)",
-                login,
-                "login",
-                "2 × jsonwebtoken `encode`",
-                two_enc,
-                "jwt_encode_x2",
-                ratio(two_enc, login),
-                "≥ 2x faster",
-                lambda r: r >= 2,
-            ),
-            (
-                "`refresh` (rotation, chained)",
-                refresh,
-                "refresh",
-                "2 × jsonwebtoken `encode`",
-                two_enc,
-                "jwt_encode_x2",
-                ratio(two_enc, refresh),
-                "— (no target)",
-                None,
-            ),
-        ]
-        md += [
-            (
-                "| keyfob | median | peer | peer median | ratio | target | "
-                "instructions keyfob / peer |"
-            ),
-            "|---|---:|---|---:|---:|---|---:|",
-        ]
-        for name, ours, cg_ours, peer, theirs, cg_peer, r, target, rule in rows:
-            verdict = (
-                t.check(f"Rust {name}", r, target, None if r is None else rule(r))
-                if rule
-                else ""
-            )
-            inst = (
-                f"{cg2[cg_ours]:,} / {cg2[cg_peer]:,}"
-                if cg_ours in cg2 and cg_peer in cg2
-                else "—"
-            )
-            md.append(
-                f"| {name} | {fmt_ns(ours)} | {peer} | {fmt_ns(theirs)} | {fmt_x(r)}"
-                f"{' ' + verdict if verdict else ''} | {target} | {inst} |"
-            )
-        md += [
-            "",
-            "Ratio: peer time / keyfob time (higher is better for keyfob), except `verify`,",
-            "which is keyfob time / HMAC floor (lower is better). `verify` is `Engine::verify`:",
-            "keyfob has no public signature-and-claims-only call, so it also reads the session",
-            "(without sliding). Instructions: callgrind, per call. valgrind hides SHA-NI, so there",
-            "ring's AVX SHA-256 code runs and keyfob's precomputed HMAC block (SHA-NI only) is off:",
-            "HMAC weighs more there than on this CPU, and keyfob hashes one block more.",
-            "",
-        ]
-
-    # --- Scale --------------------------------------------------------------------------
-    md += ["## Scale", ""]
-    scale = load_json(results / "scale.json")
-    reason = unavailable(results, "scale")
-    if reason or not scale:
-        md += [f"not available: {reason or 'no scale results'}", ""]
-        t.not_available("scale")
-    else:
-        v = scale["validate_ns"]
-        small, big = v.get("1000"), v.get("1000000")
-        # The median of per-round ratios when the bench gives it (robust to slow spells).
-        r = scale.get("ratio_largest_smallest") or ratio(big, small)
-        md += [
-            "| measure | value | target | |",
-            "|---|---:|---|---|",
-            f"| validate, 1e3 live sessions | {fmt_ns(small)} | | |",
-            f"| validate, 1e5 live sessions | {fmt_ns(v.get('100000'))} | | |",
-            f"| validate, 1e6 live sessions | {fmt_ns(big)} | | |",
-            (
-                f"| 1e6 / 1e3 | {fmt_x(r)} | ≤ 1.2x | "
-                f"{t.check('validate at 1e6 sessions vs 1e3', r, '≤ 1.2x', r is not None and r <= 1.2)} |"
-            ),
-        ]
-        th = scale["threads"]
-        cpu_r = th.get("cpu_ratio")
-        md.append(
-            f"| throughput, 2 threads / 1 (CPU-normalized) | {fmt_x(cpu_r)} | ≥ 1.7x | "
-            f"{t.check('2 threads vs 1 (CPU-normalized)', cpu_r, '≥ 1.7x', cpu_r is not None and cpu_r >= 1.7)} |"
-        )
-        md.append(
-            f"| throughput, 2 threads / 1 (wall clock, load {th.get('loadavg')}) | "
-            f"{fmt_x(th.get('wall_ratio'))} | (informative) | |"
-        )
-        mem = scale.get("memory")
-        if mem:
-            b = mem["bytes_per_session"]
-            t.rows.append(
-                (
-                    "resident memory per live session at 1e6",
-                    f"{b:.0f} B",
-                    "≤ 200 B",
-                    "met" if b <= 200 else "**missed**",
-                )
-            )
-            md.append(
-                f"| resident memory per live session, 1e6 sessions | {b:.0f} B | ≤ 200 B | "
-                f"{t.rows[-1][3]} |"
-            )
-        md += [
-            "",
-            f"Each batch validates {scale['pool_tokens']:,} distinct access tokens, spread evenly",
-            "over the live sessions and shuffled (with 1e3 sessions, several per session, minted",
-            "by refreshing), then laid end to end in one buffer in the order they are validated,",
-            "as a server reads each token into its request buffer: the tokens stream through the",
-            "caches the same way at every size, so only the store differs;",
-            "the three stores are measured in interleaved rounds, and 1e6 / 1e3 is the median of",
-            "the ratios within each round. Threads: the 1e5 store; the",
-            "CPU-normalized figure is 2 × (CPU per validate alone) / (CPU per validate with two",
-            "threads side by side) — the scaling two free cores give, which other load on the",
-            "machine cannot fake. Memory: RSS growth (/proc/self/statm) over 1e6 logins in a",
-            "fresh process, divided by the sessions held.",
-            "",
-        ]
-
-    # --- Stores -------------------------------------------------------------------------
-    md += ["## Stores: memory vs Redis", ""]
-    stores = load_json(results / "stores.json")
-    reason = unavailable(results, "stores")
-    if reason or not stores or "redis" not in stores:
-        md += [f"not available: {reason or 'no store results'}", ""]
-    else:
-        md += store_table(stores)
-        version_file = results / "stores_redis_version.txt"
-        version = version_file.read_text().strip() if version_file.exists() else "?"
-        md += [
-            "",
-            f"Redis {version} on 127.0.0.1: a throwaway redis-server on this machine, sharing its",
-            f"cores. {stores['sessions']:,} live sessions per store; each refresh rotates.",
-            "**Wall clock** here: a Redis call spends its time waiting for the server, which CPU",
-            "time would not count. Latency: median and 99th percentile of "
-            + f"{stores['latency_calls']:,} single calls",
-            "per operation and store. Throughput: calls per second over "
-            + f"{stores['throughput_ms']} ms, each thread on",
-            "its own sessions; the stores and thread counts alternate over 3 rounds (medians).",
-            "`PING`: as many bare round trips on one open connection, interleaved with the",
-            "latency rounds: the floor under any call that needs Redis. Redis adds one round",
-            "trip per validate (the session check that keeps revocation immediate across",
-            "processes) and one per refresh (the atomic rotation). A loopback round trip",
-            "depends on the machine more than on keyfob: on a VM, waking an idle vCPU can cost",
-            "more than the call (on the 2-vCPU VM this bench was written on, a `PING` took about",
-            "8 µs with the other vCPU busy and about 100 µs with it idle; load average",
-            f"{stores['loadavg']} at the end of this run). So the ratios, keyfob",
-            "over the bare round trip above all, are the claim, not the absolute times.",
-            "",
-        ]
-
-    # --- C ------------------------------------------------------------------------------
-    md += ["## C ABI", ""]
-    c = load_json(results / "c.json")
-    reason = unavailable(results, "c")
-    if reason or not c:
-        md += [f"not available: {reason or 'no C results'}", ""]
-        t.not_available("c")
-    else:
-        rust_v = c.get("rust_validate_ns")
-        rust_into = c.get("rust_validate_into_ns")
-        r = c.get("ratio") or ratio(c["validate_ns"], rust_v)
-        r_into = c.get("ratio_into") or ratio(c["validate_into_ns"], rust_into)
-        c_cg = load_json(results / "c_callgrind.json") or {}
-        inst = (
-            f"{c_cg['c_validate']:,} / {cg['validate']:,}"
-            if "c_validate" in c_cg and "validate" in cg
-            else "—"
-        )
-        ok = r is not None and r <= 1.2
-        ok_into = r_into is not None and r_into <= 1.2
-        md += [
-            "| C call | C median | same in Rust | C / Rust | target | instructions C / Rust |",
-            "|---|---:|---:|---:|---|---:|",
-            (
-                f"| `keyfob_validate` (status only) vs `Engine::validate` | "
-                f"{fmt_ns(c['validate_ns'])} | {fmt_ns(rust_v)} | {fmt_x(r)} "
-                f"{t.check('C keyfob_validate vs Rust validate', r, '≤ 1.2x', ok)} "
-                f"| ≤ 1.2x | {inst} |"
-            ),
-            (
-                "| `keyfob_validate_into` (claims JSON into a caller buffer) vs "
-                "`Engine::validate` + copy of `to_json()` | "
-                f"{fmt_ns(c['validate_into_ns'])} | {fmt_ns(rust_into)} | {fmt_x(r_into)} "
-                f"{t.check('C keyfob_validate_into vs Rust', r_into, '≤ 1.2x', ok_into)} "
-                "| ≤ 1.2x | |"
-            ),
-            "",
-            "`bench/c/validate_bench.c`, linked against `target/release/libkeyfob.a`, and the",
-            "Rust loop in `benches/ops.rs timed` use the same loop and clock",
-            "(`CLOCK_THREAD_CPUTIME_ID`, 41 rounds of 2,000 calls, median) and alternate",
-            f"{c.get('runs', '?')} times; times are the medians of those runs, the ratio is the",
-            "median of the ratios of each C run to the Rust run right after it.",
-            "",
-        ]
-
-    # --- Python -------------------------------------------------------------------------
-    md += ["## Python", ""]
-    py = load_json(results / "python.json")
-    reason = unavailable(results, "python")
-    if reason or not py:
-        md += [f"not available: {reason or 'no Python results'}", ""]
-        t.not_available("python")
-    else:
-        kv, kl, kr = py["keyfob_validate"], py["keyfob_login"], py["keyfob_refresh"]
-        rows = [
-            (
-                "`Engine.validate(access)`",
-                kv,
-                "simplejwt `AccessToken(token)`",
-                py["simplejwt_access_token"],
-                "≥ 40x faster",
-                40,
-            ),
-            (
-                "`Engine.validate(access)`",
-                kv,
-                "PyJWT `jwt.decode`",
-                py["pyjwt_decode"],
-                "≥ 30x faster",
-                30,
-            ),
-            (
-                "`Engine.login(user)`",
-                kl,
-                "2 × PyJWT `jwt.encode`",
-                2 * py["pyjwt_encode"],
-                "—",
-                None,
-            ),
-            (
-                "`Engine.login(user)`",
-                kl,
-                "simplejwt `RefreshToken.for_user(user)` + both `str()`",
-                py["simplejwt_for_user_pair"],
-                "—",
-                None,
-            ),
-            (
-                "`Engine.refresh(refresh)` (rotation)",
-                kr,
-                "simplejwt refresh with rotation (serializer steps)",
-                py["simplejwt_refresh_rotate"],
-                "—",
-                None,
-            ),
-        ]
-        md += [
-            "| keyfob | median | peer | peer median | peer / keyfob | target |",
-            "|---|---:|---|---:|---:|---|",
-        ]
-        for name, ours, peer, theirs, target, need in rows:
-            r = ratio(theirs, ours)
-            verdict = (
-                " " + t.check(f"Python {name} vs {peer}", r, target, r >= need)
-                if need
-                else ""
-            )
-            md.append(
-                f"| {name} | {fmt_ns(ours)} | {peer} | {fmt_ns(theirs)} | {fmt_x(r)}{verdict} "
-                f"| {target} |"
-            )
-        md += [
-            "",
-            f"Python {py.get('python', '?')}, one process, `bench/python/engine_bench.py`; every",
-            "candidate validates the same keyfob access token (PyJWT and simplejwt read it as",
-            "their own). Medians of `time.thread_time_ns()` over interleaved rounds.",
-            "",
-        ]
-
-    # --- DRF ----------------------------------------------------------------------------
-    md += ["## Django REST framework", ""]
-    drf = load_json(results / "drf.json") or load_json(results / "drf_auth.json")
-    reason = unavailable(results, "drf")
-    if reason or not drf:
-        md += [f"not available: {reason or 'no DRF results'}", ""]
-        t.not_available("drf")
-    else:
-        rs = ratio(drf["simplejwt_stateless"], drf["keyfob_stateless"])
-        rd = ratio(drf["simplejwt_db_user"], drf["keyfob_db_user"])
-        md += [
-            "| inside `authenticate()` | keyfob.drf | simplejwt | simplejwt / keyfob | target |",
-            "|---|---:|---:|---:|---|",
-            (
-                f"| stateless user (`JWTStatelessUserAuthentication`) | "
-                f"{fmt_ns(drf['keyfob_stateless'])} | {fmt_ns(drf['simplejwt_stateless'])} | "
-                f"{fmt_x(rs)} {t.check('DRF authenticate(), stateless user', rs, '≥ 10x', rs is not None and rs >= 10)} "
-                f"| ≥ 10x |"
-            ),
-            (
-                f"| database user (`JWTAuthentication`, SQLite) | {fmt_ns(drf['keyfob_db_user'])} | "
-                f"{fmt_ns(drf['simplejwt_db_user'])} | "
-                f"{fmt_x(rd)} {t.check('DRF authenticate(), database user', rd, '> 1x', rd is not None and rd > 1)} "
-                f"| faster (> 1x) |"
-            ),
-        ]
-        http = drf.get("http")
-        if http and http.get("keyfob_rps") and http.get("simplejwt_rps"):
-            rr = ratio(http["keyfob_rps"], http["simplejwt_rps"])
-            md += [
-                "",
-                "| `GET /api/hello/` (examples/django) | keyfob.drf | simplejwt | keyfob / simplejwt |",
-                "|---|---:|---:|---:|",
-                (
-                    f"| requests/second | {http['keyfob_rps']:.0f} | {http['simplejwt_rps']:.0f} | "
-                    f"{fmt_x(rr)} |"
-                ),
-                "",
-                f"{http['server']}, {http['client']}, {http['seconds']} s per run, 127.0.0.1,",
-                "median of alternating runs; DEBUG off, a fresh SQLite database, the user looked",
-                "up in it on every request (the example's `JWTAuthentication`). Wall clock: this",
-                "figure depends on the load of the machine, the two columns share it.",
-            ]
-        else:
-            md += ["", "HTTP load: not available (see target/bench-results/drf.log)."]
-        md += [""]
-
-    # --- Summary ------------------------------------------------------------------------
+        verdicts.not_available("rust")
+        return md + not_available(reason, "no criterion results")
+    cg = dict(run.json("callgrind.json") or {})
+    if "jwt_encode" in cg:
+        cg["jwt_encode_x2"] = 2 * cg["jwt_encode"]
+    encode = crit.get("jsonwebtoken_encode")
+    two_encodes = None if encode is None else 2 * encode
+    validate, verify = crit.get("keyfob_validate"), crit.get("keyfob_verify")
+    login, refresh = crit.get("keyfob_login"), crit.get("keyfob_refresh")
+    decode, hmac = crit.get("jsonwebtoken_decode"), crit.get("ring_hmac_sign")
+    # (keyfob call, its time, its callgrind name, peer, peer time, peer's callgrind name,
+    #  ratio, target key or None)
+    comparisons = [
+        ("`validate` (session-bound, sliding touch)", validate, "validate",
+         "jsonwebtoken `decode`", decode, "jwt_decode", ratio(decode, validate), "validate"),
+        ("`verify` (signature + claims + session read)", verify, "verify",
+         "ring `hmac::sign` (floor)", hmac, "hmac_sign", ratio(verify, hmac), "verify"),
+        ("`login` (session + access + refresh)", login, "login",
+         "2 × jsonwebtoken `encode`", two_encodes, "jwt_encode_x2", ratio(two_encodes, login),
+         "login"),
+        ("`refresh` (rotation, chained)", refresh, "refresh",
+         "2 × jsonwebtoken `encode`", two_encodes, "jwt_encode_x2", ratio(two_encodes, refresh),
+         None),
+    ]  # fmt: skip
+    rows = []
+    for name, ours, cg_ours, peer, theirs, cg_peer, r, key in comparisons:
+        verdict = f" {verdicts.check('rust', key, r)}" if key else ""
+        wanted = TARGETS["rust"][key].wanted if key else "— (no target)"
+        inst = f"{cg[cg_ours]:,} / {cg[cg_peer]:,}" if cg_ours in cg and cg_peer in cg else "—"
+        rows.append((name, fmt_ns(ours), peer, fmt_ns(theirs), fmt_x(r) + verdict, wanted, inst))
+    md += table(
+        ("keyfob", "median", "peer", "peer median", "ratio", "target",
+         "instructions keyfob / peer"),
+        "lrlrrlr",
+        rows,
+    )  # fmt: skip
     md += [
-        "## Targets",
         "",
-        "| target | measured | wanted | |",
-        "|---|---:|---|---|",
+        "Ratio: peer / keyfob (higher is better), except `verify`: keyfob / floor (lower is",
+        "better). Instructions: callgrind, per call.",
+        "",
     ]
-    md += [f"| {w} | {v} | {tg} | {verdict} |" for w, v, tg, verdict in t.rows]
-    met = sum(1 for r in t.rows if r[3] == "met")
-    missed = sum(1 for r in t.rows if "missed" in r[3])
-    other = len(t.rows) - met - missed
-    summary = f"{met} of {len(t.rows)} targets met in this run, {missed} missed"
-    md += ["", summary + (f", {other} not measured." if other else "."), ""]
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text("\n".join(md))
-    readme = report.with_name(report.stem + "-readme.md")
-    readme.write_text("\n".join(readme_table(results, crit) + [""]))
+    return md
 
 
-def store_table(stores: dict) -> list[str]:
-    """Memory and Redis side by side: latency, and calls/s with 1 and 2 threads."""
-    mem, red = stores["memory"], stores["redis"]
+def scale_section(run: Run, verdicts: Verdicts) -> list[str]:
+    """validate with 1e3, 1e5 and 1e6 live sessions, two threads against one, and resident
+    memory per session."""
+    md = ["## Scale", ""]
+    scale = run.json("scale.json")
+    reason = run.unavailable("scale")
+    if reason or not scale:
+        verdicts.not_available("scale")
+        return md + not_available(reason, "no scale results")
+    latency = scale["validate_ns"]
+    small, big = latency.get("1000"), latency.get("1000000")
+    # The bench's median of per-round ratios when it gives one (robust to slow spells).
+    size_ratio = scale.get("ratio_largest_smallest") or ratio(big, small)
+    threads = scale["threads"]
+    cpu_ratio = threads.get("cpu_ratio")
     rows = [
-        "| operation | measure | memory store | Redis store | memory / Redis |",
-        "|---|---|---:|---:|---:|",
-    ]
+        ("validate, 1e3 live sessions", fmt_ns(small), "", ""),
+        ("validate, 1e5 live sessions", fmt_ns(latency.get("100000")), "", ""),
+        ("validate, 1e6 live sessions", fmt_ns(big), "", ""),
+        ("1e6 / 1e3", fmt_x(size_ratio), TARGETS["scale"]["size"].wanted,
+         verdicts.check("scale", "size", size_ratio)),
+        ("throughput, 2 threads / 1 (CPU-normalized)", fmt_x(cpu_ratio),
+         TARGETS["scale"]["threads"].wanted, verdicts.check("scale", "threads", cpu_ratio)),
+        (f"throughput, 2 threads / 1 (wall clock, load {threads.get('loadavg')})",
+         fmt_x(threads.get("wall_ratio")), "(informative)", ""),
+    ]  # fmt: skip
+    memory = (scale.get("memory") or {}).get("bytes_per_session")
+    rows.append(
+        (
+            "resident memory per live session, 1e6 sessions",
+            fmt_bytes(memory),
+            TARGETS["scale"]["memory"].wanted,
+            verdicts.check("scale", "memory", memory),
+        )
+    )
+    md += table(("measure", "value", "target", ""), "lrll", rows)
+    md += ["", f"Tokens per batch: {scale['pool_tokens']:,}. Threads: on the 1e5 store.", ""]
+    return md
+
+
+def stores_section(run: Run, verdicts: Verdicts) -> list[str]:
+    """The memory store against the Redis store (wall clock): latency, calls per second with
+    one and two threads, and keyfob on Redis against a bare round trip. No targets."""
+    md = ["## Stores: memory vs Redis", ""]
+    stores = run.json("stores.json")
+    reason = run.unavailable("stores")
+    if reason or not stores or "redis" not in stores:
+        return md + not_available(reason, "no store results")
+    memory, redis = stores["memory"], stores["redis"]
+    rows = []
     for op in ("validate", "refresh"):
-        m, r = mem[op], red[op]
-        rows += [
-            (
-                f"| `{op}` | median latency | {fmt_ns(m['median_ns'])} | "
-                f"{fmt_ns(r['median_ns'])} | {fmt_x(ratio(r['median_ns'], m['median_ns']))} faster |"
-            ),
-            (
-                f"| `{op}` | 99th percentile | {fmt_ns(m['p99_ns'])} | {fmt_ns(r['p99_ns'])} | "
-                f"{fmt_x(ratio(r['p99_ns'], m['p99_ns']))} faster |"
-            ),
-        ]
-        for key, what in (
-            ("one_thread_per_s", "1 thread"),
-            ("two_threads_per_s", "2 threads"),
-        ):
+        m, r = memory[op], redis[op]
+        for key, what in (("median_ns", "median latency"), ("p99_ns", "99th percentile")):
             rows.append(
-                f"| `{op}` | calls/s, {what} | {m[key]:,.0f} | {r[key]:,.0f} | "
-                f"{fmt_x(ratio(m[key], r[key]))} more |"
-            )
+                (f"`{op}`", what, fmt_ns(m[key]), fmt_ns(r[key]),
+                 f"{fmt_x(ratio(r[key], m[key]))} faster")
+            )  # fmt: skip
+        for key, what in (("one_thread_per_s", "1 thread"), ("two_threads_per_s", "2 threads")):
+            rows.append(
+                (f"`{op}`", f"calls/s, {what}", f"{m[key]:,.0f}", f"{r[key]:,.0f}",
+                 f"{fmt_x(ratio(m[key], r[key]))} more")
+            )  # fmt: skip
+    md += table(
+        ("operation", "measure", "memory store", "Redis store", "memory / Redis"), "llrrr", rows
+    )
     ping = (stores.get("redis_ping") or {}).get("median_ns")
     if ping:
-        rows += [
-            "",
-            "| on Redis | median latency | bare round trip (`PING`) | keyfob / round trip |",
-            "|---|---:|---:|---:|",
-        ]
-        for op in ("validate", "refresh"):
-            ours = red[op]["median_ns"]
-            rows.append(
-                f"| `{op}` | {fmt_ns(ours)} | {fmt_ns(ping)} | {fmt_x(ratio(ours, ping))} |"
-            )
-    return rows
+        md += [""]
+        md += table(
+            ("on Redis", "median latency", "bare round trip (`PING`)", "keyfob / round trip"),
+            "lrrr",
+            [
+                (f"`{op}`", fmt_ns(redis[op]["median_ns"]), fmt_ns(ping),
+                 fmt_x(ratio(redis[op]["median_ns"], ping)))
+                for op in ("validate", "refresh")
+            ],
+        )  # fmt: skip
+    version = run.text("stores_redis_version.txt") or "?"
+    md += [
+        "",
+        f"Redis {version} on 127.0.0.1, sharing this machine's cores. "
+        f"{stores['sessions']:,} live sessions per store. Latency: {stores['latency_calls']:,} "
+        f"single calls per operation. Throughput: {stores['throughput_ms']} ms runs. "
+        f"Load average at the end: {stores['loadavg']}.",
+        "",
+    ]
+    return md
 
 
-def readme_table(results: Path, crit: dict[str, float]) -> list[str]:
-    """The README's Performance table: one line per comparison, peer / keyfob."""
-    rows = ["| operation | keyfob | peer | peer / keyfob |", "|---|---:|---|---:|"]
-
-    def row(what: str, ours: float | None, peer: str, theirs: float | None) -> None:
-        if ours is not None and theirs is not None:
-            rows.append(
-                f"| {what} | {fmt_ns(ours)} | {peer}: {fmt_ns(theirs)} | "
-                f"{fmt_x(ratio(theirs, ours))} |"
-            )
-
-    enc = crit.get("jsonwebtoken_encode")
-    row(
-        "Rust: validate (session-bound, sliding)",
-        crit.get("keyfob_validate"),
-        "jsonwebtoken `decode`",
-        crit.get("jsonwebtoken_decode"),
+def c_section(run: Run, verdicts: Verdicts) -> list[str]:
+    """The C ABI against the same call in Rust, in the same loop and clock, run alternately."""
+    md = ["## C ABI", ""]
+    c = run.json("c.json")
+    reason = run.unavailable("c")
+    if reason or not c:
+        verdicts.not_available("c")
+        return md + not_available(reason, "no C results")
+    rust_validate, rust_into = c.get("rust_validate_ns"), c.get("rust_validate_into_ns")
+    # The median of the ratios of each C run to the Rust run right after it, when given.
+    r = c.get("ratio") or ratio(c["validate_ns"], rust_validate)
+    r_into = c.get("ratio_into") or ratio(c["validate_into_ns"], rust_into)
+    cg = run.json("callgrind.json") or {}
+    c_cg = run.json("c_callgrind.json") or {}
+    inst = (
+        f"{c_cg['c_validate']:,} / {cg['validate']:,}"
+        if "c_validate" in c_cg and "validate" in cg
+        else "—"
     )
-    row(
-        "Rust: login (session + access + refresh)",
-        crit.get("keyfob_login"),
-        "2 × jsonwebtoken `encode`",
-        None if enc is None else 2 * enc,
+    rows = [
+        ("`keyfob_engine_validate` (status only) vs `Engine::validate`",
+         fmt_ns(c["validate_ns"]), fmt_ns(rust_validate),
+         f"{fmt_x(r)} {verdicts.check('c', 'validate', r)}",
+         TARGETS["c"]["validate"].wanted, inst),
+        ("`keyfob_engine_validate_into` (claims JSON into a caller buffer) vs "
+         "`Engine::validate` + copy of `to_json()`",
+         fmt_ns(c["validate_into_ns"]), fmt_ns(rust_into),
+         f"{fmt_x(r_into)} {verdicts.check('c', 'validate_into', r_into)}",
+         TARGETS["c"]["validate_into"].wanted, ""),
+    ]  # fmt: skip
+    md += table(
+        ("C call", "C median", "same in Rust", "C / Rust", "target", "instructions C / Rust"),
+        "lrrrlr",
+        rows,
     )
-    verify, floor = crit.get("keyfob_verify"), crit.get("ring_hmac_sign")
-    if verify and floor:
-        rows.append(
-            f"| Rust: verify (signature, claims, session) | {fmt_ns(verify)} | "
-            f"ring `hmac::sign` alone (the floor): {fmt_ns(floor)} | "
-            f"keyfob = {fmt_x(verify / floor)} the floor |"
-        )
-    c = load_json(results / "c.json")
-    if c and c.get("rust_validate_ns"):
-        rows.append(
-            f"| C: `keyfob_validate` | {fmt_ns(c['validate_ns'])} | same loop in Rust: "
-            f"{fmt_ns(c['rust_validate_ns'])} | C = "
-            f"{fmt_x(c.get('ratio') or c['validate_ns'] / c['rust_validate_ns'])} Rust |"
-        )
-    py = load_json(results / "python.json")
-    if py:
-        row(
-            "Python: `Engine.validate`",
-            py["keyfob_validate"],
-            "PyJWT `jwt.decode`",
-            py["pyjwt_decode"],
-        )
-        row(
-            "Python: `Engine.validate`",
-            py["keyfob_validate"],
-            "simplejwt `AccessToken(token)`",
-            py["simplejwt_access_token"],
-        )
-        row(
-            "Python: `Engine.login`",
-            py["keyfob_login"],
-            "simplejwt `RefreshToken.for_user` + both tokens",
-            py["simplejwt_for_user_pair"],
-        )
-        row(
-            "Python: `Engine.refresh` (rotation)",
-            py["keyfob_refresh"],
-            "simplejwt refresh with rotation",
-            py["simplejwt_refresh_rotate"],
-        )
-    drf = load_json(results / "drf.json")
-    if drf:
-        row(
-            "DRF: `authenticate()`, stateless user",
-            drf["keyfob_stateless"],
-            "simplejwt",
-            drf["simplejwt_stateless"],
-        )
-        row(
-            "DRF: `authenticate()`, database user",
-            drf["keyfob_db_user"],
-            "simplejwt",
-            drf["simplejwt_db_user"],
-        )
-        http = drf.get("http") or {}
-        if http.get("keyfob_rps") and http.get("simplejwt_rps"):
-            rows.append(
-                f"| HTTP: `GET /api/hello/`, gunicorn, `wrk` | {http['keyfob_rps']:.0f} req/s | "
-                f"simplejwt: {http['simplejwt_rps']:.0f} req/s | "
-                f"{fmt_x(http['keyfob_rps'] / http['simplejwt_rps'])} |"
-            )
-    scale = load_json(results / "scale.json")
-    if scale:
-        v = scale["validate_ns"]
-        rows += ["", "| scale | |", "|---|---:|"]
-        rows.append(
-            f"| validate with 1e3 / 1e5 / 1e6 live sessions | {fmt_ns(v.get('1000'))} / "
-            f"{fmt_ns(v.get('100000'))} / {fmt_ns(v.get('1000000'))} |"
-        )
-        rows.append(
-            f"| throughput, 2 threads vs 1 (CPU-normalized) | "
-            f"{fmt_x(scale['threads']['cpu_ratio'])} |"
-        )
-        if scale.get("memory"):
-            rows.append(
-                f"| resident memory per live session, at 1e6 sessions | "
-                f"{scale['memory']['bytes_per_session']:.0f} bytes |"
-            )
-    stores = load_json(results / "stores.json")
-    if stores and "redis" in stores and not unavailable(results, "stores"):
-        rows += [
-            "",
-            "| store (wall clock, Redis on 127.0.0.1) | memory | Redis | memory / Redis |",
-            "|---|---:|---:|---:|",
-        ]
-        for op in ("validate", "refresh"):
-            m, r = stores["memory"][op], stores["redis"][op]
-            rows.append(
-                f"| {op}: median latency | {fmt_ns(m['median_ns'])} | {fmt_ns(r['median_ns'])} | "
-                f"{fmt_x(ratio(r['median_ns'], m['median_ns']))} faster |"
-            )
-            for key, what in (
-                ("one_thread_per_s", "1 thread"),
-                ("two_threads_per_s", "2 threads"),
-            ):
-                rows.append(
-                    f"| {op}: calls/s, {what} | {m[key]:,.0f} | {r[key]:,.0f} | "
-                    f"{fmt_x(ratio(m[key], r[key]))} more |"
-                )
-        ping = (stores.get("redis_ping") or {}).get("median_ns")
-        if ping:
-            rows.append(
-                f"| a bare Redis round trip (`PING`), median | | {fmt_ns(ping)} | |"
-            )
-            for op in ("validate", "refresh"):
-                ours = stores["redis"][op]["median_ns"]
-                rows.append(
-                    f"| {op} on Redis / bare round trip | | {fmt_x(ratio(ours, ping))} | |"
-                )
-    return rows
+    md += ["", f"C and Rust runs, alternating: {c.get('runs', '?')} each.", ""]
+    return md
+
+
+def python_section(run: Run, verdicts: Verdicts) -> list[str]:
+    """keyfob.Engine against PyJWT and simplejwt, in one process, on the same token."""
+    md = ["## Python", ""]
+    py = run.json("python.json")
+    reason = run.unavailable("python")
+    if reason or not py:
+        verdicts.not_available("python")
+        return md + not_available(reason, "no Python results")
+    validate, login = py["keyfob_validate"], py["keyfob_login"]
+    comparisons = [
+        ("`Engine.validate(access)`", validate,
+         "simplejwt `AccessToken(token)`", py["simplejwt_access_token"], "simplejwt"),
+        ("`Engine.validate(access)`", validate,
+         "PyJWT `jwt.decode`", py["pyjwt_decode"], "pyjwt"),
+        ("`Engine.login(user)`", login,
+         "2 × PyJWT `jwt.encode`", 2 * py["pyjwt_encode"], None),
+        ("`Engine.login(user)`", login,
+         "simplejwt `RefreshToken.for_user(user)` + both `str()`",
+         py["simplejwt_for_user_pair"], None),
+        ("`Engine.refresh(refresh)` (rotation)", py["keyfob_refresh"],
+         "simplejwt refresh with rotation (serializer steps)",
+         py["simplejwt_refresh_rotate"], None),
+    ]  # fmt: skip
+    rows = []
+    for name, ours, peer, theirs, key in comparisons:
+        r = ratio(theirs, ours)
+        verdict = f" {verdicts.check('python', key, r)}" if key else ""
+        wanted = TARGETS["python"][key].wanted if key else "—"
+        rows.append((name, fmt_ns(ours), peer, fmt_ns(theirs), fmt_x(r) + verdict, wanted))
+    md += table(
+        ("keyfob", "median", "peer", "peer median", "peer / keyfob", "target"), "lrlrrl", rows
+    )
+    md += ["", f"Python {py.get('python', '?')}.", ""]
+    return md
+
+
+def drf_section(run: Run, verdicts: Verdicts) -> list[str]:
+    """keyfob.drf against simplejwt: time inside authenticate(), then HTTP requests per
+    second of examples/django (wall clock, no target)."""
+    md = ["## Django REST framework", ""]
+    drf = run.json("drf.json") or run.json("drf_auth.json")
+    reason = run.unavailable("drf")
+    if reason or not drf:
+        verdicts.not_available("drf")
+        return md + not_available(reason, "no DRF results")
+    stateless = ratio(drf["simplejwt_stateless"], drf["keyfob_stateless"])
+    db_user = ratio(drf["simplejwt_db_user"], drf["keyfob_db_user"])
+    rows = [
+        ("stateless user (`JWTStatelessUserAuthentication`)",
+         fmt_ns(drf["keyfob_stateless"]), fmt_ns(drf["simplejwt_stateless"]),
+         f"{fmt_x(stateless)} {verdicts.check('drf', 'stateless', stateless)}",
+         TARGETS["drf"]["stateless"].wanted),
+        ("database user (`JWTAuthentication`, SQLite)",
+         fmt_ns(drf["keyfob_db_user"]), fmt_ns(drf["simplejwt_db_user"]),
+         f"{fmt_x(db_user)} {verdicts.check('drf', 'db_user', db_user)}",
+         TARGETS["drf"]["db_user"].wanted),
+    ]  # fmt: skip
+    md += table(
+        ("inside `authenticate()`", "keyfob.drf", "simplejwt", "simplejwt / keyfob", "target"),
+        "lrrrl",
+        rows,
+    )
+    http = drf.get("http") or {}
+    if http.get("keyfob_rps") and http.get("simplejwt_rps"):
+        md += [""]
+        md += table(
+            ("`GET /api/hello/` (examples/django)", "keyfob.drf", "simplejwt",
+             "keyfob / simplejwt"),
+            "lrrr",
+            [("requests/second (wall clock)", f"{http['keyfob_rps']:.0f}",
+              f"{http['simplejwt_rps']:.0f}",
+              fmt_x(ratio(http["keyfob_rps"], http["simplejwt_rps"])))],
+        )  # fmt: skip
+        md += ["", f"{http['server']}, {http['client']}, {http['seconds']} s per run."]
+    else:
+        md += ["", "HTTP load: not available (see target/bench-results/drf.log)."]
+    return md + [""]
+
+
+def targets_section(verdicts: Verdicts) -> list[str]:
+    """Every target of the run in one table, and how many were met."""
+    met = sum(1 for row in verdicts.rows if row[3] == "met")
+    missed = sum(1 for row in verdicts.rows if "missed" in row[3])
+    other = len(verdicts.rows) - met - missed
+    summary = f"{met} of {len(verdicts.rows)} targets met in this run, {missed} missed"
+    return [
+        "## Targets",
+        "",
+        *table(("target", "measured", "wanted", ""), "lrll", verdicts.rows),
+        "",
+        summary + (f", {other} not measured." if other else "."),
+        "",
+    ]
+
+
+SECTIONS = (rust_section, scale_section, stores_section, c_section, python_section, drf_section)
+
+
+def report(run: Run) -> str:
+    verdicts = Verdicts()
+    md = header()
+    for section in SECTIONS:
+        md += section(run, verdicts)
+    md += targets_section(verdicts)
+    return "\n".join(md)
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 3:
+        sys.exit(f"usage: {argv[0]} <results-dir> <report.md>")
+    results, out = Path(argv[1]), Path(argv[2])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report(Run(results)))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv)

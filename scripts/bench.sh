@@ -88,8 +88,8 @@ else
 fi
 
 step "C ABI: validate through libkeyfob.a"
-if [ ! -f include/keyfob.h ] || ! grep -q 'keyfob_validate_into' include/keyfob.h; then
-    unavailable c "include/keyfob.h with keyfob_validate_into is not there yet"
+if [ ! -f include/keyfob.h ]; then
+    unavailable c "include/keyfob.h is not there"
 elif ! need_apt cc gcc; then
     unavailable c "no C compiler"
 elif ! cargo build --release -p keyfob >"$OUT/c.log" 2>&1; then

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/python-env.sh
 
 echo "== ruff" >&2
-lint_paths=(bindings/python)
+lint_paths=(bindings/python benches)
 [ -d examples/django ] && lint_paths+=(examples/django)
 ruff check "${lint_paths[@]}"
 ruff format --check "${lint_paths[@]}"
@@ -19,6 +19,9 @@ python -m mypy --config-file bindings/python/pyproject.toml \
     bindings/python/python/keyfob/__init__.py bindings/python/python/keyfob/_keyfob.pyi
 (cd bindings/python/tests && python -m mypy --config-file ../pyproject.toml \
     conftest.py engine_support.py test_engine*.py test_stubs.py)
+
+echo "== pytest benches/test_report.py (the bench report, from fixed results)" >&2
+python -m pytest -q -p no:cacheprovider benches/test_report.py
 
 echo "== pytest bindings/python/tests (with a throwaway Redis for the shared-store tests)" >&2
 # scripts/test-redis.sh installs redis-server when missing, starts one on a free loopback

@@ -13,8 +13,9 @@ from pathlib import Path
 import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import interleaved  # benches/interleaved.py
 from django.conf import settings
+
+import interleaved  # benches/interleaved.py
 
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 
