@@ -350,7 +350,7 @@ def stores_section(run: Run, verdicts: Verdicts) -> list[str]:
     version = run.text("stores_redis_version.txt") or "?"
     md += [
         "",
-        f"Redis {version} on 127.0.0.1, sharing this machine's cores. "
+        f"Wall clock. Redis {version} on 127.0.0.1, sharing this machine's cores. "
         f"{stores['sessions']:,} live sessions per store. Latency: {stores['latency_calls']:,} "
         f"single calls per operation. Throughput: {stores['throughput_ms']} ms runs. "
         f"Load average at the end: {stores['loadavg']}.",

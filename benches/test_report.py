@@ -182,7 +182,7 @@ def test_scale_stores_c_python_drf_figures(tmp_path: Path) -> None:
     stores = section(md, "Stores: memory vs Redis")
     assert row(stores, "`validate`")[2:] == ["700 ns", "100.00 µs", "142.86x faster"]
     assert "| `refresh` | 110.00 µs | 80.00 µs | 1.38x |" in stores
-    assert "Redis 7.0.15" in stores
+    assert "Wall clock. Redis 7.0.15" in stores
     c = section(md, "C ABI")
     assert "1.05x met" in c and "1.25x **missed**" in c and "3,130 / 3,000" in c
     python = section(md, "Python")
