@@ -15,8 +15,8 @@
 //! There is no `keyfob.TokenError`: in a Django project that name is simplejwt's (and
 //! `keyfob.drf.exceptions.TokenError`'s), the exception its views turn into a 401. Catch
 //! `KeyfobError` for everything, `InvalidTokenError` for refused tokens.
-//! A code's class is not documented from the core's message alone: `doc` says when it is
-//! raised, and `bindings/python/tests/test_stubs.py` checks that `_keyfob.pyi` says the same.
+//! Each code's class docstring (`doc`) says when it is raised; `tests/test_stubs.py` checks
+//! that `_keyfob.pyi` says the same.
 
 use keyfob::{Error, ErrorCode};
 use pyo3::exceptions::{PyException, PyRuntimeError, PyValueError};
