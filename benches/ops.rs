@@ -4,7 +4,7 @@
 //! operation: repeatable even on a busy machine, unlike wall time.
 //!
 //! `ops timed <rounds> <iterations>` times validate with exactly the loop and clock of
-//! `bench/c/validate_bench.c`, so the C ABI is compared with Rust in the same harness.
+//! `benches/c/validate_bench.c`, so the C ABI is compared with Rust in the same harness.
 
 use std::hint::black_box;
 

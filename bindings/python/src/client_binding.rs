@@ -13,13 +13,17 @@ use crate::errors::to_py_err;
 /// Characters of a proof shown by `repr`: enough to tell proofs apart.
 const SHOWN: usize = 12;
 
-/// A DPoP proof (the request's `DPoP` header) with the method and absolute URL of the
-/// request it came with, as the server received them.
+/// A DPoP proof (RFC 9449) with the request it came with: the request's `DPoP` header,
+/// its HTTP method, and its absolute URL as the client addressed it (query and fragment
+/// are ignored). Pass it as `dpop=` to `Engine.login`, `refresh` and `validate`.
 #[pyclass(frozen, eq, hash, get_all, module = "keyfob", name = "DpopRequest")]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct DpopRequest {
+    /// The proof: a JWT signed with the client's private key.
     proof: String,
+    /// The request's HTTP method, such as "POST".
     method: String,
+    /// The request's absolute URL, such as "https://api.example.com/api/token/".
     url: String,
 }
 
@@ -101,7 +105,7 @@ impl<'a> Evidence<'a> {
     }
 }
 
-/// The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK given as JSON text or a
+/// The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK, given as JSON text or a
 /// dict: the `jkt` a DPoP-bound token carries in its `cnf` claim.
 #[pyfunction]
 pub(crate) fn jwk_thumbprint(py: Python<'_>, jwk: &Bound<'_, PyAny>) -> PyResult<String> {

@@ -5,7 +5,8 @@ use pyo3::prelude::*;
 
 use crate::convert::seconds_arg;
 
-/// A clock standing at `now` (Unix seconds). Engines built with it share its time.
+/// A clock standing at `now` (Unix seconds) that moves only when told to, for tests of
+/// expiry and idle timeouts. Engines built with `clock=` share its time.
 #[pyclass(frozen, module = "keyfob", name = "ManualClock")]
 pub(crate) struct ManualClock {
     pub(crate) inner: keyfob::ManualClock,
@@ -25,7 +26,7 @@ impl ManualClock {
         self.inner.set(now);
     }
 
-    /// Move the time by `seconds` (int or `datetime.timedelta`; negative goes back).
+    /// Move the time by `seconds` (an `int` or a `timedelta`; negative goes back).
     fn advance(&self, seconds: &Bound<'_, PyAny>) -> PyResult<()> {
         let delta = seconds_arg(seconds, "seconds")?;
         self.inner.advance(delta);

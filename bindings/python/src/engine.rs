@@ -15,7 +15,56 @@ use crate::convert::{extra_claims, text};
 use crate::errors::to_py_err;
 use crate::tokens::{SlidingToken, TokenPair};
 
-/// The sliding-session engine. Thread-safe: build one per process and share it.
+/// The sliding-session engine: it issues access, refresh and sliding tokens, keeps each
+/// login as a session with an idle timeout and an absolute lifetime, and validates,
+/// refreshes and revokes them. Thread-safe: build one per process and share it.
+///
+/// `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
+/// least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
+/// `bytes`; `clock` a `ManualClock` for tests (default: the system clock). Every other
+/// keyword is a configuration field, named as in Rust and in the C interface's JSON
+/// (shown with its default):
+///
+/// - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
+/// - `key_id=None`: the signing key's `kid`, written into every token's header.
+/// - `verifying_keys={}`: further keys accepted for verification, by `kid` (HMAC secrets
+///   or PEM public keys), such as the keys used before a key rotation.
+/// - `access_lifetime_s=300`: the lifetime of an access token.
+/// - `refresh_lifetime_s=43200`: a session's absolute lifetime (the refresh token's `exp`).
+/// - `idle_timeout_s=1800`: a session ends after this long without a validate or refresh.
+/// - `sliding_lifetime_s=300`: the lifetime of a sliding token.
+/// - `accept_sessionless=False`: accept tokens without a `sid` (minted by simplejwt or
+///   PyJWT with this key), checked statelessly plus the revocations of `revoke` and
+///   `revoke_user`.
+/// - `store="memory"`: where sessions live: "memory" (in this process) or a Redis URL
+///   `redis://[:password@]host:port/db` shared by every process.
+/// - `store_prefix="keyfob:"`: the prefix of every key a shared store writes.
+/// - `store_timeout_ms=200`: the bound on each connect, read and write to a shared store;
+///   past it the call raises `StoreUnavailableError`.
+/// - `rotate_refresh=True`: every refresh returns a new refresh token, and presenting a
+///   rotated one again revokes the session.
+/// - `reuse_grace_s=0`: for this long after a rotation, the previous refresh token gets
+///   the current one again instead of counting as reuse (concurrent refreshes converge).
+/// - `leeway_s=0`: the clock skew tolerated on `exp`, `nbf` and `iat`.
+/// - `issuer=None`, `audience=None`: the `iss` and `aud` to write into tokens and require.
+/// - `user_id_claim="user_id"`, `token_type_claim="token_type"`, `jti_claim="jti"`:
+///   the names of those claims.
+/// - `touch_on_validate=True`: `validate` slides the session's idle deadline.
+/// - `max_token_bytes=8192`: longer tokens raise `MalformedError` unread.
+/// - `client_mismatch_revokes=True`: a refresh (or bound validate) presenting another
+///   `client_id` than its session's revokes the session.
+/// - `bind_validate=False`: `validate` also requires the session's `client_id`.
+/// - `dpop_iat_window_s=60`: how old a DPoP proof may be.
+/// - `dpop_replay_cache_size=100000`: the most DPoP proof ids remembered for replay
+///   detection; when full of live ids, new proofs are refused.
+///
+/// Durations (`*_s`) take whole seconds as an `int` or a `timedelta`, `*_ms` milliseconds.
+/// An unknown keyword or an impossible value raises `ConfigError` naming the field (never
+/// showing a key); a value of the wrong type raises `TypeError`.
+///
+/// Token arguments must be `str` (else `TypeError`). A refused token raises a subclass of
+/// `InvalidTokenError`; a shared store that cannot be reached, `StoreUnavailableError`.
+/// Nothing a caller passes crashes the process.
 #[pyclass(frozen, module = "keyfob", name = "Engine")]
 pub(crate) struct Engine {
     inner: CoreEngine,
@@ -100,10 +149,14 @@ impl Engine {
         })
     }
 
-    /// Log a user in: a new session with its access and refresh tokens. With `client_id`
-    /// the session is bound to that value (refresh must present it again); with `dpop` (a
-    /// proof over the login request) to the proof's key (refresh and validate then need
-    /// proofs from it, and the tokens carry `cnf.jkt`).
+    /// Log a user in: a new session, and its access and refresh tokens.
+    ///
+    /// `user_id` is a `str` or an `int` (written in decimal, as simplejwt writes `user.pk`).
+    /// `extra` holds further claims for both tokens (JSON values; a reserved claim name
+    /// raises `InvalidArgumentError`). `client_id` binds the session to that value: refresh
+    /// must present it again. `dpop`, a proof over this login request, binds the session
+    /// to the proof's key: refresh and validate then need proofs from that key, and the
+    /// tokens carry `cnf.jkt`.
     #[pyo3(signature = (user_id, extra = None, *, client_id = None, dpop = None))]
     fn login(
         &self,
@@ -124,9 +177,12 @@ impl Engine {
         .map_err(|e| to_py_err(py, e))
     }
 
-    /// Authenticate a request with an access token; returns its claims and slides the session.
+    /// Authenticate a request by its access token: check the token and its session, slide
+    /// the session's idle deadline, and return the token's claims.
+    ///
     /// A DPoP-bound token needs `dpop`, a proof over this request carrying the token's
-    /// `ath`; with `bind_validate`, a client-bound session needs its `client_id`.
+    /// `ath`; with `bind_validate`, a client-bound session needs its `client_id`. Raises a
+    /// subclass of `InvalidTokenError` when the token is refused.
     #[pyo3(signature = (token, *, client_id = None, dpop = None))]
     fn validate<'py>(
         &self,
@@ -143,7 +199,8 @@ impl Engine {
         self.claims(py, result)
     }
 
-    /// Like `validate`, for a sliding token.
+    /// `validate` for a sliding token: check it and its session, slide the session, and
+    /// return the token's claims.
     fn validate_sliding<'py>(
         &self,
         py: Python<'py>,
@@ -154,7 +211,8 @@ impl Engine {
         self.claims(py, result)
     }
 
-    /// Check any token (any type) without sliding its session; returns its claims.
+    /// Check a token of any type and its session without sliding anything, and return its
+    /// claims (simplejwt's verify endpoint). Needs no client binding.
     fn verify<'py>(
         &self,
         py: Python<'py>,
@@ -165,9 +223,13 @@ impl Engine {
         self.claims(py, result)
     }
 
-    /// Exchange a refresh token for a new access token (and a new refresh token when rotating).
-    /// A bound session needs what it was bound to: the same `client_id`, and/or a `dpop`
-    /// proof over this refresh request from the same key.
+    /// Exchange a refresh token for a new access token and, with `rotate_refresh`, a new
+    /// refresh token; slides the session's idle deadline.
+    ///
+    /// Presenting a refresh token that was already rotated away revokes the whole session
+    /// (`ReuseDetectedError`), unless within `reuse_grace_s`. A bound session needs what it
+    /// was bound to: the same `client_id`, and/or a `dpop` proof over this request from the
+    /// same key.
     #[pyo3(signature = (token, *, client_id = None, dpop = None))]
     fn refresh(
         &self,
@@ -183,7 +245,8 @@ impl Engine {
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// Log a user in with one sliding token bound to a new session.
+    /// Log a user in with one sliding token (simplejwt's single-token mode) bound to a new
+    /// session. `user_id` and `extra` as for `login`.
     #[pyo3(signature = (user_id, extra = None))]
     fn login_sliding(
         &self,
@@ -206,34 +269,39 @@ impl Engine {
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// Revoke what the token stands for: its session (logout), or a sessionless token's id.
+    /// Revoke what a token stands for: its whole session (logout: the session's access
+    /// tokens fail from the next call on), or a sessionless token's id. Needs no client
+    /// binding; revoking twice raises `RevokedError`.
     fn revoke(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         py.detach(|| self.inner.revoke(t))
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// Revoke a session by id; False when it was already revoked.
+    /// Revoke a session by its id. Returns False when it was already revoked; raises
+    /// `SessionUnknownError` when no such session is stored.
     fn revoke_session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> PyResult<bool> {
         let sid = text(session_id, "session_id")?;
         py.detach(|| self.inner.revoke_session(sid))
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// Revoke every session of a user (and their sessionless tokens); returns how many were live.
+    /// Revoke every session of a user, and their sessionless tokens issued until now.
+    /// Returns how many sessions were live.
     fn revoke_user(&self, py: Python<'_>, user_id: &Bound<'_, PyAny>) -> PyResult<usize> {
         let user = crate::convert::user_id(user_id)?;
         py.detach(|| self.inner.revoke_user(&user))
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// Drop ended sessions and expired denylist entries now; returns how many went.
+    /// Drop ended sessions and expired revocations now, and return how many went. Not
+    /// needed for bounded memory: writes also sweep, a little at a time.
     fn sweep(&self, py: Python<'_>) -> PyResult<usize> {
         py.detach(|| self.inner.sweep())
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// Counts: sessions, revoked_sessions, denied_jtis, user_epochs.
+    /// What the store holds: sessions, revoked_sessions, denied_jtis, user_epochs.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let stats = py
             .detach(|| self.inner.stats())
@@ -246,7 +314,7 @@ impl Engine {
         Ok(dict)
     }
 
-    /// The engine's current time (Unix seconds).
+    /// The engine's current time (Unix seconds), from its clock.
     fn now(&self) -> i64 {
         self.inner.now()
     }

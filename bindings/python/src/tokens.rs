@@ -12,12 +12,17 @@ fn abbreviate(token: &str) -> String {
     }
 }
 
-/// Access and refresh tokens of one session (`refresh` is None after a refresh without rotation).
+/// The access and refresh tokens of one session, as `login` and `refresh` return them
+/// (immutable; `repr` shows only the start of each token).
 #[pyclass(frozen, eq, hash, get_all, module = "keyfob", name = "TokenPair")]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct TokenPair {
+    /// The access token: what a client sends with each request.
     pub(crate) access: String,
+    /// The refresh token, for `Engine.refresh`; None after a refresh with
+    /// `rotate_refresh=False` (the client keeps its refresh token).
     pub(crate) refresh: Option<String>,
+    /// The session's id (the tokens' `sid`), for `Engine.revoke_session`.
     pub(crate) session_id: String,
 }
 
@@ -46,11 +51,15 @@ impl From<keyfob::TokenPair> for TokenPair {
     }
 }
 
-/// A sliding token (simplejwt's single-token mode) and its session.
+/// A sliding token (simplejwt's single-token mode) and its session, as `login_sliding`
+/// and `refresh_sliding` return them (immutable).
 #[pyclass(frozen, eq, hash, get_all, module = "keyfob", name = "SlidingToken")]
 #[derive(PartialEq, Eq, Hash)]
 pub(crate) struct SlidingToken {
+    /// The sliding token: sent with each request, and renewed with
+    /// `Engine.refresh_sliding`.
     pub(crate) token: String,
+    /// The session's id (the token's `sid`), for `Engine.revoke_session`.
     pub(crate) session_id: String,
 }
 

@@ -75,8 +75,8 @@ def test_int_user_ids_are_written_as_decimal_strings(engine: keyfob.Engine) -> N
 def test_nested_extra_claims_round_trip(engine: keyfob.Engine) -> None:
     extra = {"profile": {"langs": ["en", "de"], "age": 33, "vip": True}, "t": (1, 2)}
     claims = engine.validate(engine.login("u", extra).access)
-    assert claims["profile"] == {"langs": ["en", "de"], "age": 33, "vip": True}
-    assert claims["t"] == [1, 2]
+    assert claims.get("profile") == {"langs": ["en", "de"], "age": 33, "vip": True}
+    assert claims.get("t") == [1, 2]
 
 
 def test_verify_accepts_every_token_type(engine: keyfob.Engine) -> None:
@@ -99,7 +99,7 @@ def test_refresh_rotates_and_keeps_the_session(
     assert new.session_id == pair.session_id
     assert new.refresh is not None and new.refresh != pair.refresh
     claims = engine.validate(new.access)
-    assert claims["iat"] == START + 60 and claims["role"] == "ops"
+    assert claims["iat"] == START + 60 and claims.get("role") == "ops"
     assert engine.refresh(new.refresh).session_id == pair.session_id
 
 
@@ -127,7 +127,7 @@ def test_sliding_login_validate_and_refresh(
     assert claims["token_type"] == "sliding"
     assert claims["exp"] == START + 300
     assert claims["refresh_exp"] == START + 43_200
-    assert claims["k"] == "v"
+    assert claims.get("k") == "v"
     manual_clock.advance(100)
     renewed = engine.refresh_sliding(sliding.token)
     assert renewed.session_id == sliding.session_id

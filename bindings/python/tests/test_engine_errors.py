@@ -44,7 +44,7 @@ CODES = {
 def test_each_code_has_its_class(class_name: str) -> None:
     cls = getattr(keyfob, class_name)
     code, name = CODES[class_name]
-    assert issubclass(cls, keyfob.TokenError)
+    assert issubclass(cls, keyfob.KeyfobError)
     assert issubclass(cls, Exception)
     assert cls.code == code and cls.name == name
     assert cls.__module__ == "keyfob" and cls.__qualname__ == class_name
@@ -55,26 +55,58 @@ def test_each_code_has_its_class(class_name: str) -> None:
     assert type(again) is cls and str(again) == "message"
 
 
+GROUPS = ("KeyfobError", "InvalidTokenError", "SessionError")
+
+# What a caller catches: every refusal of a presented token is an InvalidTokenError; misuse
+# and configuration are ValueErrors; the store being down is neither.
+TOKEN_REFUSALS = set(range(1, 16)) | {21, 22, 23}
+SESSION_REFUSALS = set(range(10, 16))
+
+
 def test_there_is_no_class_for_a_code_that_does_not_exist() -> None:
-    errors = {
-        name
-        for name in keyfob.__all__
-        if name.endswith("Error")
-        and name not in ("TokenError", "InvalidTokenError", "SessionError")
-    }
+    errors = {name for name in keyfob.__all__ if name.endswith("Error") and name not in GROUPS}
     assert errors == set(CODES)
 
 
 def test_hierarchy() -> None:
-    assert keyfob.TokenError.__bases__ == (Exception,)
+    assert keyfob.KeyfobError.__bases__ == (Exception,)
+    assert keyfob.InvalidTokenError.__bases__ == (keyfob.KeyfobError,)
+    assert keyfob.SessionError.__bases__ == (keyfob.InvalidTokenError,)
     for name, (code, _) in CODES.items():
         cls = getattr(keyfob, name)
-        assert issubclass(cls, keyfob.InvalidTokenError) == (1 <= code <= 9), name
-        assert issubclass(cls, keyfob.SessionError) == (10 <= code <= 15), name
+        assert issubclass(cls, keyfob.InvalidTokenError) == (code in TOKEN_REFUSALS), name
+        assert issubclass(cls, keyfob.SessionError) == (code in SESSION_REFUSALS), name
         assert issubclass(cls, ValueError) == (name in ("InvalidArgumentError", "ConfigError"))
-    assert not issubclass(keyfob.InvalidTokenError, keyfob.SessionError)
-    assert keyfob.InvalidTokenError.__bases__ == (keyfob.TokenError,)
-    assert keyfob.SessionError.__bases__ == (keyfob.TokenError,)
+
+
+def test_configuration_and_store_errors_are_not_token_errors() -> None:
+    for cls in (keyfob.ConfigError, keyfob.StoreUnavailableError, keyfob.InvalidArgumentError):
+        assert issubclass(cls, keyfob.KeyfobError)
+        assert not issubclass(cls, keyfob.InvalidTokenError), cls
+    with pytest.raises(keyfob.ConfigError) as caught:
+        keyfob.Engine("too-short")
+    assert not isinstance(caught.value, keyfob.InvalidTokenError)
+
+
+@pytest.mark.parametrize(
+    ("group", "name"),
+    [
+        ("KeyfobError", "keyfob"),
+        ("InvalidTokenError", "invalid_token"),
+        ("SessionError", "session"),
+    ],
+)
+def test_group_classes_have_code_zero_and_their_own_name(group: str, name: str) -> None:
+    cls = getattr(keyfob, group)
+    assert cls.code == 0 and cls.name == name
+    assert cls.__module__ == "keyfob"
+
+
+def test_simplejwt_name_token_error_is_not_keyfobs() -> None:
+    """`TokenError` is simplejwt's name (and keyfob.drf's); the core module's base is
+    KeyfobError, so `from keyfob import *` next to simplejwt shadows nothing."""
+    assert not hasattr(keyfob, "TokenError")
+    assert "TokenError" not in keyfob.__all__
 
 
 def test_error_raised_carries_the_core_message(engine: keyfob.Engine) -> None:

@@ -21,11 +21,13 @@ def test_threads_hammer_one_engine() -> None:
         user = f"user{i}"
         pair = engine.login(user, {"i": i})
         claims = engine.validate(pair.access)
-        assert claims["user_id"] == user and claims["i"] == i and claims["sid"] == pair.session_id
+        assert (
+            claims["user_id"] == user and claims.get("i") == i and claims["sid"] == pair.session_id
+        )
         assert pair.refresh is not None
         new = engine.refresh(pair.refresh)
         assert new.session_id == pair.session_id
-        assert engine.validate(new.access)["i"] == i
+        assert engine.validate(new.access).get("i") == i
         assert new.refresh is not None
         if i % 2:
             engine.revoke(new.refresh)  # logout
@@ -77,7 +79,7 @@ def test_concurrent_refreshes_without_grace_let_exactly_one_win() -> None:
         try:
             engine.refresh(refresh)
             return "rotated"
-        except keyfob.TokenError as e:
+        except keyfob.KeyfobError as e:
             return e.name
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

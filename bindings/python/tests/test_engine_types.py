@@ -85,8 +85,8 @@ def test_extra_claims_must_be_json(engine: keyfob.Engine) -> None:
         engine.login("u", {"f": float("nan")})
     with pytest.raises(ValueError, match="64 bits"):
         engine.login("u", {"big": 2**64})
-    assert engine.validate(engine.login("u", {"big": 2**64 - 1}).access)["big"] == 2**64 - 1
-    assert engine.validate(engine.login("u", {"neg": -(2**63)}).access)["neg"] == -(2**63)
+    assert engine.validate(engine.login("u", {"big": 2**64 - 1}).access).get("big") == 2**64 - 1
+    assert engine.validate(engine.login("u", {"neg": -(2**63)}).access).get("neg") == -(2**63)
 
 
 def test_self_referencing_extra_claims_are_refused(engine: keyfob.Engine) -> None:
@@ -148,7 +148,7 @@ def test_every_config_field_is_a_kwarg(manual_clock: keyfob.ManualClock) -> None
     )
     pair = engine.login("u")
     claims = engine.validate(pair.access)
-    assert claims["uid"] == "u" and claims["typ_"] == "access" and "tid" in claims
+    assert claims.get("uid") == "u" and claims.get("typ_") == "access" and "tid" in claims
     assert claims["exp"] == START + 60
     assert claims["iss"] == "https://issuer.example" and claims["aud"] == "api"
     assert pair.refresh is not None

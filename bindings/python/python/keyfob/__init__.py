@@ -8,10 +8,31 @@ immediate revocation), implemented in Rust.
     >>> engine.validate(pair.access)["user_id"]
     '42'
 
-Errors are raised as subclasses of :class:`TokenError`, one per stable error code.
-Sessions can be bound to one client: ``login(..., client_id=...)`` and/or
-``login(..., dpop=keyfob.DpopRequest(proof, method, url))`` (RFC 9449); see ``Engine.login``.
-``keyfob.drf`` is the drop-in for ``rest_framework_simplejwt``.
+`Engine` is the whole API; `help(keyfob.Engine)` lists its settings and methods.
+`validate`, `validate_sliding` and `verify` return the token's claims as a dict, typed
+`Claims`; `stats` returns a `Stats`. Sessions can be bound to one client:
+`login(..., client_id=...)` and/or `login(..., dpop=keyfob.DpopRequest(proof, method, url))`
+(RFC 9449).
+
+Every error is a `KeyfobError`, with a subclass per stable error code (`.code`, `.name`):
+
+    KeyfobError
+    ├── InvalidTokenError          a presented token was refused (a web API answers 401)
+    │   ├── MalformedError, BadSignatureError, AlgorithmNotAllowedError, UnknownKeyError,
+    │   │   ExpiredError, NotYetValidError, WrongTypeError, MissingClaimError,
+    │   │   InvalidClaimError                      the token itself is bad
+    │   ├── SessionError           its session or a revocation refuses it
+    │   │   └── RevokedError, SessionIdleError, SessionExpiredError, SessionUnknownError,
+    │   │       SessionRequiredError, ReuseDetectedError
+    │   └── ClientMismatchError, DpopInvalidError, DpopReplayedError
+    │                                          the caller is not the session's client
+    ├── InvalidArgumentError, ConfigError      also ValueError
+    └── StoreUnavailableError, BufferTooSmallError, PanicError
+
+There is no `keyfob.KeyfobError`: that name belongs to simplejwt, and to
+`keyfob.drf.exceptions.TokenError`, its drop-in.
+
+`keyfob.drf` is the drop-in for `rest_framework_simplejwt`.
 """
 
 from keyfob._keyfob import (
@@ -28,6 +49,7 @@ from keyfob._keyfob import (
     InvalidArgumentError,
     InvalidClaimError,
     InvalidTokenError,
+    KeyfobError,
     MalformedError,
     ManualClock,
     MissingClaimError,
@@ -42,18 +64,19 @@ from keyfob._keyfob import (
     SessionUnknownError,
     SlidingToken,
     StoreUnavailableError,
-    TokenError,
     TokenPair,
     UnknownKeyError,
     WrongTypeError,
     __version__,
     jwk_thumbprint,
 )
+from keyfob._types import Claims, Stats
 
 __all__ = [
     "AlgorithmNotAllowedError",
     "BadSignatureError",
     "BufferTooSmallError",
+    "Claims",
     "ClientMismatchError",
     "ConfigError",
     "DpopInvalidError",
@@ -64,6 +87,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidClaimError",
     "InvalidTokenError",
+    "KeyfobError",
     "MalformedError",
     "ManualClock",
     "MissingClaimError",
@@ -77,8 +101,8 @@ __all__ = [
     "SessionRequiredError",
     "SessionUnknownError",
     "SlidingToken",
+    "Stats",
     "StoreUnavailableError",
-    "TokenError",
     "TokenPair",
     "UnknownKeyError",
     "WrongTypeError",

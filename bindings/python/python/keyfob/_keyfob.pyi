@@ -1,7 +1,13 @@
-"""Type stubs for the native module ``keyfob._keyfob`` (checked by ``mypy.stubtest``)."""
+"""Type stubs for the native module `keyfob._keyfob` (checked by `mypy.stubtest`).
+
+Every docstring here is also the object's docstring at run time (the pyo3 code carries the
+same text), so an editor's hover and `help()` say the same; the tests check both match.
+"""
 
 from datetime import timedelta
-from typing import Any, ClassVar, TypeAlias, TypedDict, final
+from typing import Any, ClassVar, TypeAlias, final
+
+from keyfob._types import Claims, Stats
 
 __all__ = [
     "AlgorithmNotAllowedError",
@@ -17,6 +23,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidClaimError",
     "InvalidTokenError",
+    "KeyfobError",
     "MalformedError",
     "ManualClock",
     "MissingClaimError",
@@ -31,7 +38,6 @@ __all__ = [
     "SessionUnknownError",
     "SlidingToken",
     "StoreUnavailableError",
-    "TokenError",
     "TokenPair",
     "UnknownKeyError",
     "WrongTypeError",
@@ -42,75 +48,146 @@ __all__ = [
 __version__: str
 
 _Seconds: TypeAlias = int | timedelta
-"""A duration: whole seconds, or a ``timedelta`` of whole seconds."""
+"""A duration: whole seconds, or a `timedelta` of whole seconds."""
 
 _Milliseconds: TypeAlias = int | timedelta
-"""A duration: whole milliseconds, or a ``timedelta`` of whole milliseconds."""
+"""A duration: whole milliseconds, or a `timedelta` of whole milliseconds."""
 
 _Key: TypeAlias = str | bytes
 """Key material: an HMAC secret or a PEM key, as text or UTF-8 bytes."""
 
-class _Stats(TypedDict):
-    sessions: int
-    revoked_sessions: int
-    denied_jtis: int
-    user_epochs: int
-
 @final
 class ManualClock:
-    """A clock that moves only when told to. Engines built with it share its time."""
+    """A clock standing at `now` (Unix seconds) that moves only when told to, for tests of
+    expiry and idle timeouts. Engines built with `clock=` share its time."""
 
     def __new__(cls, now: int) -> ManualClock: ...
-    def set(self, now: int) -> None: ...
-    def advance(self, seconds: _Seconds) -> None: ...
-    def now(self) -> int: ...
+    def set(self, now: int) -> None:
+        """Set the time (Unix seconds)."""
+
+    def advance(self, seconds: _Seconds) -> None:
+        """Move the time by `seconds` (an `int` or a `timedelta`; negative goes back)."""
+
+    def now(self) -> int:
+        """The current time (Unix seconds)."""
 
 @final
 class TokenPair:
-    """Access and refresh tokens of one session (immutable)."""
+    """The access and refresh tokens of one session, as `login` and `refresh` return them
+    (immutable; `repr` shows only the start of each token)."""
 
     @property
-    def access(self) -> str: ...
+    def access(self) -> str:
+        """The access token: what a client sends with each request."""
+
     @property
-    def refresh(self) -> str | None: ...
+    def refresh(self) -> str | None:
+        """The refresh token, for `Engine.refresh`; None after a refresh with
+        `rotate_refresh=False` (the client keeps its refresh token)."""
+
     @property
-    def session_id(self) -> str: ...
+    def session_id(self) -> str:
+        """The session's id (the tokens' `sid`), for `Engine.revoke_session`."""
+
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class SlidingToken:
-    """A sliding token and its session (immutable)."""
+    """A sliding token (simplejwt's single-token mode) and its session, as `login_sliding`
+    and `refresh_sliding` return them (immutable)."""
 
     @property
-    def token(self) -> str: ...
+    def token(self) -> str:
+        """The sliding token: sent with each request, and renewed with
+        `Engine.refresh_sliding`."""
+
     @property
-    def session_id(self) -> str: ...
+    def session_id(self) -> str:
+        """The session's id (the token's `sid`), for `Engine.revoke_session`."""
+
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 @final
 class DpopRequest:
-    """A DPoP proof (the request's ``DPoP`` header) with the method and absolute URL of the
-    request it came with, as the server received them (query and fragment are ignored)."""
+    """A DPoP proof (RFC 9449) with the request it came with: the request's `DPoP` header,
+    its HTTP method, and its absolute URL as the client addressed it (query and fragment
+    are ignored). Pass it as `dpop=` to `Engine.login`, `refresh` and `validate`."""
 
     def __new__(cls, proof: str, method: str, url: str) -> DpopRequest: ...
     @property
-    def proof(self) -> str: ...
+    def proof(self) -> str:
+        """The proof: a JWT signed with the client's private key."""
+
     @property
-    def method(self) -> str: ...
+    def method(self) -> str:
+        """The request's HTTP method, such as "POST"."""
+
     @property
-    def url(self) -> str: ...
+    def url(self) -> str:
+        """The request's absolute URL, such as "https://api.example.com/api/token/"."""
+
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
 
 def jwk_thumbprint(jwk: str | dict[str, Any]) -> str:
-    """The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK: a DPoP-bound token's
-    ``cnf.jkt``."""
+    """The RFC 7638 SHA-256 thumbprint (base64url) of a public JWK, given as JSON text or a
+    dict: the `jkt` a DPoP-bound token carries in its `cnf` claim."""
 
 @final
 class Engine:
-    """The sliding-session engine. Thread-safe: build one per process and share it."""
+    """The sliding-session engine: it issues access, refresh and sliding tokens, keeps each
+    login as a session with an idle timeout and an absolute lifetime, and validates,
+    refreshes and revokes them. Thread-safe: build one per process and share it.
+
+    `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
+    least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
+    `bytes`; `clock` a `ManualClock` for tests (default: the system clock). Every other
+    keyword is a configuration field, named as in Rust and in the C interface's JSON
+    (shown with its default):
+
+    - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
+    - `key_id=None`: the signing key's `kid`, written into every token's header.
+    - `verifying_keys={}`: further keys accepted for verification, by `kid` (HMAC secrets
+      or PEM public keys), such as the keys used before a key rotation.
+    - `access_lifetime_s=300`: the lifetime of an access token.
+    - `refresh_lifetime_s=43200`: a session's absolute lifetime (the refresh token's `exp`).
+    - `idle_timeout_s=1800`: a session ends after this long without a validate or refresh.
+    - `sliding_lifetime_s=300`: the lifetime of a sliding token.
+    - `accept_sessionless=False`: accept tokens without a `sid` (minted by simplejwt or
+      PyJWT with this key), checked statelessly plus the revocations of `revoke` and
+      `revoke_user`.
+    - `store="memory"`: where sessions live: "memory" (in this process) or a Redis URL
+      `redis://[:password@]host:port/db` shared by every process.
+    - `store_prefix="keyfob:"`: the prefix of every key a shared store writes.
+    - `store_timeout_ms=200`: the bound on each connect, read and write to a shared store;
+      past it the call raises `StoreUnavailableError`.
+    - `rotate_refresh=True`: every refresh returns a new refresh token, and presenting a
+      rotated one again revokes the session.
+    - `reuse_grace_s=0`: for this long after a rotation, the previous refresh token gets
+      the current one again instead of counting as reuse (concurrent refreshes converge).
+    - `leeway_s=0`: the clock skew tolerated on `exp`, `nbf` and `iat`.
+    - `issuer=None`, `audience=None`: the `iss` and `aud` to write into tokens and require.
+    - `user_id_claim="user_id"`, `token_type_claim="token_type"`, `jti_claim="jti"`:
+      the names of those claims.
+    - `touch_on_validate=True`: `validate` slides the session's idle deadline.
+    - `max_token_bytes=8192`: longer tokens raise `MalformedError` unread.
+    - `client_mismatch_revokes=True`: a refresh (or bound validate) presenting another
+      `client_id` than its session's revokes the session.
+    - `bind_validate=False`: `validate` also requires the session's `client_id`.
+    - `dpop_iat_window_s=60`: how old a DPoP proof may be.
+    - `dpop_replay_cache_size=100000`: the most DPoP proof ids remembered for replay
+      detection; when full of live ids, new proofs are refused.
+
+    Durations (`*_s`) take whole seconds as an `int` or a `timedelta`, `*_ms` milliseconds.
+    An unknown keyword or an impossible value raises `ConfigError` naming the field (never
+    showing a key); a value of the wrong type raises `TypeError`.
+
+    Token arguments must be `str` (else `TypeError`). A refused token raises a subclass of
+    `InvalidTokenError`; a shared store that cannot be reached, `StoreUnavailableError`.
+    Nothing a caller passes crashes the process.
+    """
 
     def __new__(
         cls,
@@ -126,8 +203,8 @@ class Engine:
         sliding_lifetime_s: _Seconds = 300,
         accept_sessionless: bool = False,
         store: str = "memory",
-        store_prefix: str = ...,
-        store_timeout_ms: _Milliseconds = ...,
+        store_prefix: str = "keyfob:",
+        store_timeout_ms: _Milliseconds = 200,
         rotate_refresh: bool = True,
         reuse_grace_s: _Seconds = 0,
         leeway_s: _Seconds = 0,
@@ -150,58 +227,177 @@ class Engine:
         *,
         client_id: str | None = None,
         dpop: DpopRequest | None = None,
-    ) -> TokenPair: ...
+    ) -> TokenPair:
+        """Log a user in: a new session, and its access and refresh tokens.
+
+        `user_id` is a `str` or an `int` (written in decimal, as simplejwt writes `user.pk`).
+        `extra` holds further claims for both tokens (JSON values; a reserved claim name
+        raises `InvalidArgumentError`). `client_id` binds the session to that value: refresh
+        must present it again. `dpop`, a proof over this login request, binds the session
+        to the proof's key: refresh and validate then need proofs from that key, and the
+        tokens carry `cnf.jkt`.
+        """
+
     def validate(
         self, token: str, *, client_id: str | None = None, dpop: DpopRequest | None = None
-    ) -> dict[str, Any]: ...
-    def validate_sliding(self, token: str) -> dict[str, Any]: ...
-    def verify(self, token: str) -> dict[str, Any]: ...
+    ) -> Claims:
+        """Authenticate a request by its access token: check the token and its session, slide
+        the session's idle deadline, and return the token's claims.
+
+        A DPoP-bound token needs `dpop`, a proof over this request carrying the token's
+        `ath`; with `bind_validate`, a client-bound session needs its `client_id`. Raises a
+        subclass of `InvalidTokenError` when the token is refused.
+        """
+
+    def validate_sliding(self, token: str) -> Claims:
+        """`validate` for a sliding token: check it and its session, slide the session, and
+        return the token's claims."""
+
+    def verify(self, token: str) -> Claims:
+        """Check a token of any type and its session without sliding anything, and return its
+        claims (simplejwt's verify endpoint). Needs no client binding."""
+
     def refresh(
         self, token: str, *, client_id: str | None = None, dpop: DpopRequest | None = None
-    ) -> TokenPair: ...
+    ) -> TokenPair:
+        """Exchange a refresh token for a new access token and, with `rotate_refresh`, a new
+        refresh token; slides the session's idle deadline.
+
+        Presenting a refresh token that was already rotated away revokes the whole session
+        (`ReuseDetectedError`), unless within `reuse_grace_s`. A bound session needs what it
+        was bound to: the same `client_id`, and/or a `dpop` proof over this request from the
+        same key.
+        """
+
     def login_sliding(
         self, user_id: str | int, extra: dict[str, Any] | None = None
-    ) -> SlidingToken: ...
-    def refresh_sliding(self, token: str) -> SlidingToken: ...
-    def revoke(self, token: str) -> None: ...
-    def revoke_session(self, session_id: str) -> bool: ...
-    def revoke_user(self, user_id: str | int) -> int: ...
-    def sweep(self) -> int: ...
-    def stats(self) -> _Stats: ...
-    def now(self) -> int: ...
+    ) -> SlidingToken:
+        """Log a user in with one sliding token (simplejwt's single-token mode) bound to a new
+        session. `user_id` and `extra` as for `login`."""
 
-class TokenError(Exception):
-    """Base of every keyfob error: ``code`` is the stable number, ``name`` the snake_case name."""
+    def refresh_sliding(self, token: str) -> SlidingToken:
+        """Renew an unexpired sliding token whose session is alive."""
+
+    def revoke(self, token: str) -> None:
+        """Revoke what a token stands for: its whole session (logout: the session's access
+        tokens fail from the next call on), or a sessionless token's id. Needs no client
+        binding; revoking twice raises `RevokedError`."""
+
+    def revoke_session(self, session_id: str) -> bool:
+        """Revoke a session by its id. Returns False when it was already revoked; raises
+        `SessionUnknownError` when no such session is stored."""
+
+    def revoke_user(self, user_id: str | int) -> int:
+        """Revoke every session of a user, and their sessionless tokens issued until now.
+        Returns how many sessions were live."""
+
+    def sweep(self) -> int:
+        """Drop ended sessions and expired revocations now, and return how many went. Not
+        needed for bounded memory: writes also sweep, a little at a time."""
+
+    def stats(self) -> Stats:
+        """What the store holds: sessions, revoked_sessions, denied_jtis, user_epochs."""
+
+    def now(self) -> int:
+        """The engine's current time (Unix seconds), from its clock."""
+
+class KeyfobError(Exception):
+    """Base of every error keyfob raises. `code` is the stable number of the error (the
+    same in Rust and C), `name` its snake_case name; every code has its own subclass. On
+    this class and the groups `InvalidTokenError` and `SessionError`, which are never
+    raised themselves, `code` is 0 and `name` the class name in snake_case without
+    `_error`."""
 
     code: ClassVar[int]
+    """The stable error number (0 on the base and group classes)."""
     name: ClassVar[str]
+    """The error's snake_case name, such as "reuse_detected"."""
 
-class InvalidTokenError(TokenError):
-    """The token itself is bad (codes 1-9)."""
+class InvalidTokenError(KeyfobError):
+    """A presented token was refused: it is bad itself, its session refuses it
+    (`SessionError`), or the caller is not the client its session is bound to. A web API
+    answers 401."""
 
-class SessionError(TokenError):
-    """The token is well formed, but its session or a revocation refuses it (codes 10-15)."""
+class SessionError(InvalidTokenError):
+    """The token is well formed, but its session or a revocation refuses it: the user must
+    log in again."""
 
-class MalformedError(InvalidTokenError): ...
-class BadSignatureError(InvalidTokenError): ...
-class AlgorithmNotAllowedError(InvalidTokenError): ...
-class UnknownKeyError(InvalidTokenError): ...
-class ExpiredError(InvalidTokenError): ...
-class NotYetValidError(InvalidTokenError): ...
-class WrongTypeError(InvalidTokenError): ...
-class MissingClaimError(InvalidTokenError): ...
-class InvalidClaimError(InvalidTokenError): ...
-class RevokedError(SessionError): ...
-class SessionIdleError(SessionError): ...
-class SessionExpiredError(SessionError): ...
-class SessionUnknownError(SessionError): ...
-class SessionRequiredError(SessionError): ...
-class ReuseDetectedError(SessionError): ...
-class InvalidArgumentError(TokenError, ValueError): ...
-class ConfigError(TokenError, ValueError): ...
-class BufferTooSmallError(TokenError): ...
-class StoreUnavailableError(TokenError): ...
-class PanicError(TokenError): ...
-class ClientMismatchError(TokenError): ...
-class DpopInvalidError(TokenError): ...
-class DpopReplayedError(TokenError): ...
+class MalformedError(InvalidTokenError):
+    """The token is not a well-formed JWS: not three base64url parts, bad JSON, a duplicate
+    claim, a `crit` header, larger than `max_token_bytes`, or not ASCII."""
+
+class BadSignatureError(InvalidTokenError):
+    """The token's signature does not match its contents."""
+
+class AlgorithmNotAllowedError(InvalidTokenError):
+    """The token's `alg` is not the algorithm configured for its key (`none` never is)."""
+
+class UnknownKeyError(InvalidTokenError):
+    """The token's `kid` names no key this engine knows."""
+
+class ExpiredError(InvalidTokenError):
+    """The token's `exp` has passed (beyond `leeway_s`)."""
+
+class NotYetValidError(InvalidTokenError):
+    """The token's `nbf` or `iat` lies in the future (beyond `leeway_s`)."""
+
+class WrongTypeError(InvalidTokenError):
+    """The token is of another type than the call takes (a refresh token given to
+    `validate`, an access token to `refresh`, ...)."""
+
+class MissingClaimError(InvalidTokenError):
+    """The token lacks a claim the engine requires."""
+
+class InvalidClaimError(InvalidTokenError):
+    """A claim has the wrong type or value (a string `exp`, another `iss` or `aud`)."""
+
+class RevokedError(SessionError):
+    """The token's session was revoked (logout, `revoke_session`, `revoke_user`)."""
+
+class SessionIdleError(SessionError):
+    """The session ended after `idle_timeout_s` without use."""
+
+class SessionExpiredError(SessionError):
+    """The session reached `refresh_lifetime_s`, its absolute lifetime."""
+
+class SessionUnknownError(SessionError):
+    """No session has the token's `sid`: it ended and was swept, or it lives in another
+    store (another process's memory store, say)."""
+
+class SessionRequiredError(SessionError):
+    """The token has no `sid` and the engine does not accept sessionless tokens."""
+
+class ReuseDetectedError(SessionError):
+    """A refresh token that was already rotated away was presented again: the whole session
+    is revoked."""
+
+class InvalidArgumentError(KeyfobError, ValueError):
+    """An argument has an impossible value (an empty user id, a reserved claim in `extra`,
+    a session id that is not 32 hex digits, a relative DPoP URL)."""
+
+class ConfigError(KeyfobError, ValueError):
+    """The engine's configuration is impossible: an unknown keyword, a zero lifetime, a
+    short HMAC key, a key that does not fit the algorithm. The message names the field and
+    never shows a key."""
+
+class BufferTooSmallError(KeyfobError):
+    """A caller's buffer is too small for the result (the C interface's buffers; the Python
+    module has none)."""
+
+class StoreUnavailableError(KeyfobError):
+    """The session store could not be reached within `store_timeout_ms`: the token could
+    not be checked, so it is not accepted."""
+
+class PanicError(KeyfobError):
+    """keyfob hit an internal error (a bug) and the call did not complete."""
+
+class ClientMismatchError(InvalidTokenError):
+    """The `client_id` presented (or its absence) is not the one the session is bound to;
+    by default this revokes the session (`client_mismatch_revokes`)."""
+
+class DpopInvalidError(InvalidTokenError):
+    """The DPoP proof is missing, malformed, signed by another key, or made for another
+    request or token; the message says which. Nothing is rotated or revoked."""
+
+class DpopReplayedError(InvalidTokenError):
+    """The DPoP proof was already used once."""

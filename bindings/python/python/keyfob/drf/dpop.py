@@ -125,7 +125,7 @@ def token_endpoint_errors() -> Iterator[None]:
         raise
 
 
-def reason(error: keyfob.TokenError) -> str:
+def reason(error: keyfob.KeyfobError) -> str:
     """The engine's reason without its "DPoP proof is invalid: " prefix."""
     text = str(error)
     return text.split(": ", 1)[1] if ": " in text else text
@@ -192,7 +192,7 @@ def authenticate(request: Request, header: bytes) -> tuple[str, dict[str, Any]]:
     except DPOP_ERRORS as e:
         _challenge(request, "invalid_dpop_proof", reason(e))
         raise DpopAuthenticationFailed(reason(e)) from e
-    except keyfob.TokenError as e:
+    except keyfob.KeyfobError as e:
         try:
             raise_token_error(e)  # the store's 503 and config errors leave here
         except TokenError as refused:

@@ -187,7 +187,7 @@ class TokenBlacklistSerializer(serializers.Serializer):
                     get_engine().revoke(raw)
                 except keyfob.StoreUnavailableError as unavailable:
                     raise_token_error(unavailable)
-                except keyfob.TokenError:
+                except keyfob.KeyfobError:
                     pass
             raise
         token.blacklist()

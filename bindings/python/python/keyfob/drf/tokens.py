@@ -45,7 +45,7 @@ def engine_call(op: Any, *args: Any, **kwargs: Any) -> Any:
     """Call an engine method; its errors come out as simplejwt's (``TokenError`` etc.)."""
     try:
         return op(*args, **kwargs)
-    except keyfob.TokenError as e:
+    except keyfob.KeyfobError as e:
         raise_token_error(e)
 
 
@@ -100,7 +100,7 @@ class Token:
             if decode_payload(raw).get(api_settings.TOKEN_TYPE_CLAIM) != self.token_type:
                 raise TokenError(TOKEN_HAS_WRONG_TYPE, e) from e
             raise_token_error(e)
-        except keyfob.TokenError as e:
+        except keyfob.KeyfobError as e:
             raise_token_error(e)
         if claims.get(api_settings.TOKEN_TYPE_CLAIM) != self.token_type:
             raise TokenError(TOKEN_HAS_WRONG_TYPE)
@@ -205,7 +205,7 @@ class AccessToken(Token):
             if client_id is None:
                 return get_engine().validate(raw)
             return get_engine().validate(raw, client_id=client_id)
-        except keyfob.TokenError as e:
+        except keyfob.KeyfobError as e:
             raise_token_error(e)
 
 

@@ -18,7 +18,7 @@ unavailable() {
     exit 0
 }
 
-export PYTHONPATH="$ROOT/bench/drf:$ROOT/examples/django"
+export PYTHONPATH="$ROOT/benches/drf:$ROOT/examples/django"
 export BENCH_DRF_DB="$OUT/drf.sqlite3"
 export DJANGO_SECRET_KEY="bench-only-secret-0123456789abcdef0123456789abcdef"
 # The in-process memory store (the example can also run on Redis; not measured here).
@@ -33,7 +33,7 @@ get_user_model().objects.create_user("bench", password="bench-password")
 ' >>"$OUT/drf.log" 2>&1 || unavailable "could not create the bench user"
 
 echo "bench: drf authenticate()" >&2
-DJANGO_SETTINGS_MODULE=settings_simplejwt "$PY" bench/drf/authenticate_bench.py \
+DJANGO_SETTINGS_MODULE=settings_simplejwt "$PY" benches/drf/authenticate_bench.py \
     >"$OUT/drf_auth.json" 2>>"$OUT/drf.log" ||
     unavailable "authenticate_bench.py failed: $(tail -1 "$OUT/drf.log")"
 cat "$OUT/drf_auth.json" >&2
@@ -69,7 +69,7 @@ load() {
     (cd examples/django && DJANGO_SETTINGS_MODULE="$settings" exec "$PY" -m gunicorn \
         --bind "127.0.0.1:$port" "${gunicorn_opts[@]}" django_jwt.wsgi:application) >>"$OUT/drf.log" 2>&1 &
     pid=$!
-    token=$("$PY" bench/drf/login.py "http://127.0.0.1:$port" 2>>"$OUT/drf.log")
+    token=$("$PY" benches/drf/login.py "http://127.0.0.1:$port" 2>>"$OUT/drf.log")
     if [ -z "$token" ]; then
         kill "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null

@@ -1,7 +1,7 @@
 """keyfob.Engine against PyJWT and simplejwt, in one process, on the same token and key.
 
 Every candidate is timed in interleaved rounds with the thread's CPU clock (the machine is
-often busy), and the median per call is printed as JSON for bench/report.py.
+often busy), and the median per call is printed as JSON for benches/report.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import interleaved  # bench/interleaved.py
 from django.conf import settings
+
+import interleaved  # benches/interleaved.py
 
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import django
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import interleaved  # bench/interleaved.py
+import interleaved  # benches/interleaved.py
 
 django.setup()
 
@@ -30,9 +30,7 @@ TARGET_ROUND_S = 0.03
 
 
 def request_with(token: str) -> Request:
-    return Request(
-        APIRequestFactory().get("/api/hello/", HTTP_AUTHORIZATION=f"Bearer {token}")
-    )
+    return Request(APIRequestFactory().get("/api/hello/", HTTP_AUTHORIZATION=f"Bearer {token}"))
 
 
 def main() -> None:
@@ -52,9 +50,7 @@ def main() -> None:
         assert authenticated is not None and authenticated[0].pk == user.pk, auth
     for auth, req in [(k_stateless, keyfob_request), (s_stateless, simple_request)]:
         authenticated = auth.authenticate(req)
-        assert authenticated is not None and str(authenticated[0].id) == str(user.pk), (
-            auth
-        )
+        assert authenticated is not None and str(authenticated[0].id) == str(user.pk), auth
 
     results = interleaved.measure(
         {

@@ -1,6 +1,6 @@
 """Merge the alternating C and Rust validate runs into c.json (medians of each figure).
 
-Usage: python3 bench/c/merge_runs.py <results-dir>
+Usage: python3 benches/c/merge_runs.py <results-dir>
 """
 
 import json
@@ -28,10 +28,10 @@ def main() -> None:
         # Each C run is paired with the Rust run right after it: the median of those
         # ratios holds even when the machine's speed drifts for seconds at a time.
         "ratio": statistics.median(
-            a["validate_ns"] / b["validate_ns"] for a, b in zip(c, rust)
+            a["validate_ns"] / b["validate_ns"] for a, b in zip(c, rust, strict=True)
         ),
         "ratio_into": statistics.median(
-            a["validate_into_ns"] / b["validate_into_ns"] for a, b in zip(c, rust)
+            a["validate_into_ns"] / b["validate_into_ns"] for a, b in zip(c, rust, strict=True)
         ),
         "runs": len(c),
     }

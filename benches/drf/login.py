@@ -1,7 +1,7 @@
 """Wait for the example server, log in as the bench user, check GET /api/hello/ answers 200,
 and print the access token (nothing on failure). Standard library only.
 
-Usage: python bench/drf/login.py http://127.0.0.1:<port>
+Usage: python benches/drf/login.py http://127.0.0.1:<port>
 """
 
 import json
