@@ -38,6 +38,7 @@ pub use dpop::{jwk_thumbprint, DpopRequest};
 pub use engine::{Engine, SlidingToken, Stats, TokenPair};
 pub use error::{Error, ErrorCode, Result};
 pub use keys::{Algorithm, KeyRing, MIN_HMAC_KEY_BYTES};
+pub use keys::{Jwk, JwkParams, Jwks};
 
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
