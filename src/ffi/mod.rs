@@ -12,6 +12,7 @@ mod args;
 mod binding;
 mod clock;
 mod engine;
+mod jwks;
 mod panic;
 mod status;
 mod strings;
@@ -19,6 +20,7 @@ mod strings;
 pub use binding::*;
 pub use clock::*;
 pub use engine::*;
+pub use jwks::*;
 pub use status::*;
 pub use strings::*;
 
