@@ -23,7 +23,11 @@ python -m mypy --config-file bindings/python/pyproject.toml \
 echo "== pytest bindings/python/tests (with a throwaway Redis for the shared-store tests)" >&2
 # scripts/test-redis.sh installs redis-server when missing, starts one on a free loopback
 # port, exports KEYFOB_TEST_REDIS_URL for the command it runs, and stops it afterwards.
-bash scripts/test-redis.sh python -m pytest -q bindings/python/tests
+bash scripts/test-redis.sh python -m pytest -q bindings/python/tests \
+    --ignore=bindings/python/tests/browser
+
+echo "== the example's page in headless Chromium (scripts/test-browser.sh)" >&2
+bash scripts/test-browser.sh
 
 echo "== pip install ./bindings/python into a fresh venv (as a user would)" >&2
 scratch="$(mktemp -d)"
