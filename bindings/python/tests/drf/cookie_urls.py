@@ -29,4 +29,7 @@ urlpatterns = [
     path("api/token/sliding/", views.TokenObtainSlidingView.as_view()),
     path("api/hello/", CookieHelloView.as_view()),
     path("api/csrf/", CsrfTokenView.as_view()),
+    # The setting overridden per view.
+    path("mobile/token/", views.TokenObtainPairView.as_view(cookie_mode=False)),
+    path("browser/token/", views.TokenObtainPairView.as_view(cookie_mode=True)),
 ]

@@ -350,6 +350,16 @@ def test_logout_of_a_dead_session_still_clears_the_cookies(
     assert response.cookies[REFRESH].value == "" and response.cookies[ACCESS].value == ""
 
 
+def test_a_view_may_override_the_setting(cookie_settings: Any, admin: Any) -> None:
+    credentials = {"username": "admin", "password": "admin"}
+    mobile = Browser().post("/mobile/token/", credentials, csrf=False)
+    assert set(mobile.json()) == {"refresh", "access"} and not mobile.cookies.get(REFRESH)
+    cookie_settings["COOKIE_MODE"] = False
+    browser = Browser().post("/browser/token/", credentials)
+    assert browser.json() == {} and browser.cookies[REFRESH].value
+    assert Browser().post("/browser/token/", credentials, csrf=False).status_code == 403
+
+
 # --- what cookie mode leaves alone ---------------------------------------------------------
 
 

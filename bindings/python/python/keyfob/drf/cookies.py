@@ -20,6 +20,8 @@ Off by default: the token views then answer in the body exactly as simplejwt doe
   the body need no CSRF token. A login also rotates the CSRF token, as Django's ``login()``
   does.
 
+A view's own ``cookie_mode`` (``as_view(cookie_mode=False)``) overrides the setting, so one
+project can serve browsers in cookie mode and, at other URLs, mobile clients in body mode.
 Sliding tokens have no cookie mode.
 """
 
@@ -133,6 +135,9 @@ class CookieTransport:
     sliding) and every view with cookie mode off pass through untouched."""
 
     cookie_role: str | None = None
+    # None: KEYFOB["COOKIE_MODE"]; True/False: this view's own, e.g. a body-mode copy of the
+    # token URLs for mobile clients beside the browser's: ``as_view(cookie_mode=False)``.
+    cookie_mode: bool | None = None
     serializer_setting = ""
 
     # The refresh token this request presented (body or cookie), and whether from the cookie.
@@ -142,10 +147,13 @@ class CookieTransport:
     def role(self) -> str | None:
         return self.cookie_role or ROLES.get(self.serializer_setting)
 
+    def cookies_on(self) -> bool:
+        return bool(api_settings.COOKIE_MODE if self.cookie_mode is None else self.cookie_mode)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         role = self.role()
-        if role is None or request.method != "POST" or not api_settings.COOKIE_MODE:
+        if role is None or request.method != "POST" or not self.cookies_on():
             return
         cookies = cookie_settings()
         require_middleware()
@@ -177,7 +185,7 @@ class CookieTransport:
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         role = self.role()
-        if role is None or request.method != "POST" or not api_settings.COOKIE_MODE:
+        if role is None or request.method != "POST" or not self.cookies_on():
             return response
         cookies = cookie_settings()
         if role == LOGOUT:
