@@ -174,8 +174,10 @@ class CookieTransport:
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         if self._from_cookie and "data" in kwargs:
-            data = kwargs["data"]
-            data = data.copy() if isinstance(data, Mapping) else {}
+            given: Any = kwargs["data"]
+            # A copy of the body (a QueryDict stays one), with the cookie's token in it.
+            is_mapping = isinstance(given, Mapping)
+            data: Any = given.copy() if is_mapping else {}
             data["refresh"] = self._presented
             kwargs["data"] = data
         return super().get_serializer(*args, **kwargs)  # type: ignore[misc]
