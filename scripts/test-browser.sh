@@ -15,6 +15,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-echo "test-browser: $(/usr/bin/chromium --version), $(/usr/bin/chromedriver --version | cut -d' ' -f1-2)" >&2
+echo "test-browser: $(/usr/bin/chromium --version 2>/dev/null), $(/usr/bin/chromedriver --version | cut -d' ' -f1-2)" >&2
 
 python -m pytest -q bindings/python/tests/browser
