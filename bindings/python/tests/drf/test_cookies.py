@@ -269,12 +269,45 @@ def test_refresh_from_the_cookie_needs_the_csrf_token(cookie_settings: Any, admi
     assert browser.post("/api/token/refresh/").status_code == 200
 
 
-def test_refresh_from_the_body_needs_no_csrf_token(cookie_settings: Any, admin: Any) -> None:
+def test_a_token_in_the_body_is_answered_in_the_body(cookie_settings: Any, admin: Any) -> None:
+    # A client sending its refresh token needs no CSRF token (no other site knows it), and
+    # gets its tokens back in the body: cookies are never set for it.
     refresh = get_engine().login(str(admin.id)).refresh
     client = APIClient(enforce_csrf_checks=True)
     response = client.post("/api/token/refresh/", {"refresh": refresh}, format="json")
-    assert response.status_code == 200 and response.json() == {}
-    assert get_engine().verify(response.cookies[REFRESH].value)["token_type"] == "refresh"
+    assert response.status_code == 200 and set(response.json()) == {"access", "refresh"}
+    assert not response.cookies.get(REFRESH) and not response.cookies.get(ACCESS)
+    logout = client.post(
+        "/api/token/blacklist/", {"refresh": response.json()["refresh"]}, format="json"
+    )
+    assert logout.status_code == 200 and not logout.cookies.get(REFRESH)
+
+
+def test_another_site_cannot_plant_its_session_through_refresh(
+    cookie_settings: Any, admin: Any
+) -> None:
+    # A cross-site form carrying the attacker's own refresh token in its body: the response
+    # must not set the attacker's session as the victim's cookies.
+    victim = Browser()
+    victim.login()
+    victims_cookie = victim.cookie(REFRESH)
+    attackers = get_engine().login(str(admin.id)).refresh
+    response = victim.client.post(
+        "/api/token/refresh/",
+        f"refresh={attackers}",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_ORIGIN="http://attacker.example",
+    )
+    assert not response.cookies.get(REFRESH) and not response.cookies.get(ACCESS)
+    assert victim.cookie(REFRESH) == victims_cookie
+    # Nor wipe the victim's cookies through logout.
+    wipe = victim.client.post(
+        "/api/token/blacklist/",
+        f"refresh={get_engine().login(str(admin.id)).refresh}",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert wipe.status_code == 200 and not wipe.cookies
+    assert victim.client.get("/api/hello/").status_code == 200
 
 
 def test_the_page_keeps_working_across_an_access_token_expiry(

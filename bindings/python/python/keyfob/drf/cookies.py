@@ -11,7 +11,8 @@ Off by default: the token views then answer in the body exactly as simplejwt doe
   ``COOKIE_HTTPONLY`` and ``COOKIE_SAMESITE``. The response body leaves out the tokens that
   went into cookies, and is never cached (``Cache-Control: no-store``);
 - the refresh and logout views read the refresh cookie when the body has no ``refresh``;
-  the logout view clears both cookies (also when the token was already refused);
+  the logout view then clears both cookies (also when the token was already refused). A
+  token sent in the body is answered as in body mode: no cookie is set or cleared for it;
 - ``JWTCookieAuthentication`` authenticates a request by its ``Authorization`` header as
   ``JWTAuthentication`` does, else by the access cookie;
 - every unsafe request a cookie authenticates, and (``COOKIE_LOGIN_CSRF``) every login, must
@@ -140,9 +141,8 @@ class CookieTransport:
     cookie_mode: bool | None = None
     serializer_setting = ""
 
-    # The refresh token this request presented (body or cookie), and whether from the cookie.
-    _presented: str | None = None
-    _from_cookie: bool = False
+    # The refresh token this request's cookie presented, once its CSRF check passed.
+    _cookie_token: str | None = None
 
     def role(self) -> str | None:
         return self.cookie_role or ROLES.get(self.serializer_setting)
@@ -164,21 +164,20 @@ class CookieTransport:
         body = request.data if isinstance(request.data, Mapping) else {}
         given = body.get("refresh")
         if isinstance(given, str) and given:
-            self._presented = given
-            return
+            return  # a token in the body: body mode for this request
         from_cookie = request.COOKIES.get(cookies.refresh_name)
         if from_cookie:
             # The browser sent it on its own: only a page of this site may have asked.
             enforce_csrf(request)
-            self._presented, self._from_cookie = from_cookie, True
+            self._cookie_token = from_cookie
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
-        if self._from_cookie and "data" in kwargs:
+        if self._cookie_token is not None and "data" in kwargs:
             given: Any = kwargs["data"]
             # A copy of the body (a QueryDict stays one), with the cookie's token in it.
             is_mapping = isinstance(given, Mapping)
             data: Any = given.copy() if is_mapping else {}
-            data["refresh"] = self._presented
+            data["refresh"] = self._cookie_token
             kwargs["data"] = data
         return super().get_serializer(*args, **kwargs)  # type: ignore[misc]
 
@@ -189,10 +188,15 @@ class CookieTransport:
         role = self.role()
         if role is None or request.method != "POST" or not self.cookies_on():
             return response
+        if role != OBTAIN and self._cookie_token is None:
+            # A token from the body is answered in the body, as in body mode: cookies are set
+            # or cleared only for a login or for a request that passed the CSRF check, so no
+            # other site can plant its own session in the browser or wipe the user's.
+            return response
         cookies = cookie_settings()
         if role == LOGOUT:
             # Done, or the token was refused (already logged out, expired): either way the
-            # browser's cookies are dead. A CSRF refusal (403) leaves them alone.
+            # browser's cookies are dead.
             if response.status_code in (200, 401):
                 cookies.clear(response, cookies.refresh_name, cookies.refresh_path)
                 cookies.clear(response, cookies.access_name, cookies.access_path)
@@ -210,7 +214,7 @@ class CookieTransport:
         refresh = data.pop("refresh", None)
         # The session's absolute deadline: every refresh token's exp (rotation keeps it).
         # Both tokens were just minted or accepted by the engine, so their claims hold.
-        source = refresh or self._presented
+        source = refresh or self._cookie_token
         if source is None:
             return
         max_age = max(0, int(decode_payload(source)["exp"]) - get_engine().now())
