@@ -668,6 +668,22 @@ keyfob_status keyfob_engine_now(const keyfob_engine *engine,
                                 int64_t *now_out);
 
 /**
+ * The public keys of the signing key and of every verifying key as a JWK Set (RFC 7517):
+ * `{"keys":[{"kty":..., "kid":..., "use":"sig", "alg":..., ...}]}`, the signing key first.
+ * Serve it (e.g. at `/.well-known/jwks.json`) so gateways and other services verify tokens
+ * without the private key. An HMAC engine answers `KEYFOB_CONFIG`: its keys are secrets and
+ * are never published; so does a signing key without a `key_id`.
+ *
+ * Ownership: on success `*jwks_out` is a new string (UTF-8 JSON) the caller frees with
+ * `keyfob_string_free`; on error it is set to NULL.
+ *
+ * # Safety
+ * `engine` NULL or live; `jwks_out` NULL (an invalid argument) or writable.
+ */
+keyfob_status keyfob_engine_jwks(const keyfob_engine *engine,
+                                 keyfob_string **jwks_out);
+
+/**
  * The snake_case name of a status number, e.g. `"reuse_detected"`; `"ok"` for 0 and
  * `"unknown"` for a number keyfob does not define.
  *

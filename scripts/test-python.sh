@@ -27,7 +27,11 @@ python -m pytest -q -p no:cacheprovider benches/test_report.py
 echo "== pytest bindings/python/tests (with a throwaway Redis for the shared-store tests)" >&2
 # scripts/test-redis.sh installs redis-server when missing, starts one on a free loopback
 # port, exports KEYFOB_TEST_REDIS_URL for the command it runs, and stops it afterwards.
-bash scripts/test-redis.sh python -m pytest -q bindings/python/tests
+bash scripts/test-redis.sh python -m pytest -q bindings/python/tests \
+    --ignore=bindings/python/tests/browser
+
+echo "== the example's page in headless Chromium (scripts/test-browser.sh)" >&2
+bash scripts/test-browser.sh
 
 echo "== the package: sdist and wheel (python -m build, twine check), installed in fresh venvs" >&2
 bash scripts/test-python-package.sh

@@ -142,6 +142,11 @@ impl Jws {
         }
     }
 
+    /// The key ring, for what it publishes (its JWK Set).
+    pub(crate) fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
     /// Hash once, now, the blocks every token of ours starts with: our header and the
     /// start of each payload in `payload_starts` (JSON every payload of that kind begins
     /// with). Signing and verifying such a token then resume from there.

@@ -10,7 +10,9 @@ use ring::signature::{self, KeyPair};
 use crate::config::{Config, KeyMaterial};
 use crate::error::{Error, Result};
 
+mod jwks;
 mod prefix;
+pub use jwks::{Jwk, JwkParams, Jwks};
 #[cfg(test)]
 pub(crate) use prefix::{force_resuming_on_this_thread, hardware_sha256};
 use prefix::{HmacKey, HmacPrefix};

@@ -49,7 +49,7 @@ pub use crate::config::{Config, KeyMaterial};
 pub use crate::dpop::{jwk_thumbprint, DpopRequest};
 pub use crate::engine::{Engine, EngineBuilder, Presentation, SlidingToken, TokenPair};
 pub use crate::error::{Error, ErrorCode, Result};
-pub use crate::keys::{Algorithm, MIN_HMAC_KEY_BYTES};
+pub use crate::keys::{Algorithm, Jwk, JwkParams, Jwks, MIN_HMAC_KEY_BYTES};
 #[cfg(feature = "redis")]
 pub use crate::store::RedisStore;
 pub use crate::store::{MemoryStore, SessionStore, Stats};

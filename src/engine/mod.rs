@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::dpop::Verifier;
 use crate::error::{Error, Result};
 use crate::jws::Jws;
+use crate::keys::Jwks;
 use crate::session::{BindingCheck, ClientBinding, Id};
 use crate::store::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
 
@@ -402,6 +403,13 @@ impl Engine {
     /// amortized, so calling it is optional. Returns how many entries went.
     pub fn sweep(&self) -> Result<usize> {
         self.store.sweep(self.clock.now())
+    }
+
+    /// The public keys of the signing key and every verifying key, as a JWK Set (RFC 7517)
+    /// for verifiers elsewhere. A `config` error for HMAC keys, which are never published,
+    /// and for a signing key without a `key_id`.
+    pub fn jwks(&self) -> Result<Jwks> {
+        self.jws.keys().jwks()
     }
 
     /// Counts of sessions, revoked sessions, denied jtis and user epochs.

@@ -16,6 +16,7 @@ mod args;
 mod client_binding;
 mod clock;
 mod engine;
+mod jwks;
 mod panic;
 mod status;
 mod strings;
@@ -23,6 +24,7 @@ mod strings;
 pub use client_binding::*;
 pub use clock::*;
 pub use engine::*;
+pub use jwks::*;
 pub use status::*;
 pub use strings::*;
 

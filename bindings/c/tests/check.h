@@ -71,6 +71,7 @@ void test_arguments(void);
 void test_token_errors(void);
 void test_threads(void);
 void test_binding(void);
+void test_jwks(void);
 /* Returns 1 when it also ran against a live Redis (KEYFOB_TEST_REDIS_URL), else 0. */
 int test_redis(void);
 

@@ -37,6 +37,8 @@ int main(void) {
     printf("threads: ok\n");
     test_binding();
     printf("client binding and DPoP: ok\n");
+    test_jwks();
+    printf("jwks: ok\n");
     if (test_redis()) {
         printf("redis store (unreachable and live): ok\n");
     } else {

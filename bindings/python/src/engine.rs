@@ -301,6 +301,18 @@ impl Engine {
             .map_err(|e| to_py_err(py, e))
     }
 
+    /// The public keys of the signing key and every verifying key as a JWK Set (RFC 7517):
+    /// `{"keys": [{"kty", "kid", "use": "sig", "alg", ...}]}`. `ConfigError` for HMAC keys
+    /// (secrets, never published) and for a signing key without a `key_id`.
+    fn jwks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let json = self
+            .inner
+            .jwks()
+            .map(|set| set.to_json())
+            .map_err(|e| to_py_err(py, e))?;
+        crate::convert::claims_dict(py, &json)
+    }
+
     /// What the store holds: sessions, revoked_sessions, denied_jtis, user_epochs.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let stats = py

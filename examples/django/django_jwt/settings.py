@@ -98,7 +98,10 @@ REST_FRAMEWORK = {
 # keyfob adds: a session ends after IDLE_TIMEOUT without requests, and at
 # REFRESH_TOKEN_LIFETIME at the latest however often it is refreshed.
 KEYFOB = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    # KEYFOB_ACCESS_LIFETIME_S shortens it (the browser test lets one expire).
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        seconds=int(os.environ.get("KEYFOB_ACCESS_LIFETIME_S", "300"))
+    ),
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=12),
     "IDLE_TIMEOUT": timedelta(minutes=30),
     "ROTATE_REFRESH_TOKENS": True,
@@ -114,3 +117,52 @@ if KEYFOB["STORE"] != "memory":
         "store_prefix": os.environ.get("KEYFOB_STORE_PREFIX", "django_jwt:"),
         "store_timeout_ms": int(os.environ.get("KEYFOB_STORE_TIMEOUT_MS", "200")),
     }
+
+# Browser apps (docs/browser-apps.md). KEYFOB_COOKIE_MODE=1: the token views keep both tokens
+# in HttpOnly cookies instead of the body (the refresh cookie goes to /api/token/... only),
+# /api/hello/ reads the access cookie, and every unsafe request a cookie authenticates (and
+# every login) needs the CSRF token from the csrftoken cookie in its X-CSRFToken header.
+# The page at /app/ is such a client. The cookies stay Secure even on the development server:
+# browsers keep Secure cookies from http://127.0.0.1 and http://localhost, which they treat
+# as potentially trustworthy; over plain HTTP on any other host they would drop them.
+if os.environ.get("KEYFOB_COOKIE_MODE") == "1":
+    KEYFOB.update(
+        {
+            "COOKIE_MODE": True,
+            "COOKIE_ACCESS_TOKEN": True,
+            "REFRESH_COOKIE_PATH": "/api/token/",
+            "COOKIE_SECURE": True,
+            "COOKIE_HTTPONLY": True,
+            "COOKIE_SAMESITE": "Lax",
+        }
+    )
+    REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+        "keyfob.drf.cookies.JWTCookieAuthentication",
+    ]
+
+# Verifying tokens elsewhere (docs/verifying-elsewhere.md). KEYFOB_SIGNING_KEY_FILE (a PKCS#8
+# PEM), KEYFOB_ALGORITHM (EdDSA, ES256 or RS256) and KEYFOB_KEY_ID sign with that key, and
+# /.well-known/jwks.json publishes its public half. After a rotation,
+# KEYFOB_VERIFYING_KEY_FILES="old-kid=/path/old.pem,..." keeps the older keys verifying and
+# published. Without them the server signs with HS256 and SECRET_KEY, and publishes nothing.
+if os.environ.get("KEYFOB_SIGNING_KEY_FILE"):
+    KEYFOB["ALGORITHM"] = os.environ.get("KEYFOB_ALGORITHM", "EdDSA")
+    KEYFOB["SIGNING_KEY"] = Path(os.environ["KEYFOB_SIGNING_KEY_FILE"]).read_text()
+    _options = KEYFOB.setdefault("ENGINE_OPTIONS", {})
+    _options["key_id"] = os.environ["KEYFOB_KEY_ID"]
+    _older = os.environ.get("KEYFOB_VERIFYING_KEY_FILES", "")
+    _verifying = dict(item.split("=", 1) for item in _older.split(",") if item)
+    if _verifying:
+        _options["verifying_keys"] = {
+            kid: Path(path).read_text() for kid, path in _verifying.items()
+        }
+
+# KEYFOB_OAUTH_CLIENTS="client-id:secret,...": token introspection (RFC 7662) at
+# /oauth/introspect/ and revocation (RFC 7009) at /oauth/revoke/ for those clients, which
+# authenticate with HTTP Basic. Off without it.
+_clients = os.environ.get("KEYFOB_OAUTH_CLIENTS", "")
+if _clients:
+    KEYFOB["INTROSPECTION"] = KEYFOB["REVOCATION"] = True
+    KEYFOB["OAUTH_CLIENTS"] = dict(
+        item.split(":", 1) for item in _clients.split(",") if item
+    )

@@ -1,4 +1,5 @@
 from django.urls import path
+from keyfob.drf.csrf import CsrfTokenView
 from keyfob.drf.views import (
     TokenBlacklistView,
     TokenObtainPairView,
@@ -14,4 +15,6 @@ urlpatterns = [
     path("token/verify/", TokenVerifyView.as_view(), name="token_verify"),
     path("token/blacklist/", TokenBlacklistView.as_view(), name="token_blacklist"),
     path("hello/", HelloView.as_view(), name="hello"),
+    # The CSRF token, for browser apps not served by this project (cookie mode).
+    path("csrf/", CsrfTokenView.as_view(), name="csrf"),
 ]

@@ -295,6 +295,12 @@ class Engine:
         """Drop ended sessions and expired revocations now, and return how many went. Not
         needed for bounded memory: writes also sweep, a little at a time."""
 
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public keys of the signing key and every verifying key as a JWK Set (RFC 7517),
+        `{"keys": [{"kty", "kid", "use": "sig", "alg", ...}]}`, the signing key first.
+        Raises `ConfigError` for HMAC keys (secrets, never published) and for a signing key
+        without a `key_id`."""
+
     def stats(self) -> Stats:
         """What the store holds: sessions, revoked_sessions, denied_jtis, user_epochs."""
 

@@ -6,5 +6,7 @@ each login is a keyfob session: logout, refresh-token reuse and idle timeouts en
 
 Modules: ``settings`` (``KEYFOB`` keys and defaults), ``engine`` (the per-process engine),
 ``exceptions``, ``tokens``, ``authentication``, ``models`` (``TokenUser``), ``serializers``,
-``views``. Nothing Django-specific is imported here, so importing ``keyfob.drf`` is cheap.
+``views``; for browser apps ``cookies`` and ``csrf`` (cookie mode), for other services ``jwks``
+(the JWK Set view) and ``oauth`` (introspection and revocation). Nothing Django-specific is
+imported here, so importing ``keyfob.drf`` is cheap.
 """

@@ -61,6 +61,28 @@ DEFAULTS: dict[str, Any] = {
     # A callable (or import path) request -> str | None: the client binding value the host
     # vouches for, passed to the engine on login and refresh (keyfob.drf.dpop).
     "CLIENT_BINDING": None,
+    # Browser apps (keyfob.drf.cookies): tokens in HttpOnly cookies, every unsafe request
+    # they authenticate CSRF-checked. Off: the token views answer in the body, as simplejwt.
+    "COOKIE_MODE": False,
+    "COOKIE_ACCESS_TOKEN": False,  # the access token in a cookie too (JWTCookieAuthentication)
+    "REFRESH_COOKIE_NAME": "keyfob_refresh",
+    "REFRESH_COOKIE_PATH": "/api/token/",  # a prefix of the refresh and logout URLs only
+    "ACCESS_COOKIE_NAME": "keyfob_access",
+    "ACCESS_COOKIE_PATH": "/",
+    "COOKIE_DOMAIN": None,
+    "COOKIE_SECURE": True,
+    "COOKIE_HTTPONLY": True,
+    "COOKIE_SAMESITE": "Lax",
+    "COOKIE_LOGIN_CSRF": True,  # the obtain view checks CSRF too (no login CSRF)
+    # Other services: the JWK Set's Cache-Control max-age (keyfob.drf.jwks), and the RFC 7662
+    # introspection and RFC 7009 revocation endpoints (keyfob.drf.oauth), off by default,
+    # for the clients in OAUTH_CLIENTS (client id -> secret, HTTP Basic) or whoever
+    # OAUTH_PERMISSION_CLASSES let in.
+    "JWKS_MAX_AGE": timedelta(minutes=5),
+    "INTROSPECTION": False,
+    "REVOCATION": False,
+    "OAUTH_CLIENTS": {},
+    "OAUTH_PERMISSION_CLASSES": ("keyfob.drf.oauth.IsOAuthClient",),
 }
 
 IMPORT_STRINGS = (

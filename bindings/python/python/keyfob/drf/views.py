@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from .authentication import www_authenticate
+from .cookies import CookieTransport
 from .exceptions import InvalidToken, TokenError
 from .settings import api_settings
 
 
-class TokenViewBase(generics.GenericAPIView):
+class TokenViewBase(CookieTransport, generics.GenericAPIView):
     permission_classes = ()
     authentication_classes = ()
 
