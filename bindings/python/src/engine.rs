@@ -4,14 +4,17 @@
 //! shorter than a GIL handoff and keeps the GIL (see `Engine::run_read`). Calls whose work grows
 //! with the store (`revoke_user`, `sweep`, `stats`) and key parsing always detach.
 
+use std::sync::Arc;
+
 use keyfob::{Claims, Engine as CoreEngine};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::binding::Evidence;
 use crate::claims::ClaimsDict;
-use crate::clock::ManualClock;
-use crate::convert::{extra_claims, text};
+use crate::clock::{CallTime, CallerClock, ManualClock};
+use crate::convert::{extra_claims, text, type_name};
 use crate::errors::to_py_err;
 use crate::tokens::{SlidingToken, TokenPair};
 
@@ -27,6 +30,8 @@ pub(crate) struct Engine {
     claims: ClaimsDict,
     /// For `repr` (never the keys).
     summary: String,
+    /// `clock=<callable>`: read as each call starts (see `clock::CallerClock`).
+    clock_fn: Option<Py<PyAny>>,
 }
 
 impl Engine {
@@ -47,6 +52,14 @@ impl Engine {
         }
     }
 
+    /// Set this thread's engine time from the clock callable for the call that follows.
+    fn call_time(&self, py: Python<'_>) -> PyResult<Option<CallTime>> {
+        match &self.clock_fn {
+            None => Ok(None),
+            Some(f) => crate::clock::enter(f.bind(py)).map(Some),
+        }
+    }
+
     fn claims<'py>(
         &self,
         py: Python<'py>,
@@ -64,7 +77,7 @@ impl Engine {
     fn new(
         py: Python<'_>,
         signing_key: &Bound<'_, PyAny>,
-        clock: Option<&Bound<'_, ManualClock>>,
+        clock: Option<&Bound<'_, PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let config = crate::config::build(signing_key, config)?;
@@ -83,11 +96,28 @@ impl Engine {
             config.idle_timeout_s,
             config.refresh_lifetime_s
         );
-        let clock = clock.map(|c| c.get().inner.clone());
+        let mut clock_fn = None;
+        let core_clock: Option<Arc<dyn keyfob::Clock>> = match clock.filter(|c| !c.is_none()) {
+            None => None,
+            Some(c) => match c.cast::<ManualClock>() {
+                Ok(manual) => Some(Arc::new(manual.get().inner.clone())),
+                Err(_) if c.is_callable() => {
+                    clock_fn = Some(c.clone().unbind());
+                    Some(Arc::new(CallerClock))
+                }
+                Err(_) => {
+                    return Err(PyTypeError::new_err(format!(
+                        "clock must be keyfob.ManualClock, a callable returning Unix seconds, \
+                         or None, not {}",
+                        type_name(c)
+                    )))
+                }
+            },
+        };
         // Parsing PEM keys can take a moment: let other threads run.
         let inner = py
-            .detach(|| match clock {
-                Some(clock) => CoreEngine::with_clock(config, clock),
+            .detach(|| match core_clock {
+                Some(clock) => CoreEngine::with_parts(config, clock, None),
                 None => CoreEngine::new(config),
             })
             .map_err(|e| to_py_err(py, e))?;
@@ -97,6 +127,7 @@ impl Engine {
             in_process,
             claims,
             summary,
+            clock_fn,
         })
     }
 
@@ -113,6 +144,7 @@ impl Engine {
         client_id: Option<&Bound<'_, PyAny>>,
         dpop: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<TokenPair> {
+        let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
@@ -135,6 +167,7 @@ impl Engine {
         client_id: Option<&Bound<'py, PyAny>>,
         dpop: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
         let result = self.run_read(py, evidence.has_dpop(), || {
@@ -149,6 +182,7 @@ impl Engine {
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let result = self.run_read(py, false, || self.inner.validate_sliding(t));
         self.claims(py, result)
@@ -160,6 +194,7 @@ impl Engine {
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let result = self.run_read(py, false, || self.inner.verify(t));
         self.claims(py, result)
@@ -176,6 +211,7 @@ impl Engine {
         client_id: Option<&Bound<'_, PyAny>>,
         dpop: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<TokenPair> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
         py.detach(|| self.inner.refresh_bound(t, &evidence.presentation()))
@@ -191,6 +227,7 @@ impl Engine {
         user_id: &Bound<'_, PyAny>,
         extra: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SlidingToken> {
+        let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
         py.detach(|| self.inner.login_sliding(&user, extra.as_ref()))
@@ -200,6 +237,7 @@ impl Engine {
 
     /// Renew an unexpired sliding token whose session is alive.
     fn refresh_sliding(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<SlidingToken> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         py.detach(|| self.inner.refresh_sliding(t))
             .map(SlidingToken::from)
@@ -208,6 +246,7 @@ impl Engine {
 
     /// Revoke what the token stands for: its session (logout), or a sessionless token's id.
     fn revoke(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         py.detach(|| self.inner.revoke(t))
             .map_err(|e| to_py_err(py, e))
@@ -215,6 +254,7 @@ impl Engine {
 
     /// Revoke a session by id; False when it was already revoked.
     fn revoke_session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let _time = self.call_time(py)?;
         let sid = text(session_id, "session_id")?;
         py.detach(|| self.inner.revoke_session(sid))
             .map_err(|e| to_py_err(py, e))
@@ -222,6 +262,7 @@ impl Engine {
 
     /// Revoke every session of a user (and their sessionless tokens); returns how many were live.
     fn revoke_user(&self, py: Python<'_>, user_id: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
         py.detach(|| self.inner.revoke_user(&user))
             .map_err(|e| to_py_err(py, e))
@@ -229,6 +270,7 @@ impl Engine {
 
     /// Drop ended sessions and expired denylist entries now; returns how many went.
     fn sweep(&self, py: Python<'_>) -> PyResult<usize> {
+        let _time = self.call_time(py)?;
         py.detach(|| self.inner.sweep())
             .map_err(|e| to_py_err(py, e))
     }
@@ -247,8 +289,40 @@ impl Engine {
     }
 
     /// The engine's current time (Unix seconds).
-    fn now(&self) -> i64 {
-        self.inner.now()
+    fn now(&self, py: Python<'_>) -> PyResult<i64> {
+        let _time = self.call_time(py)?;
+        Ok(self.inner.now())
+    }
+
+    /// Sign `payload` (the text of a JSON object, `str` or UTF-8 `bytes`) with this engine's
+    /// key and header, adding and checking no claim: simplejwt's `TokenBackend.encode`.
+    fn sign_payload(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<String> {
+        let bytes: &[u8] = if let Ok(s) = payload.cast::<PyString>() {
+            s.to_str()?.as_bytes()
+        } else if let Ok(b) = payload.cast::<PyBytes>() {
+            b.as_bytes()
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "payload must be str or bytes, not {}",
+                type_name(payload)
+            )));
+        };
+        self.inner.sign_payload(bytes).map_err(|e| to_py_err(py, e))
+    }
+
+    /// Check a token's size, header and signature with this engine's keys and return its
+    /// payload bytes, reading no claim and no session: simplejwt's `TokenBackend.decode`.
+    fn verify_signature<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        let payload = self
+            .inner
+            .verify_signature(t.as_bytes())
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(PyBytes::new(py, &payload))
     }
 
     fn __repr__(&self) -> String {
