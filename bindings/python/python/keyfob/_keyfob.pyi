@@ -1,5 +1,6 @@
 """Type stubs for the native module ``keyfob._keyfob`` (checked by ``mypy.stubtest``)."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar, TypeAlias, TypedDict, final
 
@@ -116,7 +117,7 @@ class Engine:
         cls,
         signing_key: _Key,
         *,
-        clock: ManualClock | None = None,
+        clock: ManualClock | Callable[[], float] | None = None,
         algorithm: str = "HS256",
         key_id: str | None = None,
         verifying_keys: dict[str, _Key] = ...,
@@ -169,6 +170,12 @@ class Engine:
     def sweep(self) -> int: ...
     def stats(self) -> _Stats: ...
     def now(self) -> int: ...
+    def sign_payload(self, payload: str | bytes) -> str:
+        """Sign the text of a JSON object with this engine's key and header, adding and
+        checking no claim (simplejwt's ``TokenBackend.encode``)."""
+    def verify_signature(self, token: str) -> bytes:
+        """Check a token's size, header and signature and return its payload bytes, reading
+        no claim and no session (simplejwt's ``TokenBackend.decode``)."""
 
 class TokenError(Exception):
     """Base of every keyfob error: ``code`` is the stable number, ``name`` the snake_case name."""
