@@ -25,10 +25,17 @@ class TokenViewBase(generics.GenericAPIView):
 
     www_authenticate_realm = "api"
 
+    @property
+    def _serializer_class(self) -> str:
+        """The import path of the serializer (simplejwt's attribute; "" on the base view)."""
+        if not self.serializer_setting:
+            return ""
+        return str(getattr(api_settings, self.serializer_setting))
+
     def get_serializer_class(self) -> type[BaseSerializer]:
         if self.serializer_class:
             return self.serializer_class
-        path = getattr(api_settings, self.serializer_setting)
+        path = self._serializer_class
         try:
             return import_string(path)
         except ImportError as e:
