@@ -25,6 +25,9 @@ echo "== pytest bindings/python/tests (with a throwaway Redis for the shared-sto
 # port, exports KEYFOB_TEST_REDIS_URL for the command it runs, and stops it afterwards.
 bash scripts/test-redis.sh python -m pytest -q bindings/python/tests
 
+echo "== simplejwt's own test suite against keyfob.drf" >&2
+bash scripts/test-simplejwt-suite.sh
+
 echo "== pip install ./bindings/python into a fresh venv (as a user would)" >&2
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 import keyfob
 
 from .exceptions import EngineError, TokenBackendError, TokenBackendExpiredToken
+from .keys import engine_key
 from .settings import api_settings
 from .utils import format_lazy
 
@@ -75,7 +76,7 @@ class TokenBackend:
         audience: str | Iterable[str] | None = None,
         issuer: str | None = None,
         jwk_url: str | None = None,
-        leeway: float | int | timedelta | None = None,
+        leeway: float | timedelta | None = None,
         json_encoder: type[json.JSONEncoder] | None = None,
     ) -> None:
         self._validate_algorithm(algorithm)
@@ -102,10 +103,7 @@ class TokenBackend:
         if isinstance(leeway, bool) or not isinstance(leeway, (int, float, timedelta)):
             raise TokenBackendError(
                 format_lazy(
-                    _(
-                        "Unrecognized type '{}', 'leeway' must be of type int, float or "
-                        "timedelta."
-                    ),
+                    _("Unrecognized type '{}', 'leeway' must be of type int, float or timedelta."),
                     type(leeway),
                 )
             )
@@ -134,7 +132,7 @@ class TokenBackend:
         if self.verifying_key and not self.algorithm.startswith("HS"):
             options["verifying_keys"] = {"verifying-key": self.verifying_key}
         try:
-            return keyfob.Engine(self.signing_key, **options)
+            return keyfob.Engine(engine_key(self.signing_key), **options)
         except (EngineError, TypeError) as e:
             raise TokenBackendError(format_lazy(_("keyfob refuses this key: {}"), e)) from e
 
@@ -152,7 +150,9 @@ class TokenBackend:
         try:
             text = json.dumps(claims, separators=(",", ":"), cls=self.get_json_encoder())
         except (TypeError, ValueError) as e:
-            raise TokenBackendError(format_lazy(_("Cannot encode the token's claims: {}"), e)) from e
+            raise TokenBackendError(
+                format_lazy(_("Cannot encode the token's claims: {}"), e)
+            ) from e
         try:
             return self.get_engine().sign_payload(text)
         except EngineError as e:
@@ -172,6 +172,10 @@ class TokenBackend:
         if not isinstance(token, str):
             raise TokenBackendError(_("Token is invalid"))
         if verify:
+            header = self._unverified_header(token)
+            if header.get("alg") != self.algorithm:
+                # Before anything about the key: the token is not of this backend's algorithm.
+                raise TokenBackendError(_("Invalid algorithm specified"))
             try:
                 raw = self.get_engine().verify_signature(token)
             except keyfob.AlgorithmNotAllowedError as e:
@@ -191,18 +195,25 @@ class TokenBackend:
         return claims
 
     @staticmethod
-    def _unverified_payload(token: str) -> bytes:
+    def _unverified_header(token: str) -> dict[str, Any]:
         parts = token.split(".")
         if len(parts) != 3:
             raise TokenBackendError(_("Token is invalid"))
         try:
             header = json.loads(_b64decode(parts[0]))
-            payload = _b64decode(parts[1])
         except (binascii.Error, UnicodeDecodeError, ValueError) as e:
             raise TokenBackendError(_("Token is invalid")) from e
         if not isinstance(header, dict):
             raise TokenBackendError(_("Token is invalid"))
-        return payload
+        return header
+
+    @classmethod
+    def _unverified_payload(cls, token: str) -> bytes:
+        cls._unverified_header(token)
+        try:
+            return _b64decode(token.split(".")[1])
+        except (binascii.Error, ValueError) as e:
+            raise TokenBackendError(_("Token is invalid")) from e
 
     def _check_claims(self, claims: dict[str, Any]) -> None:
         now = datetime.now(tz=timezone.utc).timestamp()

@@ -32,6 +32,7 @@ from django.core.signals import setting_changed
 
 import keyfob
 
+from .keys import engine_key
 from .settings import api_settings
 
 _lock = threading.Lock()
@@ -128,7 +129,7 @@ def engine_config() -> dict[str, Any]:
 def signing_key() -> Any:
     """``KEYFOB["SIGNING_KEY"]``, or ``SECRET_KEY`` when it is not set."""
     key = api_settings.SIGNING_KEY
-    return settings.SECRET_KEY if key is None else key
+    return settings.SECRET_KEY if key is None else engine_key(key)
 
 
 def engine_arguments() -> dict[str, Any]:

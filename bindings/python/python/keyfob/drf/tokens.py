@@ -17,7 +17,7 @@ a ``Token`` subclass with a type of your own is no keyfob session token: both ar
 simplejwt checks them (signature, ``exp``, type, ``jti``, and the blacklist app's table).
 
 Times come from ``aware_utcnow`` in this module, as in simplejwt (``freezegun`` and
-``time-machine`` move it, and so does patching it here).
+``time-machine`` move it, and so does patching it here), or from ``KEYFOB["CLOCK"]``.
 """
 
 from __future__ import annotations
@@ -137,6 +137,15 @@ def _session_token(claims: dict[str, Any]) -> bool:
     )
 
 
+def now() -> datetime:
+    """keyfob.drf's time: ``aware_utcnow()`` of this module (as simplejwt's, so patching it
+    here moves it), or the ``KEYFOB["CLOCK"]`` test clock when one is set."""
+    clock = api_settings.CLOCK
+    if clock is not None:
+        return datetime_from_epoch(clock.now())
+    return aware_utcnow()
+
+
 class SettingLifetime:
     """A token class's default lifetime, read from a setting when used (so
     ``override_settings`` reaches it); assigning ``Class.lifetime`` replaces it."""
@@ -161,7 +170,7 @@ class Token:
         if self.token_type is None or self.lifetime is None:
             raise TokenError(_("Cannot create token with no type or lifetime"))
         self.token = token
-        self.current_time = aware_utcnow()
+        self.current_time = now()
         # Text known to carry exactly `_text_payload` (decoded lazily): `str()` returns it
         # while the payload is unchanged, and signs the payload anew once it changed.
         self._text: str | None = None

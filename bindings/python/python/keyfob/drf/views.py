@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.module_loading import import_string
-from rest_framework import generics, status
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -63,6 +65,17 @@ class TokenRefreshView(TokenViewBase):
     """A refresh token in, ``{"access"}`` (plus ``"refresh"`` when rotating) out."""
 
     serializer_setting = "TOKEN_REFRESH_SERIALIZER"
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except ObjectDoesNotExist as e:
+            # The token's user was deleted. The serializer raises DoesNotExist as simplejwt's
+            # does (code calling it may rely on that); the endpoint answers as for an
+            # inactive user instead of simplejwt's server error.
+            raise exceptions.AuthenticationFailed(
+                _("No active account found for the given token."), "no_active_account"
+            ) from e
 
 
 class TokenObtainSlidingView(TokenViewBase):

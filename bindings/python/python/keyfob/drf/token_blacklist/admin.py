@@ -40,8 +40,13 @@ class OutstandingTokenAdmin(admin.ModelAdmin):
 
 @admin.register(BlacklistedToken)
 class BlacklistedTokenAdmin(admin.ModelAdmin):
-    list_display = ("token_jti", "token_user", "token_created_at", "token_expires_at",
-                    "blacklisted_at")
+    list_display = (
+        "token_jti",
+        "token_user",
+        "token_created_at",
+        "token_expires_at",
+        "blacklisted_at",
+    )
     search_fields = ("token__user__id", "token__jti")
     ordering = ("token__user",)
     raw_id_fields = ("token",)
