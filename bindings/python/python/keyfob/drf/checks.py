@@ -25,7 +25,7 @@ def _fix_for(message: str) -> str:
             "(keyfob refuses shorter HMAC keys), e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
         )
-    return "Correct settings.KEYFOB (see docs/django.md for each key)."
+    return "Correct settings.KEYFOB (keyfob.drf.settings.DEFAULTS lists every key)."
 
 
 @checks.register(checks.Tags.security)
@@ -66,7 +66,8 @@ def check_unknown_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
         checks.Warning(
             f"settings.KEYFOB has keys keyfob.drf does not know: {', '.join(unknown)}. "
             "They are ignored.",
-            hint="Remove them, or correct their spelling (docs/django.md lists every key).",
+            hint="Remove them, or correct their spelling (keyfob.drf.settings.DEFAULTS lists "
+            "every key).",
             id="keyfob.W001",
         )
     ]
