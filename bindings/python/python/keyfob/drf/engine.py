@@ -132,12 +132,18 @@ def signing_key() -> Any:
     return settings.SECRET_KEY if key is None else engine_key(key)
 
 
+def python_time() -> float:
+    """``time.time()``, looked up at each call: freezegun replaces the module's function
+    (time-machine patches it in place), and the engine must see either."""
+    return time.time()
+
+
 def engine_arguments() -> dict[str, Any]:
     """Every ``keyfob.Engine`` argument the settings stand for, the key and clock included."""
     clock = api_settings.CLOCK
     return {
         "signing_key": signing_key(),
-        "clock": time.time if clock is None else clock,
+        "clock": python_time if clock is None else clock,
         **engine_config(),
     }
 
