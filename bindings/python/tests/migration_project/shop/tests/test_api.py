@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
 from freezegun import freeze_time
