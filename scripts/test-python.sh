@@ -28,6 +28,9 @@ bash scripts/test-redis.sh python -m pytest -q bindings/python/tests
 echo "== simplejwt's own test suite against keyfob.drf" >&2
 bash scripts/test-simplejwt-suite.sh
 
+echo "== packages built on simplejwt (dj-rest-auth's suite, djoser) on keyfob.drf" >&2
+bash scripts/test-packages.sh
+
 echo "== pip install ./bindings/python into a fresh venv (as a user would)" >&2
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
