@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
-from uuid import uuid4
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -170,7 +170,9 @@ class Token:
         if self.token_type is None or self.lifetime is None:
             raise TokenError(_("Cannot create token with no type or lifetime"))
         self.token = token
-        self.current_time = now()
+        # Read when first used by a token the engine checks (a request's access token
+        # rarely needs it); taken now by every other.
+        self._current_time: datetime | None = None
         # Text known to carry exactly `_text_payload` (decoded lazily): `str()` returns it
         # while the payload is unchanged, and signs the payload anew once it changed.
         self._text: str | None = None
@@ -181,6 +183,7 @@ class Token:
         self._session_deadline: int | None = None
         self.payload: dict[str, Any]
         if token is None:
+            self._current_time = now()
             self.payload = {}
             if api_settings.TOKEN_TYPE_CLAIM is not None:
                 self.payload[api_settings.TOKEN_TYPE_CLAIM] = self.token_type
@@ -197,12 +200,38 @@ class Token:
         else:
             claims = self._engine_check(raw) if self._checked_by_engine() else None
             if claims is None:
+                self._current_time = now()
                 self.payload = self._backend_check(raw)
             else:
                 self.payload = claims
                 self._engine_checked = True
             self.verify()
         self._text = raw
+
+    @property
+    def current_time(self) -> datetime:
+        """When this token was made or read (simplejwt's attribute; assignable)."""
+        current = self._current_time
+        if current is None:
+            current = self._current_time = now()
+        return current
+
+    @current_time.setter
+    def current_time(self, value: datetime) -> None:
+        self._current_time = value
+
+    @classmethod
+    def _minted(cls, text: str, claims: dict[str, Any]) -> Self:
+        """A token the engine has just minted (``claims`` decoded from ``text``), unchecked."""
+        token = cls.__new__(cls)
+        token.token = text
+        token._current_time = None
+        token._text = text
+        token._text_payload = claims
+        token._engine_checked = False
+        token._session_deadline = None
+        token.payload = dict(claims)
+        return token
 
     @staticmethod
     def _raw(token: str | bytes) -> str:
@@ -296,7 +325,8 @@ class Token:
     def set_jti(self) -> None:
         """A new random token id (32 lowercase hex digits)."""
         if api_settings.JTI_CLAIM is not None:
-            self.payload[api_settings.JTI_CLAIM] = uuid4().hex
+            # 128 random bits as 32 hex digits, as simplejwt's uuid4().hex and keyfob's own.
+            self.payload[api_settings.JTI_CLAIM] = os.urandom(16).hex()
 
     def set_exp(
         self,
@@ -542,7 +572,7 @@ class RefreshToken(BlacklistMixin, Token):
     def __init__(self, token: str | bytes | None = None, verify: bool = True) -> None:
         super().__init__(token, verify)
         # The access token the login minted with this token (for_user), for `.access_token`.
-        self._login_access: str | None = None
+        self._login_access: tuple[str, dict[str, Any]] | None = None
         if self._engine_checked and self._session_deadline is None:
             # A refresh token's own `exp` is its session's absolute deadline.
             exp = self.payload.get("exp")
@@ -559,7 +589,7 @@ class RefreshToken(BlacklistMixin, Token):
         # The session knows this refresh token by its jti: the token carries the engine's.
         self._adopt(pair.refresh, claims, (api_settings.JTI_CLAIM,))
         self._session_deadline = claims.get("exp")
-        self._login_access = pair.access
+        self._login_access = (pair.access, decode_payload(pair.access))
 
     def _no_copy(self) -> set[str]:
         return {
@@ -582,7 +612,10 @@ class RefreshToken(BlacklistMixin, Token):
             and self._text_payload == self.payload
         ):
             # The login's own access token: its claims are what this one would build.
-            return access_class(login_access, verify=False)
+            text, claims = login_access
+            access = access_class._minted(text, dict(claims))
+            access._session_deadline = self._session_deadline
+            return access
         access = access_class()
         access.set_exp(from_time=self.current_time)
         no_copy = self._no_copy()

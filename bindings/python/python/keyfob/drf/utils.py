@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from calendar import timegm
+import math
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -39,8 +39,10 @@ def aware_utcnow() -> datetime:
 
 
 def datetime_to_epoch(dt: datetime) -> int:
-    """Whole Unix seconds; a naive datetime counts as UTC."""
-    return timegm(dt.utctimetuple())
+    """Whole Unix seconds (rounded down); a naive datetime counts as UTC."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return math.floor(dt.timestamp())
 
 
 def datetime_from_epoch(ts: float) -> datetime:
