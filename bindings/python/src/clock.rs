@@ -78,6 +78,36 @@ impl Drop for CallTime {
     }
 }
 
+/// Where an engine on a Python clock reads its time.
+pub(crate) enum PythonTime {
+    /// `clock=time.time`: the `time` module's `time` looked up at each call, so a test
+    /// that replaces it (freezegun) or patches it (time-machine) moves the engine.
+    TimeModule(Py<PyModule>),
+    /// Any other callable.
+    Callable(Py<PyAny>),
+}
+
+impl PythonTime {
+    pub(crate) fn new(callable: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = callable.py();
+        let time = py.import("time")?;
+        if callable.is(&time.getattr("time")?) {
+            return Ok(PythonTime::TimeModule(time.unbind()));
+        }
+        Ok(PythonTime::Callable(callable.clone().unbind()))
+    }
+
+    /// Read the time and make it this thread's engine time until the guard drops.
+    pub(crate) fn enter(&self, py: Python<'_>) -> PyResult<CallTime> {
+        match self {
+            PythonTime::TimeModule(time) => {
+                enter(&time.bind(py).getattr(pyo3::intern!(py, "time"))?)
+            }
+            PythonTime::Callable(f) => enter(f.bind(py)),
+        }
+    }
+}
+
 /// Read `callable()` (Unix seconds, int or float; floats round down) and make it this
 /// thread's time until the returned guard drops.
 pub(crate) fn enter(callable: &Bound<'_, PyAny>) -> PyResult<CallTime> {

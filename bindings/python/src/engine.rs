@@ -13,7 +13,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::binding::Evidence;
 use crate::claims::ClaimsDict;
-use crate::clock::{CallTime, CallerClock, ManualClock};
+use crate::clock::{CallTime, CallerClock, ManualClock, PythonTime};
 use crate::convert::{extra_claims, text, type_name};
 use crate::errors::to_py_err;
 use crate::tokens::{SlidingToken, TokenPair};
@@ -31,7 +31,7 @@ pub(crate) struct Engine {
     /// For `repr` (never the keys).
     summary: String,
     /// `clock=<callable>`: read as each call starts (see `clock::CallerClock`).
-    clock_fn: Option<Py<PyAny>>,
+    clock_fn: Option<PythonTime>,
 }
 
 impl Engine {
@@ -56,7 +56,7 @@ impl Engine {
     fn call_time(&self, py: Python<'_>) -> PyResult<Option<CallTime>> {
         match &self.clock_fn {
             None => Ok(None),
-            Some(f) => crate::clock::enter(f.bind(py)).map(Some),
+            Some(f) => f.enter(py).map(Some),
         }
     }
 
@@ -102,7 +102,7 @@ impl Engine {
             Some(c) => match c.cast::<ManualClock>() {
                 Ok(manual) => Some(Arc::new(manual.get().inner.clone())),
                 Err(_) if c.is_callable() => {
-                    clock_fn = Some(c.clone().unbind());
+                    clock_fn = Some(PythonTime::new(c)?);
                     Some(Arc::new(CallerClock))
                 }
                 Err(_) => {

@@ -132,18 +132,12 @@ def signing_key() -> Any:
     return settings.SECRET_KEY if key is None else engine_key(key)
 
 
-def python_time() -> float:
-    """``time.time()``, looked up at each call: freezegun replaces the module's function
-    (time-machine patches it in place), and the engine must see either."""
-    return time.time()
-
-
 def engine_arguments() -> dict[str, Any]:
     """Every ``keyfob.Engine`` argument the settings stand for, the key and clock included."""
     clock = api_settings.CLOCK
     return {
         "signing_key": signing_key(),
-        "clock": python_time if clock is None else clock,
+        "clock": clock,
         **engine_config(),
     }
 
@@ -151,6 +145,10 @@ def engine_arguments() -> dict[str, Any]:
 def build_engine(arguments: dict[str, Any] | None = None) -> keyfob.Engine:
     kwargs = dict(engine_arguments() if arguments is None else arguments)
     key = kwargs.pop("signing_key")
+    if kwargs.get("clock") is None:
+        # Python's clock: the engine looks `time.time` up at each call (freezegun replaces
+        # it, time-machine patches it), so a test moving time moves the engine too.
+        kwargs["clock"] = time.time
     try:
         return keyfob.Engine(key, **kwargs)
     except keyfob.ConfigError as e:
