@@ -154,7 +154,7 @@ def test_sweep_drops_ended_sessions(clock: keyfob.ManualClock) -> None:
 
 
 def test_a_callable_clock_is_read_at_each_call() -> None:
-    now = [START]
+    now: list[float] = [START]
     engine = keyfob.Engine(SECRET, clock=lambda: now[0], access_lifetime_s=60)
     pair = engine.login("u")
     now[0] = START + 59.9  # floats round down
@@ -167,7 +167,7 @@ def test_a_callable_clock_is_read_at_each_call() -> None:
 
 @pytest.mark.parametrize("bad", ["soon", None, float("nan"), True, 10**30])
 def test_a_clock_returning_no_time_is_refused(bad: object) -> None:
-    engine = keyfob.Engine(SECRET, clock=lambda: bad)
+    engine = keyfob.Engine(SECRET, clock=lambda: bad)  # type: ignore[arg-type, return-value]
     with pytest.raises((TypeError, ValueError)):
         engine.login("u")
 
