@@ -165,48 +165,76 @@ class Token:
     lifetime: ClassVar[timedelta | None] = None
 
     _token_backend: TokenBackend | None = None
+    # Whether tokens of this class are checked by the engine (keyfob's session types).
+    checked_by_engine: ClassVar[bool] = False
+
+    # Per-instance state, set on the instance only when it differs (a request's token is
+    # built once per request: fewer writes).
+    # When the token was made or read: taken when first used by a token the engine
+    # checked (a request's access token rarely needs it), at once by every other.
+    _current_time: datetime | None = None
+    # Text known to carry exactly `_text_payload` (decoded lazily): `str()` returns it while
+    # the payload is unchanged, and signs the payload anew once it changed.
+    _text: str | None = None
+    _text_payload: dict[str, Any] | None = None
+    # Checked by the engine (session alive, claims): the claim checks need not rerun.
+    _engine_checked = False
+    # The absolute deadline of this token's session, when known (Unix seconds).
+    _session_deadline: int | None = None
 
     def __init__(self, token: str | bytes | None = None, verify: bool = True) -> None:
-        if self.token_type is None or self.lifetime is None:
+        if self.token_type is None:
             raise TokenError(_("Cannot create token with no type or lifetime"))
         self.token = token
-        # Read when first used by a token the engine checks (a request's access token
-        # rarely needs it); taken now by every other.
-        self._current_time: datetime | None = None
-        # Text known to carry exactly `_text_payload` (decoded lazily): `str()` returns it
-        # while the payload is unchanged, and signs the payload anew once it changed.
-        self._text: str | None = None
-        self._text_payload: dict[str, Any] | None = None
-        # Checked by the engine (session alive, claims): the claim checks need not rerun.
-        self._engine_checked = False
-        # The absolute deadline of this token's session, when known (Unix seconds).
-        self._session_deadline: int | None = None
         self.payload: dict[str, Any]
         if token is None:
-            self._current_time = now()
-            self.payload = {}
-            if api_settings.TOKEN_TYPE_CLAIM is not None:
-                self.payload[api_settings.TOKEN_TYPE_CLAIM] = self.token_type
-            self.set_exp(from_time=self.current_time, lifetime=self.lifetime)
-            self.set_iat(at_time=self.current_time)
-            self.set_jti()
+            self._new_payload()
             return
-        raw = self._raw(token)
-        if not verify:
+        if type(token) is bytes:
+            # A request's Authorization header: its token is ASCII or no token of ours.
+            try:
+                raw = token.decode("ascii")
+            except UnicodeDecodeError as e:
+                raise TokenError(TOKEN_IS_INVALID) from e
+        elif type(token) is str:
+            raw = token
+        else:
+            raw = self._raw(token)
+        if verify and self.checked_by_engine:
+            # The hot path: a request's access token, checked once by the engine.
+            try:
+                self.payload = self._engine_claims(raw)
+                self._engine_checked = True
+            except EngineError as e:
+                self._refuse_unless_sessionless(raw, e)
+                self._check_without_session(raw)
+            self.verify()
+        elif verify:
+            self._check_without_session(raw)
+            self.verify()
+        else:
             try:
                 self.payload = self.token_backend.decode(raw, verify=False)
             except TokenBackendError as e:
                 raise TokenError(TOKEN_IS_INVALID) from e
-        else:
-            claims = self._engine_check(raw) if self._checked_by_engine() else None
-            if claims is None:
-                self._current_time = now()
-                self.payload = self._backend_check(raw)
-            else:
-                self.payload = claims
-                self._engine_checked = True
-            self.verify()
         self._text = raw
+
+    def _new_payload(self) -> None:
+        if self.lifetime is None:
+            raise TokenError(_("Cannot create token with no type or lifetime"))
+        self._current_time = now()
+        self.payload = {}
+        if api_settings.TOKEN_TYPE_CLAIM is not None:
+            self.payload[api_settings.TOKEN_TYPE_CLAIM] = self.token_type
+        self.set_exp(from_time=self.current_time, lifetime=self.lifetime)
+        self.set_iat(at_time=self.current_time)
+        self.set_jti()
+
+    def _check_without_session(self, raw: str) -> None:
+        if self.lifetime is None:
+            raise TokenError(_("Cannot create token with no type or lifetime"))
+        self._current_time = now()
+        self.payload = self._backend_check(raw)
 
     @property
     def current_time(self) -> datetime:
@@ -225,11 +253,8 @@ class Token:
         """A token the engine has just minted (``claims`` decoded from ``text``), unchecked."""
         token = cls.__new__(cls)
         token.token = text
-        token._current_time = None
         token._text = text
         token._text_payload = claims
-        token._engine_checked = False
-        token._session_deadline = None
         token.payload = dict(claims)
         return token
 
@@ -246,20 +271,12 @@ class Token:
 
     # -- checking ---------------------------------------------------------------------------
 
-    def _checked_by_engine(self) -> bool:
-        return self.token_type in SESSION_TYPES
-
-    def _engine_check(self, raw: str) -> dict[str, Any] | None:
-        """The claims if the engine accepts the token; None if it is no keyfob session token
-        (then it is checked as simplejwt checks it); else simplejwt's error."""
-        try:
-            return self._engine_claims(raw)
-        except _CLAIM_ERRORS as e:
-            if not _session_token(decode_payload(raw)):
-                return None
-            raise_token_error(e)
-        except EngineError as e:
-            raise_token_error(e)
+    def _refuse_unless_sessionless(self, raw: str, error: EngineError) -> None:
+        """Return when the engine refused the token's claims because it is no keyfob session
+        token (it is then checked as simplejwt checks it); else raise simplejwt's error."""
+        if isinstance(error, _CLAIM_ERRORS) and not _session_token(decode_payload(raw)):
+            return
+        raise_token_error(error)
 
     def _engine_claims(self, raw: str) -> dict[str, Any]:
         """The engine's check of a token of this class's type (overridden per class)."""
@@ -539,6 +556,7 @@ class BlacklistMixin:
 
 class AccessToken(Token):
     token_type = "access"
+    checked_by_engine = True
     lifetime = SettingLifetime("ACCESS_TOKEN_LIFETIME")  # type: ignore[assignment]
 
     def _engine_claims(self, raw: str) -> dict[str, Any]:
@@ -565,6 +583,7 @@ class AccessToken(Token):
 
 class RefreshToken(BlacklistMixin, Token):
     token_type = "refresh"
+    checked_by_engine = True
     lifetime = SettingLifetime("REFRESH_TOKEN_LIFETIME")  # type: ignore[assignment]
     no_copy_claims: ClassVar[tuple[str, ...]] = ("token_type", "exp", "jti", "iat")
     access_token_class: ClassVar[type[AccessToken]] = AccessToken
@@ -631,6 +650,7 @@ class RefreshToken(BlacklistMixin, Token):
 
 class SlidingToken(BlacklistMixin, Token):
     token_type = "sliding"
+    checked_by_engine = True
     lifetime = SettingLifetime("SLIDING_TOKEN_LIFETIME")  # type: ignore[assignment]
 
     def __init__(self, token: str | bytes | None = None, verify: bool = True) -> None:
@@ -668,9 +688,7 @@ class UntypedToken(Token):
 
     token_type = "untyped"
     lifetime = timedelta(seconds=0)
-
-    def _checked_by_engine(self) -> bool:
-        return True
+    checked_by_engine = True
 
     def _engine_claims(self, raw: str) -> dict[str, Any]:
         claims: dict[str, Any] = get_engine().verify(raw)
