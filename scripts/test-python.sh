@@ -33,5 +33,11 @@ bash scripts/test-redis.sh python -m pytest -q bindings/python/tests \
 echo "== the example's page in headless Chromium (scripts/test-browser.sh)" >&2
 bash scripts/test-browser.sh
 
+echo "== simplejwt's own test suite against keyfob.drf" >&2
+bash scripts/test-simplejwt-suite.sh
+
+echo "== packages built on simplejwt (dj-rest-auth's suite, djoser) on keyfob.drf" >&2
+bash scripts/test-packages.sh
+
 echo "== the package: sdist and wheel (python -m build, twine check), installed in fresh venvs" >&2
 bash scripts/test-python-package.sh

@@ -135,12 +135,14 @@ fn build(text: &str, raw: &mut RawClaims<'_>, names: &ClaimNames) -> Result<Clai
     };
     let jti = match raw.jti.take() {
         None => return Err(Error::MissingClaim(names.jti.clone())),
-        Some(Val::Str(s)) if !s.is_empty() => s,
+        // Empty is a user id too: simplejwt issues tokens to a user whose id field is empty.
+        Some(Val::Str(s)) => s,
         Some(_) => return Err(Error::InvalidClaim(names.jti.clone())),
     };
     let user_id = match raw.user_id.take() {
         None => return Err(Error::MissingClaim(names.user_id.clone())),
-        Some(Val::Str(s)) if !s.is_empty() => s,
+        // Empty is a user id too: simplejwt issues tokens to a user whose id field is empty.
+        Some(Val::Str(s)) => s,
         Some(Val::Int(i)) => Cow::Owned(i.to_string()),
         Some(_) => return Err(Error::InvalidClaim(names.user_id.clone())),
     };

@@ -271,14 +271,9 @@ impl Engine {
             .max(self.sliding_lifetime)
     }
 
-    pub(super) fn check_login_args(
-        &self,
-        user_id: &str,
-        extra: Option<&Map<String, Value>>,
-    ) -> Result<()> {
-        if user_id.is_empty() {
-            return Err(Error::InvalidArgument("user_id must not be empty".into()));
-        }
+    /// An empty user id is allowed, as simplejwt issues tokens for a user whose id field is
+    /// empty; `revoke_user` still refuses one.
+    pub(super) fn check_login_args(&self, extra: Option<&Map<String, Value>>) -> Result<()> {
         if let Some(extra) = extra {
             // `cnf` too: only a DPoP login may say a token is bound to a key.
             if let Some(k) = extra

@@ -13,13 +13,13 @@ use crate::config::Config;
 use crate::dpop::Verifier;
 use crate::error::{Error, Result};
 use crate::jws::Jws;
-use crate::keys::Jwks;
 use crate::session::{BindingCheck, ClientBinding, Id};
 use crate::store::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
 
 mod builder;
 mod check;
 mod client_binding;
+mod keys;
 mod mint;
 
 pub use builder::EngineBuilder;
@@ -135,7 +135,7 @@ impl Engine {
         extra: Option<&Map<String, Value>>,
         presentation: &Presentation<'_>,
     ) -> Result<TokenPair> {
-        self.check_login_args(user_id, extra)?;
+        self.check_login_args(extra)?;
         let now = self.clock.now();
         let binding = self.login_binding(presentation, extra, now)?;
         self.start_session(user_id, extra, now, binding, None)
@@ -280,7 +280,7 @@ impl Engine {
         user_id: &str,
         extra: Option<&Map<String, Value>>,
     ) -> Result<SlidingToken> {
-        self.check_login_args(user_id, extra)?;
+        self.check_login_args(extra)?;
         let now = self.clock.now();
         let session = self.new_session(user_id, now, ClientBinding::default(), None)?;
         let sid = session.sid;
@@ -403,13 +403,6 @@ impl Engine {
     /// amortized, so calling it is optional. Returns how many entries went.
     pub fn sweep(&self) -> Result<usize> {
         self.store.sweep(self.clock.now())
-    }
-
-    /// The public keys of the signing key and every verifying key, as a JWK Set (RFC 7517)
-    /// for verifiers elsewhere. A `config` error for HMAC keys, which are never published,
-    /// and for a signing key without a `key_id`.
-    pub fn jwks(&self) -> Result<Jwks> {
-        self.jws.keys().jwks()
     }
 
     /// Counts of sessions, revoked sessions, denied jtis and user epochs.

@@ -156,7 +156,10 @@ static void test_encodings(keyfob_engine *engine, const keyfob_token_pair *pair)
     /* Other strings: not UTF-8 or with a NUL are invalid arguments. */
     CHECK_STATUS(keyfob_engine_login(engine, NOT_UTF8, sizeof NOT_UTF8, NULL, 0, &p), BAD);
     CHECK_STATUS(keyfob_engine_login(engine, WITH_NUL, sizeof WITH_NUL, NULL, 0, &p), BAD);
-    CHECK_STATUS(keyfob_engine_login(engine, (const uint8_t *)"", 0, NULL, 0, &p), BAD);
+    /* An empty user id logs in (as simplejwt issues tokens to a user whose id is empty). */
+    CHECK_OK(keyfob_engine_login(engine, (const uint8_t *)"", 0, NULL, 0, &p));
+    keyfob_token_pair_free(p);
+    p = NULL;
     CHECK_STATUS(keyfob_engine_login(engine, STR("u"), NOT_UTF8, sizeof NOT_UTF8, &p), BAD);
     /* NULL extra claims with a length: a caller bug, not "no claims". */
     CHECK_STATUS(keyfob_engine_login(engine, STR("u"), NULL, 5, &p), BAD);

@@ -5,13 +5,14 @@
 //! with the store (`revoke_user`, `sweep`, `stats`) and key parsing always detach.
 
 use keyfob::{Claims, Engine as CoreEngine};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict, PyString};
 
 use crate::claims::ClaimsDict;
 use crate::client_binding::Evidence;
-use crate::clock::ManualClock;
-use crate::convert::{extra_claims, text};
+use crate::clock::{CallTime, CallerClock, ManualClock, PythonTime};
+use crate::convert::{extra_claims, text, type_name};
 use crate::errors::to_py_err;
 use crate::tokens::{SlidingToken, TokenPair};
 
@@ -19,10 +20,18 @@ use crate::tokens::{SlidingToken, TokenPair};
 /// login as a session with an idle timeout and an absolute lifetime, and validates,
 /// refreshes and revokes them. Thread-safe: build one per process and share it.
 ///
+/// The clock a new engine reads, other than the system clock.
+enum CoreClock {
+    Manual(keyfob::ManualClock),
+    /// Python's own clock, read as each call starts (see `clock::CallerClock`).
+    Caller,
+}
+
 /// `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
 /// least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
-/// `bytes`; `clock` a `ManualClock` for tests (default: the system clock). Every other
-/// keyword is a configuration field, named as in Rust and in the C interface's JSON
+/// `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
+/// as each call starts (`time.time`: freezegun and time-machine then move the engine;
+/// default: the system clock). Every other keyword is a configuration field, named as in Rust and in the C interface's JSON
 /// (shown with its default):
 ///
 /// - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
@@ -76,6 +85,8 @@ pub(crate) struct Engine {
     claims: ClaimsDict,
     /// For `repr` (never the keys).
     summary: String,
+    /// `clock=<callable>`: read as each call starts (see `clock::CallerClock`).
+    clock_fn: Option<PythonTime>,
 }
 
 impl Engine {
@@ -96,6 +107,14 @@ impl Engine {
         }
     }
 
+    /// Set this thread's engine time from the clock callable for the call that follows.
+    fn call_time(&self, py: Python<'_>) -> PyResult<Option<CallTime>> {
+        match &self.clock_fn {
+            None => Ok(None),
+            Some(f) => f.enter(py).map(Some),
+        }
+    }
+
     fn claims<'py>(
         &self,
         py: Python<'py>,
@@ -113,7 +132,7 @@ impl Engine {
     fn new(
         py: Python<'_>,
         signing_key: &Bound<'_, PyAny>,
-        clock: Option<&Bound<'_, ManualClock>>,
+        clock: Option<&Bound<'_, PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let config = crate::config::build(signing_key, config)?;
@@ -132,11 +151,29 @@ impl Engine {
             config.idle_timeout_s,
             config.refresh_lifetime_s
         );
-        let clock = clock.map(|c| c.get().inner.clone());
+        let mut clock_fn = None;
+        let core_clock: Option<CoreClock> = match clock.filter(|c| !c.is_none()) {
+            None => None,
+            Some(c) => match c.cast::<ManualClock>() {
+                Ok(manual) => Some(CoreClock::Manual(manual.get().inner.clone())),
+                Err(_) if c.is_callable() => {
+                    clock_fn = Some(PythonTime::new(c)?);
+                    Some(CoreClock::Caller)
+                }
+                Err(_) => {
+                    return Err(PyTypeError::new_err(format!(
+                        "clock must be keyfob.ManualClock, a callable returning Unix seconds, \
+                         or None, not {}",
+                        type_name(c)
+                    )))
+                }
+            },
+        };
         // Parsing PEM keys can take a moment: let other threads run.
         let inner = py
-            .detach(|| match clock {
-                Some(clock) => CoreEngine::builder(config).clock(clock).build(),
+            .detach(|| match core_clock {
+                Some(CoreClock::Manual(clock)) => CoreEngine::builder(config).clock(clock).build(),
+                Some(CoreClock::Caller) => CoreEngine::builder(config).clock(CallerClock).build(),
                 None => CoreEngine::new(config),
             })
             .map_err(|e| to_py_err(py, e))?;
@@ -146,6 +183,7 @@ impl Engine {
             in_process,
             claims,
             summary,
+            clock_fn,
         })
     }
 
@@ -166,6 +204,7 @@ impl Engine {
         client_id: Option<&Bound<'_, PyAny>>,
         dpop: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<TokenPair> {
+        let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
@@ -191,6 +230,7 @@ impl Engine {
         client_id: Option<&Bound<'py, PyAny>>,
         dpop: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
         let result = self.run_read(py, evidence.has_dpop(), || {
@@ -206,6 +246,7 @@ impl Engine {
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let result = self.run_read(py, false, || self.inner.validate_sliding(t));
         self.claims(py, result)
@@ -218,6 +259,7 @@ impl Engine {
         py: Python<'py>,
         token: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let result = self.run_read(py, false, || self.inner.verify(t));
         self.claims(py, result)
@@ -238,6 +280,7 @@ impl Engine {
         client_id: Option<&Bound<'_, PyAny>>,
         dpop: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<TokenPair> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
         py.detach(|| self.inner.refresh_bound(t, &evidence.presentation()))
@@ -254,6 +297,7 @@ impl Engine {
         user_id: &Bound<'_, PyAny>,
         extra: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SlidingToken> {
+        let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
         py.detach(|| self.inner.login_sliding(&user, extra.as_ref()))
@@ -263,6 +307,7 @@ impl Engine {
 
     /// Renew an unexpired sliding token whose session is alive.
     fn refresh_sliding(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<SlidingToken> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         py.detach(|| self.inner.refresh_sliding(t))
             .map(SlidingToken::from)
@@ -273,6 +318,7 @@ impl Engine {
     /// tokens fail from the next call on), or a sessionless token's id. Needs no client
     /// binding; revoking twice raises `RevokedError`.
     fn revoke(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
+        let _time = self.call_time(py)?;
         let t = crate::convert::token(token, "token", self.max_token_bytes)?;
         py.detach(|| self.inner.revoke(t))
             .map_err(|e| to_py_err(py, e))
@@ -281,6 +327,7 @@ impl Engine {
     /// Revoke a session by its id. Returns False when it was already revoked; raises
     /// `SessionUnknownError` when no such session is stored.
     fn revoke_session(&self, py: Python<'_>, session_id: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let _time = self.call_time(py)?;
         let sid = text(session_id, "session_id")?;
         py.detach(|| self.inner.revoke_session(sid))
             .map_err(|e| to_py_err(py, e))
@@ -289,6 +336,7 @@ impl Engine {
     /// Revoke every session of a user, and their sessionless tokens issued until now.
     /// Returns how many sessions were live.
     fn revoke_user(&self, py: Python<'_>, user_id: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
         py.detach(|| self.inner.revoke_user(&user))
             .map_err(|e| to_py_err(py, e))
@@ -297,6 +345,7 @@ impl Engine {
     /// Drop ended sessions and expired revocations now, and return how many went. Not
     /// needed for bounded memory: writes also sweep, a little at a time.
     fn sweep(&self, py: Python<'_>) -> PyResult<usize> {
+        let _time = self.call_time(py)?;
         py.detach(|| self.inner.sweep())
             .map_err(|e| to_py_err(py, e))
     }
@@ -327,8 +376,40 @@ impl Engine {
     }
 
     /// The engine's current time (Unix seconds), from its clock.
-    fn now(&self) -> i64 {
-        self.inner.now()
+    fn now(&self, py: Python<'_>) -> PyResult<i64> {
+        let _time = self.call_time(py)?;
+        Ok(self.inner.now())
+    }
+
+    /// Sign `payload` (the text of a JSON object, `str` or UTF-8 `bytes`) with this engine's
+    /// key and header, adding and checking no claim: simplejwt's `TokenBackend.encode`.
+    fn sign_payload(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<String> {
+        let bytes: &[u8] = if let Ok(s) = payload.cast::<PyString>() {
+            s.to_str()?.as_bytes()
+        } else if let Ok(b) = payload.cast::<PyBytes>() {
+            b.as_bytes()
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "payload must be str or bytes, not {}",
+                type_name(payload)
+            )));
+        };
+        self.inner.sign_payload(bytes).map_err(|e| to_py_err(py, e))
+    }
+
+    /// Check a token's size, header and signature with this engine's keys and return its
+    /// payload bytes, reading no claim and no session: simplejwt's `TokenBackend.decode`.
+    fn verify_signature<'py>(
+        &self,
+        py: Python<'py>,
+        token: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let t = crate::convert::token(token, "token", self.max_token_bytes)?;
+        let payload = self
+            .inner
+            .verify_signature(t.as_bytes())
+            .map_err(|e| to_py_err(py, e))?;
+        Ok(PyBytes::new(py, &payload))
     }
 
     fn __repr__(&self) -> String {

@@ -7,6 +7,11 @@ import keyfob
 import pytest
 from engine_support import SECRET, START
 
+# Projects and suites with Django settings of their own, run in their own processes by
+# tests/drf/test_apps.py, test_migration_guide.py and scripts/test-simplejwt-suite.sh /
+# scripts/test-packages.sh.
+collect_ignore = ["apps_project", "migration_project", "packages", "simplejwt_suite"]
+
 
 @pytest.fixture
 def manual_clock() -> keyfob.ManualClock:

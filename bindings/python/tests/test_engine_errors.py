@@ -241,7 +241,7 @@ def test_revoking_twice_answers_revoked(engine: keyfob.Engine) -> None:
 
 def test_invalid_arguments_are_value_errors(engine: keyfob.Engine) -> None:
     with pytest.raises(keyfob.InvalidArgumentError):
-        engine.login("")
+        engine.revoke_user("")
     with pytest.raises(ValueError, match="session id"):
         engine.revoke_session("not-hex")
     with pytest.raises(keyfob.InvalidArgumentError, match="reserved"):

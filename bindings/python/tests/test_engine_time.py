@@ -151,3 +151,41 @@ def test_sweep_drops_ended_sessions(clock: keyfob.ManualClock) -> None:
     clock.advance(30 * 60)  # all idle
     assert engine.sweep() == 5
     assert engine.stats()["sessions"] == 0
+
+
+def test_a_callable_clock_is_read_at_each_call() -> None:
+    now: list[float] = [START]
+    engine = keyfob.Engine(SECRET, clock=lambda: now[0], access_lifetime_s=60)
+    pair = engine.login("u")
+    now[0] = START + 59.9  # floats round down
+    assert engine.now() == START + 59
+    engine.validate(pair.access)
+    now[0] = START + 60
+    with pytest.raises(keyfob.ExpiredError):
+        engine.validate(pair.access)
+
+
+@pytest.mark.parametrize("bad", ["soon", None, float("nan"), True, 10**30])
+def test_a_clock_returning_no_time_is_refused(bad: object) -> None:
+    engine = keyfob.Engine(SECRET, clock=lambda: bad)  # type: ignore[arg-type, return-value]
+    with pytest.raises((TypeError, ValueError)):
+        engine.login("u")
+
+
+def test_clock_time_time_follows_freezegun_started_later() -> None:
+    import time
+
+    import freezegun
+
+    engine = keyfob.Engine(SECRET, clock=time.time, access_lifetime_s=60)
+    with freezegun.freeze_time("2031-05-01 00:00:00"):
+        pair = engine.login("u")
+        assert engine.now() == 1935360000
+    with freezegun.freeze_time("2031-05-01 00:01:00"):
+        with pytest.raises(keyfob.ExpiredError):
+            engine.validate(pair.access)
+
+
+def test_clock_must_be_a_clock() -> None:
+    with pytest.raises(TypeError, match="clock"):
+        keyfob.Engine(SECRET, clock=5)  # type: ignore[arg-type]

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # keyfob's system checks: a signing key it refuses stops `manage.py check`/`runserver`.
+    "keyfob.drf",
     "jwt_api",
 ]
 

@@ -4,6 +4,7 @@ Every docstring here is also the object's docstring at run time (the pyo3 code c
 same text), so an editor's hover and `help()` say the same; the tests check both match.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar, TypeAlias, final
 
@@ -143,8 +144,9 @@ class Engine:
 
     `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
     least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
-    `bytes`; `clock` a `ManualClock` for tests (default: the system clock). Every other
-    keyword is a configuration field, named as in Rust and in the C interface's JSON
+    `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
+    as each call starts (`time.time`: freezegun and time-machine then move the engine;
+    default: the system clock). Every other keyword is a configuration field, named as in Rust and in the C interface's JSON
     (shown with its default):
 
     - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
@@ -193,7 +195,7 @@ class Engine:
         cls,
         signing_key: _Key,
         *,
-        clock: ManualClock | None = None,
+        clock: ManualClock | Callable[[], float] | None = None,
         algorithm: str = "HS256",
         key_id: str | None = None,
         verifying_keys: dict[str, _Key] = ...,
@@ -294,6 +296,16 @@ class Engine:
     def sweep(self) -> int:
         """Drop ended sessions and expired revocations now, and return how many went. Not
         needed for bounded memory: writes also sweep, a little at a time."""
+
+    def sign_payload(self, payload: str | bytes) -> str:
+        """Sign `payload`, the text of a JSON object (`str` or UTF-8 `bytes`), with this
+        engine's key and header, adding and checking no claim (simplejwt's
+        `TokenBackend.encode`). A token made this way passes `validate` only if its claims
+        would: a live session, the right type, an unexpired `exp`."""
+
+    def verify_signature(self, token: str) -> bytes:
+        """Check a token's size, header and signature with this engine's keys and return its
+        payload bytes, reading no claim and no session (simplejwt's `TokenBackend.decode`)."""
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public keys of the signing key and every verifying key as a JWK Set (RFC 7517),

@@ -367,8 +367,9 @@ def test_deleted_user_access_token(both, admin, django_user_model):
 
 
 def test_deleted_user_refresh(sj, kf, django_user_model):
-    """simplejwt 5.5 crashes here (User.DoesNotExist, a 500); keyfob answers like for an
-    inactive user. The one documented difference among shared responses."""
+    """simplejwt 5.5 crashes here (User.DoesNotExist, a 500); keyfob's endpoint answers like
+    for an inactive user (its serializer still raises DoesNotExist, as simplejwt's). The one
+    documented difference among shared responses."""
     tokens = {f.name: f.login()["refresh"] for f in (sj, kf)}
     django_user_model.objects.get(username="admin").delete()
     with pytest.raises(django_user_model.DoesNotExist):

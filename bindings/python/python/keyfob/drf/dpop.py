@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -37,7 +38,13 @@ from rest_framework.request import Request
 import keyfob
 
 from .engine import get_engine
-from .exceptions import AuthenticationFailed, InvalidToken, TokenError, raise_token_error
+from .exceptions import (
+    AuthenticationFailed,
+    EngineError,
+    InvalidToken,
+    TokenError,
+    raise_token_error,
+)
 from .settings import api_settings
 from .tokens import decode_payload
 
@@ -104,9 +111,14 @@ def client_id_of(request: Request | None) -> str | None:
     return value
 
 
-def presentation(request: Request | None) -> dict[str, Any]:
-    """What the request presents, as keyword arguments of the engine's login/refresh."""
-    return {"client_id": client_id_of(request), "dpop": dpop_request(request)}
+def presentation(request: object) -> dict[str, Any]:
+    """What the request presents, as keyword arguments of the engine's login/refresh.
+
+    ``request`` is a serializer's ``context.get("request")``: anything but a request (a
+    test's stand-in, or nothing) presents nothing, as simplejwt ignores it too."""
+    if not isinstance(request, (Request, HttpRequest)):
+        return {"client_id": None, "dpop": None}
+    return {"client_id": client_id_of(request), "dpop": dpop_request(request)}  # type: ignore[arg-type]
 
 
 # -- token endpoints -------------------------------------------------------------------------
@@ -125,7 +137,7 @@ def token_endpoint_errors() -> Iterator[None]:
         raise
 
 
-def reason(error: keyfob.KeyfobError) -> str:
+def reason(error: EngineError) -> str:
     """The engine's reason without its "DPoP proof is invalid: " prefix."""
     text = str(error)
     return text.split(": ", 1)[1] if ": " in text else text
@@ -192,7 +204,7 @@ def authenticate(request: Request, header: bytes) -> tuple[str, dict[str, Any]]:
     except DPOP_ERRORS as e:
         _challenge(request, "invalid_dpop_proof", reason(e))
         raise DpopAuthenticationFailed(reason(e)) from e
-    except keyfob.KeyfobError as e:
+    except EngineError as e:
         try:
             raise_token_error(e)  # the store's 503 and config errors leave here
         except TokenError as refused:

@@ -10,14 +10,19 @@ When a test changes ``KEYFOB`` or
 ``SECRET_KEY`` (``override_settings``), the engine is dropped and rebuilt on next use,
 with empty sessions.
 
-Test hook for time: put a ``keyfob.ManualClock`` in ``KEYFOB["CLOCK"]`` and move it with
-``.advance(seconds)``; the engine then reads that clock instead of the wall clock.
+Time: the engine reads Python's ``time.time()`` as each call starts, so a test that freezes
+or moves time with ``freezegun`` or ``time-machine`` moves the engine's time too (tokens
+expire, sessions go idle). A ``keyfob.ManualClock`` in ``KEYFOB["CLOCK"]`` replaces it.
+
+When a setting the engine is built from changes (``override_settings``, or a cached setting
+dropped from ``api_settings``), the next call rebuilds the engine; other changes keep it.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -27,29 +32,42 @@ from django.core.signals import setting_changed
 
 import keyfob
 
+from .keys import engine_key
 from .settings import api_settings
 
 _lock = threading.Lock()
 _engine: keyfob.Engine | None = None
+# What the engine was built from, and the settings generation that was checked against.
+_built_from: dict[str, Any] | None = None
+_generation = -1
 
 
 def get_engine() -> keyfob.Engine:
-    """The process's engine; built on first call, thread-safe."""
-    global _engine
+    """The process's engine; built on first call and after its settings change, thread-safe."""
     engine = _engine
-    if engine is None:
-        with _lock:
-            if _engine is None:
-                _engine = build_engine()
-            engine = _engine
+    if engine is None or _generation != api_settings.generation:
+        engine = _current()
     return engine
+
+
+def _current() -> keyfob.Engine:
+    global _engine, _built_from, _generation
+    with _lock:
+        generation = api_settings.generation  # read first: a change meanwhile checks again
+        wanted = engine_arguments()
+        if _engine is None or wanted != _built_from:
+            _engine = build_engine(wanted)
+            _built_from = wanted
+        _generation = generation
+        return _engine
 
 
 def reset_engine() -> None:
     """Drop the engine (and, with the memory store, every session); the next call rebuilds it."""
-    global _engine
+    global _engine, _built_from
     with _lock:
         _engine = None
+        _built_from = None
 
 
 def seconds(value: Any, name: str) -> int:
@@ -108,12 +126,31 @@ def engine_config() -> dict[str, Any]:
     return config
 
 
-def build_engine() -> keyfob.Engine:
+def signing_key() -> Any:
+    """``KEYFOB["SIGNING_KEY"]``, or ``SECRET_KEY`` when it is not set."""
     key = api_settings.SIGNING_KEY
-    if key is None:
-        key = settings.SECRET_KEY
+    return settings.SECRET_KEY if key is None else engine_key(key)
+
+
+def engine_arguments() -> dict[str, Any]:
+    """Every ``keyfob.Engine`` argument the settings stand for, the key and clock included."""
+    clock = api_settings.CLOCK
+    return {
+        "signing_key": signing_key(),
+        "clock": clock,
+        **engine_config(),
+    }
+
+
+def build_engine(arguments: dict[str, Any] | None = None) -> keyfob.Engine:
+    kwargs = dict(engine_arguments() if arguments is None else arguments)
+    key = kwargs.pop("signing_key")
+    if kwargs.get("clock") is None:
+        # Python's clock: the engine looks `time.time` up at each call (freezegun replaces
+        # it, time-machine patches it), so a test moving time moves the engine too.
+        kwargs["clock"] = time.time
     try:
-        return keyfob.Engine(key, clock=api_settings.CLOCK, **engine_config())
+        return keyfob.Engine(key, **kwargs)
     except keyfob.ConfigError as e:
         raise ImproperlyConfigured(f"settings.KEYFOB: {e}") from e
 

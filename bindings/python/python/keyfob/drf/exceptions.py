@@ -11,17 +11,28 @@ from rest_framework import exceptions, status
 
 import keyfob
 
+# The base class of the engine's errors: the one name keyfob.drf catches them by.
+EngineError = keyfob.KeyfobError
+
 
 class TokenError(Exception):
     """A token was refused; ``args[0]`` is the user-facing message, ``.cause`` keyfob's error."""
 
-    def __init__(self, message: Any, cause: keyfob.KeyfobError | None = None) -> None:
+    def __init__(self, message: Any, cause: EngineError | None = None) -> None:
         super().__init__(message)
         self.cause = cause
 
 
 class ExpiredTokenError(TokenError):
     pass
+
+
+class TokenBackendError(Exception):
+    """``TokenBackend`` could not encode or decode a token (simplejwt's class)."""
+
+
+class TokenBackendExpiredToken(TokenBackendError):
+    """``TokenBackend.decode`` found the token expired."""
 
 
 class DetailDictMixin:
@@ -68,7 +79,7 @@ TOKEN_HAS_WRONG_TYPE = _("Token has wrong type")
 TOKEN_IS_BLACKLISTED = _("Token is blacklisted")
 
 # keyfob error class -> simplejwt's message. Anything else is "Token is invalid".
-_MESSAGES: tuple[tuple[type[keyfob.KeyfobError], Any], ...] = (
+_MESSAGES: tuple[tuple[type[EngineError], Any], ...] = (
     (keyfob.ExpiredError, TOKEN_IS_EXPIRED),
     # The session ended (idle, or its absolute lifetime): to the client, an expired token.
     (keyfob.SessionIdleError, TOKEN_IS_EXPIRED),
@@ -82,7 +93,7 @@ _MESSAGES: tuple[tuple[type[keyfob.KeyfobError], Any], ...] = (
 _CLAIM_IN_MESSAGE = re.compile(r"'([^']*)'\s*$")
 
 
-def message_for(error: keyfob.KeyfobError) -> Any:
+def message_for(error: EngineError) -> Any:
     """simplejwt's user-facing message for a keyfob engine error."""
     for cls, message in _MESSAGES:
         if isinstance(error, cls):
@@ -106,13 +117,13 @@ def message_for(error: keyfob.KeyfobError) -> Any:
     return TOKEN_IS_INVALID
 
 
-def claim_of(error: keyfob.KeyfobError) -> str | None:
+def claim_of(error: EngineError) -> str | None:
     """The claim a missing_claim / invalid_claim error names."""
     match = _CLAIM_IN_MESSAGE.search(str(error))
     return match.group(1) if match else None
 
 
-def raise_token_error(error: keyfob.KeyfobError) -> NoReturn:
+def raise_token_error(error: EngineError) -> NoReturn:
     """Re-raise a keyfob engine error as what simplejwt would raise in its place."""
     if isinstance(error, keyfob.StoreUnavailableError):
         raise StoreUnavailable() from error

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import models as auth_models
 from django.db.models.manager import EmptyManager
@@ -10,11 +10,15 @@ from django.utils.functional import cached_property
 
 from .settings import api_settings
 
+if TYPE_CHECKING:
+    from .tokens import Token
+
 
 class TokenUser:
     """Like ``django.contrib.auth.models.AnonymousUser``, but authenticated by a token.
 
-    Used by ``JWTStatelessUserAuthentication``; the same attributes as simplejwt's.
+    Used by ``JWTStatelessUserAuthentication``; the same attributes as simplejwt's. Any
+    other attribute reads the token's claim of that name (None when absent).
     """
 
     # keyfob.drf never issues a token to an inactive user.
@@ -25,7 +29,7 @@ class TokenUser:
     _groups = EmptyManager(auth_models.Group)
     _user_permissions = EmptyManager(auth_models.Permission)
 
-    def __init__(self, token: Any) -> None:
+    def __init__(self, token: Token | dict[str, Any]) -> None:
         self.token = token
 
     def __str__(self) -> str:
@@ -93,3 +97,12 @@ class TokenUser:
 
     def has_module_perms(self, module: str) -> bool:
         return False
+
+    def get_username(self) -> str:
+        return str(self.username)
+
+    def __getattr__(self, attr: str) -> Any:
+        # Only reached for names the class does not define: the token's custom claims.
+        if attr.startswith("__") or attr == "token":
+            raise AttributeError(attr)
+        return self.token.get(attr, None)

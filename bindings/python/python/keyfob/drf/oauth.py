@@ -174,7 +174,7 @@ class IntrospectionView(OAuthEndpoint):
             claims = get_engine().verify(token)
         except keyfob.StoreUnavailableError as e:
             raise StoreUnavailable() from e
-        except keyfob.TokenError:
+        except keyfob.KeyfobError:
             # Expired, revoked, idle, unknown, malformed, another key: not active, no reason.
             return self.no_store(Response({"active": False}))
         return self.no_store(Response(introspection(claims)))
@@ -220,7 +220,7 @@ class RevocationView(OAuthEndpoint):
             get_engine().revoke(token)
         except keyfob.StoreUnavailableError as e:
             raise StoreUnavailable() from e
-        except keyfob.TokenError:
+        except keyfob.KeyfobError:
             # Unknown, invalid or already revoked: nothing to end, and the RFC's answer is 200.
             pass
         response = Response(status=status.HTTP_200_OK)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import update_last_login
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 
@@ -14,9 +13,19 @@ import keyfob
 
 from . import dpop
 from .engine import get_engine
-from .exceptions import TOKEN_IS_BLACKLISTED, TokenError, raise_token_error
+from .exceptions import TOKEN_IS_BLACKLISTED, EngineError, TokenError, raise_token_error
 from .settings import api_settings
-from .tokens import RefreshToken, SlidingToken, Token, UntypedToken, engine_call
+from .tokens import (
+    LOGIN_PRESENTATION,
+    AccessToken,
+    RefreshToken,
+    SlidingToken,
+    Token,
+    UntypedToken,
+    blacklist_installed,
+    engine_call,
+)
+from .utils import datetime_to_epoch
 
 
 class PasswordField(serializers.CharField):
@@ -68,12 +77,14 @@ class TokenObtainPairSerializer(TokenObtainSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         data = super().validate(attrs)
-        refresh = self.get_token(self.user)
         with dpop.token_endpoint_errors():
-            if isinstance(refresh, RefreshToken):
-                # A DPoP header (or KEYFOB["CLIENT_BINDING"]) binds the new session.
-                refresh.presentation = dpop.presentation(self.context.get("request"))
-            data["refresh"] = str(refresh)
+            # A DPoP header (or KEYFOB["CLIENT_BINDING"]) binds the new session.
+            presented = LOGIN_PRESENTATION.set(dpop.presentation(self.context.get("request")))
+            try:
+                refresh = self.get_token(self.user)
+            finally:
+                LOGIN_PRESENTATION.reset(presented)
+        data["refresh"] = str(refresh)
         data["access"] = str(refresh.access_token)  # type: ignore[attr-defined]
         if dpop.is_bound(data["refresh"]):
             data["token_type"] = "DPoP"  # RFC 9449 §5; Bearer responses stay simplejwt's
@@ -93,12 +104,19 @@ class TokenObtainSlidingSerializer(TokenObtainSerializer):
         return data
 
 
-def _active_user_exists(user_id: Any) -> bool:
-    try:
-        user = get_user_model().objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first()
-    except (ValueError, TypeError, DjangoValidationError):
-        return False
-    return bool(api_settings.USER_AUTHENTICATION_RULE(user))
+def restamped(raw: str, now: Any, deadline: Any) -> str:
+    """The engine's new access token ``raw``, its ``iat``/``exp`` moved to keyfob.drf's
+    clock when that reads another second than the engine's (a test patched
+    ``keyfob.drf.tokens.aware_utcnow``): tokens carry the times their callers see."""
+    if datetime_to_epoch(now) == get_engine().now():
+        return raw
+    access = AccessToken(raw, verify=False)
+    access.current_time = now
+    access.set_iat()
+    access.set_exp()
+    if isinstance(deadline, int) and access["exp"] > deadline:
+        access["exp"] = deadline
+    return str(access)
 
 
 class TokenRefreshSerializer(serializers.Serializer):
@@ -121,7 +139,7 @@ class TokenRefreshSerializer(serializers.Serializer):
             # A bound session needs its client id and/or a proof from its key.
             presented = dpop.presentation(self.context.get("request"))
         try:
-            checked = self.token_class(raw)
+            refresh = self.token_class(raw)
         except TokenError as e:
             if isinstance(e.cause, keyfob.RevokedError):
                 # Possibly a spent (rotated-out) refresh token: the engine's refresh must see
@@ -129,21 +147,52 @@ class TokenRefreshSerializer(serializers.Serializer):
                 with dpop.token_endpoint_errors():
                     engine_call(get_engine().refresh, raw, **presented)
             raise
-        user_id = checked.payload.get(api_settings.USER_ID_CLAIM)
-        # simplejwt answers a deleted user with a server error; keyfob with the same 401 as
-        # an inactive one.
-        if user_id and not _active_user_exists(user_id):
-            raise exceptions.AuthenticationFailed(
-                self.error_messages["no_active_account"], "no_active_account"
-            )
+        user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
+        if user_id:
+            # As simplejwt: a deleted user is an error (DoesNotExist), an inactive one a 401.
+            user = get_user_model().objects.get(**{api_settings.USER_ID_FIELD: user_id})
+            if not api_settings.USER_AUTHENTICATION_RULE(user):
+                raise exceptions.AuthenticationFailed(
+                    self.error_messages["no_active_account"], "no_active_account"
+                )
+        if not refresh._engine_checked:
+            return self._refresh_without_session(refresh)
         with dpop.token_endpoint_errors():
             pair = engine_call(get_engine().refresh, raw, **presented)
         data = {"access": pair.access}
         if pair.refresh is not None:
             data["refresh"] = pair.refresh
-        if dpop.is_bound(pair.access):
+            deadline = decode_exp(pair.refresh)
+            if blacklist_installed():
+                RefreshToken(pair.refresh, verify=False).outstand()
+                if api_settings.BLACKLIST_AFTER_ROTATION:
+                    refresh.blacklist()  # the spent token's row; its session lives on
+        else:
+            deadline = refresh.payload.get("exp")
+        if not dpop.is_bound(pair.access):
+            data["access"] = restamped(pair.access, refresh.current_time, deadline)
+        else:
             data["token_type"] = "DPoP"
         return data
+
+    def _refresh_without_session(self, refresh: Token) -> dict[str, Any]:
+        """A refresh token naming no user: simplejwt's refresh, which no session backs."""
+        data = {"access": str(refresh.access_token)}  # type: ignore[attr-defined]
+        if api_settings.ROTATE_REFRESH_TOKENS:
+            if api_settings.BLACKLIST_AFTER_ROTATION and blacklist_installed():
+                refresh.blacklist()  # type: ignore[attr-defined]
+            refresh.set_jti()
+            refresh.set_exp()
+            refresh.set_iat()
+            refresh.outstand()
+            data["refresh"] = str(refresh)
+        return data
+
+
+def decode_exp(raw: str) -> Any:
+    from .tokens import decode_payload
+
+    return decode_payload(raw).get("exp")
 
 
 class TokenRefreshSlidingSerializer(serializers.Serializer):
@@ -151,6 +200,13 @@ class TokenRefreshSlidingSerializer(serializers.Serializer):
     token_class = SlidingToken
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        token = self.token_class(attrs["token"])
+        if not token._engine_checked:
+            # A sliding token naming no user: simplejwt's renewal, which no session backs.
+            token.check_exp(api_settings.SLIDING_TOKEN_REFRESH_EXP_CLAIM)
+            token.set_exp()
+            token.set_iat()
+            return {"token": str(token)}
         renewed = engine_call(get_engine().refresh_sliding, attrs["token"])
         return {"token": renewed.token}
 
@@ -160,12 +216,18 @@ class TokenVerifySerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
-            UntypedToken(attrs["token"])
+            token = UntypedToken(attrs["token"])
         except TokenError as e:
             # simplejwt (with its blacklist app) answers a blacklisted token with a 400.
             if isinstance(e.cause, (keyfob.RevokedError, keyfob.ReuseDetectedError)):
                 raise serializers.ValidationError(TOKEN_IS_BLACKLISTED) from e
             raise
+        if not token._engine_checked and blacklist_installed():
+            from .token_blacklist.models import BlacklistedToken
+
+            jti = token.get(api_settings.JTI_CLAIM)
+            if BlacklistedToken.objects.filter(token__jti=jti).exists():
+                raise serializers.ValidationError(TOKEN_IS_BLACKLISTED)
         return {}
 
 
@@ -187,8 +249,9 @@ class TokenBlacklistSerializer(serializers.Serializer):
                     get_engine().revoke(raw)
                 except keyfob.StoreUnavailableError as unavailable:
                     raise_token_error(unavailable)
-                except keyfob.KeyfobError:
+                except EngineError:
                     pass
             raise
-        token.blacklist()
+        if token._engine_checked or blacklist_installed():
+            token.blacklist()
         return {}

@@ -2,6 +2,8 @@
 
 Unlike simplejwt, every value is read when used, so ``override_settings(KEYFOB=...)`` and
 ``override_settings(SECRET_KEY=...)`` take effect everywhere, and the engine is rebuilt.
+Keys keyfob.drf does not know are ignored (simplejwt ignored them too); the system check
+``keyfob.W001`` names them (``keyfob.drf.checks``).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ DEFAULTS: dict[str, Any] = {
 
 IMPORT_STRINGS = (
     "AUTH_TOKEN_CLASSES",
+    "JSON_ENCODER",
     "TOKEN_USER_CLASS",
     "USER_AUTHENTICATION_RULE",
     "CLIENT_BINDING",
@@ -95,7 +98,6 @@ IMPORT_STRINGS = (
 # simplejwt features keyfob does not offer: refusing them beats silently ignoring them.
 UNSUPPORTED = {
     "JWK_URL": "keyfob never fetches keys; put public keys in ENGINE_OPTIONS['verifying_keys']",
-    "JSON_ENCODER": "extra claims must be JSON values",
 }
 
 
@@ -109,20 +111,35 @@ class APISettings:
 
     def __init__(self) -> None:
         self._checked = False
+        self._user_settings: dict[str, Any] | None = None
         self.generation = 0
 
     @property
     def user_settings(self) -> dict[str, Any]:
-        value = getattr(settings, "KEYFOB", None) or {}
-        if not isinstance(value, dict):
-            raise ImproperlyConfigured("settings.KEYFOB must be a dict")
+        """``settings.KEYFOB`` itself (or one empty dict kept until the next reload), so a
+        change made to it is seen by the next read of an uncached setting."""
+        value = self._user_settings
+        if value is None:
+            value = getattr(settings, "KEYFOB", None)
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                raise ImproperlyConfigured("settings.KEYFOB must be a dict")
+            self._user_settings = value
         return value
+
+    def unknown_keys(self) -> list[str]:
+        """The ``KEYFOB`` keys keyfob.drf does not know (ignored, as simplejwt ignored them)."""
+        return sorted(str(k) for k in set(self.user_settings) - set(DEFAULTS))
+
+    def __delattr__(self, name: str) -> None:
+        # Dropping a cached setting (as simplejwt's test helper does after changing
+        # user_settings) is a change: whatever derives from the settings is recomputed.
+        super().__delattr__(name)
+        self.generation += 1
 
     def _check(self) -> None:
         user = self.user_settings
-        unknown = sorted(set(user) - set(DEFAULTS))
-        if unknown:
-            raise ImproperlyConfigured(f"settings.KEYFOB: unknown key(s) {', '.join(unknown)}")
         for key, why in UNSUPPORTED.items():
             if user.get(key) is not None:
                 raise ImproperlyConfigured(f"settings.KEYFOB['{key}'] is not supported: {why}")
@@ -142,6 +159,9 @@ class APISettings:
         value = self.user_settings.get(name, DEFAULTS[name])
         if name == "AUTH_HEADER_TYPES" and not isinstance(value, (list, tuple)):
             value = (value,)
+        if name == "SLIDING_TOKEN_REFRESH_LIFETIME" and value is None:
+            # One session lifetime, whichever kind of token it hands out.
+            value = self.REFRESH_TOKEN_LIFETIME
         if name in IMPORT_STRINGS:
             value = _import(value, name)
         setattr(self, name, value)
@@ -152,6 +172,7 @@ class APISettings:
         for name in list(vars(self)):
             if name in DEFAULTS:
                 vars(self).pop(name, None)
+        self._user_settings = None
         self._checked = False
         self.generation += 1
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.module_loading import import_string
-from rest_framework import generics, status
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -26,10 +28,17 @@ class TokenViewBase(CookieTransport, generics.GenericAPIView):
 
     www_authenticate_realm = "api"
 
+    @property
+    def _serializer_class(self) -> str:
+        """The import path of the serializer (simplejwt's attribute; "" on the base view)."""
+        if not self.serializer_setting:
+            return ""
+        return str(getattr(api_settings, self.serializer_setting))
+
     def get_serializer_class(self) -> type[BaseSerializer]:
         if self.serializer_class:
             return self.serializer_class
-        path = getattr(api_settings, self.serializer_setting)
+        path = self._serializer_class
         try:
             return import_string(path)
         except ImportError as e:
@@ -57,6 +66,17 @@ class TokenRefreshView(TokenViewBase):
     """A refresh token in, ``{"access"}`` (plus ``"refresh"`` when rotating) out."""
 
     serializer_setting = "TOKEN_REFRESH_SERIALIZER"
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return super().post(request, *args, **kwargs)
+        except ObjectDoesNotExist as e:
+            # The token's user was deleted. The serializer raises DoesNotExist as simplejwt's
+            # does (code calling it may rely on that); the endpoint answers as for an
+            # inactive user instead of simplejwt's server error.
+            raise exceptions.AuthenticationFailed(
+                _("No active account found for the given token."), "no_active_account"
+            ) from e
 
 
 class TokenObtainSlidingView(TokenViewBase):
