@@ -135,8 +135,7 @@ fn build(text: &str, raw: &mut RawClaims<'_>, names: &ClaimNames) -> Result<Clai
     };
     let jti = match raw.jti.take() {
         None => return Err(Error::MissingClaim(names.jti.clone())),
-        // Empty is a user id too: simplejwt issues tokens to a user whose id field is empty.
-        Some(Val::Str(s)) => s,
+        Some(Val::Str(s)) if !s.is_empty() => s,
         Some(_) => return Err(Error::InvalidClaim(names.jti.clone())),
     };
     let user_id = match raw.user_id.take() {
