@@ -1,9 +1,9 @@
 # keyfob — every command a newcomer or CI needs. Each target installs what it needs.
 SHELL := /bin/bash
-.PHONY: test demo bench header lint test-rust test-redis test-c test-python
+.PHONY: test demo bench header lint test-rust test-soundness test-redis test-c test-python miri fuzz
 
-## make test: everything CI runs (lint, Rust, Redis store, C ABI, Python/Django)
-test: lint test-rust test-redis test-c test-python
+## make test: everything CI runs (lint, Rust, soundness checks, Redis store, C ABI, Python/Django)
+test: lint test-rust test-soundness test-redis test-c test-python
 	@echo "make test: all suites passed"
 
 lint:
@@ -11,6 +11,10 @@ lint:
 
 test-rust:
 	bash scripts/test-rust.sh
+
+## the build without the resumed HMAC, loom, Miri and fuzzing, each bounded
+test-soundness:
+	bash scripts/test-soundness.sh
 
 test-redis:
 	bash scripts/test-redis.sh
@@ -28,6 +32,14 @@ demo:
 ## make bench: benchmarks with the peers side by side → target/bench-report.md
 bench:
 	bash scripts/bench.sh
+
+## make miri: every memory-store test under Miri
+miri:
+	bash scripts/miri.sh
+
+## make fuzz: each fuzz target for FUZZ_SECONDS (default 300)
+fuzz:
+	bash scripts/fuzz.sh
 
 ## make header: regenerate include/keyfob.h with cbindgen
 header:

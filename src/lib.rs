@@ -39,6 +39,12 @@ pub use engine::{Engine, SlidingToken, Stats, TokenPair};
 pub use error::{Error, ErrorCode, Result};
 pub use keys::{Algorithm, KeyRing, MIN_HMAC_KEY_BYTES};
 
+/// The resumed HMAC, for the fuzz targets in `fuzz/` (built by cargo-fuzz, with
+/// `--cfg fuzzing`). Not part of the API.
+#[cfg(all(fuzzing, feature = "resumed-hmac"))]
+#[doc(hidden)]
+pub use keys::fuzzing as __fuzz_hmac;
+
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

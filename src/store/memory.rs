@@ -10,6 +10,9 @@
 //! [`block`]. A write section that panics poisons its shard: from then on every use of it
 //! is refused with `Error::Panic`, since one of its places may be half-written.
 
+// A loom build runs the sequence-lock model only.
+#![cfg_attr(loom, allow(dead_code))]
+
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 use ring::rand::SystemRandom;
 

@@ -3,6 +3,9 @@
 //! checked against (see the memory store's property test). It keeps everything until
 //! `sweep`, which a real store may drop earlier once it can never matter again.
 
+// A loom build runs the sequence-lock model only.
+#![cfg_attr(loom, allow(dead_code))]
+
 use std::collections::HashMap;
 
 use parking_lot::Mutex;

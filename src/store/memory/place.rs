@@ -171,6 +171,12 @@ pub(super) struct Entry {
 }
 
 impl Entry {
+    /// What a place holding this entry reads as.
+    #[cfg(test)]
+    pub(super) fn hot(&self) -> Hot {
+        self.hot
+    }
+
     pub(super) fn live(s: Session) -> Entry {
         let bound = !s.binding.is_unbound();
         Entry {
@@ -406,7 +412,7 @@ impl<'a> PlaceMut<'a> {
     #[must_use]
     pub(super) fn take(&mut self) -> Entry {
         let hot = self.as_ref().hot_now();
-        self.store_hot(&VACANT);
+        self.store_hot(&Place::VACANT);
         Entry {
             hot,
             locked: self.replace_locked(Locked::default()),
@@ -436,14 +442,17 @@ impl<'a> PlaceMut<'a> {
     }
 }
 
-const VACANT: Hot = Hot {
-    id: Packed::NONE,
-    state: State::Free,
-    bound: false,
-    revoked: false,
-    idle_deadline: 0,
-    absolute_deadline: 0,
-};
+impl Place {
+    /// What a vacant place reads as.
+    pub(super) const VACANT: Hot = Hot {
+        id: Packed::NONE,
+        state: State::Free,
+        bound: false,
+        revoked: false,
+        idle_deadline: 0,
+        absolute_deadline: 0,
+    };
+}
 
 impl PlaceRef<'_> {
     /// The hot fields as they are now (under the lock, so not torn).
