@@ -15,7 +15,7 @@ mod prefix;
 #[cfg(all(fuzzing, feature = "resumed-hmac"))]
 pub use prefix::fuzzing;
 use prefix::Resumed;
-#[cfg(all(test, feature = "resumed-hmac"))]
+#[cfg(test)]
 pub(crate) use prefix::{force_resuming_on_this_thread, hardware_sha256};
 
 /// Without the `resumed-hmac` feature nothing resumes: ring makes every tag.

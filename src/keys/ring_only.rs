@@ -19,3 +19,20 @@ impl Resumed {
         false
     }
 }
+
+/// Nothing resumes without the feature, forced or not.
+#[cfg(test)]
+pub(crate) fn force_resuming_on_this_thread() {}
+
+/// Whether this CPU runs SHA-256 in hardware (what resuming would need).
+#[cfg(test)]
+pub(crate) fn hardware_sha256() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("sha")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}

@@ -218,11 +218,11 @@ impl SessionStore for ReferenceStore {
 
     fn stats(&self) -> Result<StoreStats> {
         let state = self.state.lock();
-        let mut st = StoreStats::default();
-        st.sessions = state.sessions.len();
-        st.revoked_sessions = state.sessions.values().filter(|s| s.revoked).count();
-        st.denied_jtis = state.denied.len();
-        st.user_epochs = state.epochs.len();
-        Ok(st)
+        Ok(StoreStats {
+            sessions: state.sessions.len(),
+            revoked_sessions: state.sessions.values().filter(|s| s.revoked).count(),
+            denied_jtis: state.denied.len(),
+            user_epochs: state.epochs.len(),
+        })
     }
 }

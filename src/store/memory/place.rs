@@ -172,7 +172,7 @@ pub(super) struct Entry {
 
 impl Entry {
     /// What a place holding this entry reads as.
-    #[cfg(test)]
+    #[cfg(loom)]
     pub(super) fn hot(&self) -> Hot {
         self.hot
     }
