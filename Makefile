@@ -1,12 +1,13 @@
 # keyfob — every command a newcomer or CI needs. Each target installs what it needs.
 SHELL := /bin/bash
-.PHONY: test demo bench header install lint test-rust test-redis test-c test-install test-python
+.PHONY: test demo bench header install lint test-rust test-soundness test-redis test-c test-install test-python miri fuzz
 
 # Where `make install` puts the C ABI (header, libraries, pkg-config and CMake files).
 PREFIX ?= /usr/local
 
-## make test: everything CI runs (lint, Rust, Redis store, C ABI and its install, Python/Django)
-test: lint test-rust test-redis test-c test-install test-python
+## make test: everything CI runs (lint, Rust, soundness checks, Redis store, C ABI and its
+## install, Python/Django)
+test: lint test-rust test-soundness test-redis test-c test-install test-python
 	@echo "make test: all suites passed"
 
 lint:
@@ -14,6 +15,10 @@ lint:
 
 test-rust:
 	bash scripts/test-rust.sh
+
+## the build without the resumed HMAC, loom, Miri and fuzzing, each bounded
+test-soundness:
+	bash scripts/test-soundness.sh
 
 test-redis:
 	bash scripts/test-redis.sh
@@ -34,6 +39,14 @@ demo:
 ## make bench: benchmarks with the peers side by side → target/bench-report.md
 bench:
 	bash scripts/bench.sh
+
+## make miri: every memory-store test under Miri
+miri:
+	bash scripts/miri.sh
+
+## make fuzz: each fuzz target for FUZZ_SECONDS (default 300)
+fuzz:
+	bash scripts/fuzz.sh
 
 ## make header: regenerate include/keyfob.h with cbindgen (from bindings/c)
 header:

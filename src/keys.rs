@@ -11,11 +11,19 @@ use crate::config::{Config, KeyMaterial};
 use crate::error::{Error, Result};
 
 mod jwks;
-mod prefix;
 pub use jwks::{Jwk, JwkParams, Jwks};
+#[cfg(feature = "resumed-hmac")]
+mod prefix;
+#[cfg(all(fuzzing, feature = "resumed-hmac"))]
+pub use prefix::fuzzing;
+use prefix::Resumed;
 #[cfg(test)]
 pub(crate) use prefix::{force_resuming_on_this_thread, hardware_sha256};
-use prefix::{HmacKey, HmacPrefix};
+
+/// Without the `resumed-hmac` feature nothing resumes: ring makes every tag.
+#[cfg(not(feature = "resumed-hmac"))]
+#[path = "keys/ring_only.rs"]
+mod prefix;
 
 /// A JWS algorithm keyfob signs and verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,7 +85,7 @@ pub const MIN_HMAC_KEY_BYTES: usize = 32;
 enum Signer {
     /// ring's key for any message; for HS256 on hardware SHA-256, the same key as states
     /// that resume from precomputed blocks (see `keys/prefix.rs`).
-    Hmac(hmac::Key, Option<HmacKey>),
+    Hmac(hmac::Key, Resumed),
     Ed25519(signature::Ed25519KeyPair),
     Ecdsa(signature::EcdsaKeyPair),
     Rsa(signature::RsaKeyPair),
@@ -106,9 +114,6 @@ pub(crate) struct KeyRing {
     primary: Verifier,
     others: Vec<(String, Verifier)>,
     rng: SystemRandom,
-    /// States of the signing key (also the primary verifying key, for HMAC) after message
-    /// starts every token of ours shares; see [`KeyRing::precompute_hmac`].
-    prefixes: Vec<HmacPrefix>,
 }
 
 impl fmt::Debug for KeyRing {
@@ -158,7 +163,6 @@ impl KeyRing {
             primary,
             others,
             rng,
-            prefixes: Vec::new(),
         })
     }
 
@@ -174,7 +178,6 @@ impl KeyRing {
             primary: Verifier::Hmac(hmac::Key::new(h, secret)),
             others: Vec::new(),
             rng: SystemRandom::new(),
-            prefixes: Vec::new(),
         })
     }
 
@@ -201,20 +204,24 @@ impl KeyRing {
     /// verifying (under the signing key) a message that starts with them resumes from there.
     /// Does nothing for a signature algorithm or a start shorter than one block.
     pub(crate) fn precompute_hmac(&mut self, message_start: &[u8]) {
-        let Signer::Hmac(_, Some(keyed)) = &self.signer else {
-            return;
-        };
-        if let Some(prefix) = keyed.prefix(message_start) {
-            if !self.prefixes.iter().any(|p| p.start() == prefix.start()) {
-                self.prefixes.push(prefix);
-            }
+        if let Signer::Hmac(_, resumed) = &mut self.signer {
+            resumed.precompute(message_start);
+        }
+    }
+
+    /// The signing key's resumable states, if it is an HMAC key. They are also the primary
+    /// verifying key's: for HMAC, the signing key verifies.
+    fn resumed(&self) -> Option<&Resumed> {
+        match &self.signer {
+            Signer::Hmac(_, resumed) => Some(resumed),
+            _ => None,
         }
     }
 
     /// Whether a precomputed state covers `message`.
     #[cfg(test)]
     pub(crate) fn covered(&self, message: &[u8]) -> bool {
-        self.prefixes.iter().any(|p| message.starts_with(p.start()))
+        self.resumed().is_some_and(|r| r.covered(message))
     }
 
     /// Sign `message` into `out` (at least [`KeyRing::signature_len`] bytes); returns the length.
@@ -224,9 +231,9 @@ impl KeyRing {
             return Err(Error::BufferTooSmall { needed: n });
         }
         match &self.signer {
-            Signer::Hmac(key, _) => {
+            Signer::Hmac(key, resumed) => {
                 // From a precomputed state when one covers `message`, else ring from the key.
-                match self.prefixes.iter().find_map(|p| p.sign(message)) {
+                match resumed.sign(message) {
                     Some(tag) => out[..n].copy_from_slice(&tag),
                     None => out[..n].copy_from_slice(hmac::sign(key, message).as_ref()),
                 }
@@ -255,7 +262,7 @@ impl KeyRing {
     /// without one, the signing key and then every verifying key, so old keys keep working.
     pub fn verify(&self, kid: Option<&str>, message: &[u8], sig: &[u8]) -> Result<()> {
         // The precomputed states are the signing key's, which is the primary verifying key.
-        let primary = || match self.prefixes.iter().find_map(|p| p.verify(message, sig)) {
+        let primary = || match self.resumed().and_then(|r| r.verify(message, sig)) {
             Some(ok) => ok,
             None => self.primary.verify(message, sig),
         };
@@ -282,8 +289,8 @@ impl KeyRing {
 
 fn hmac_signer(alg: Algorithm, h: hmac::Algorithm, secret: &[u8]) -> Signer {
     // Resuming pays only where SHA-256 runs in hardware (see keys/prefix.rs).
-    let keyed = (alg == Algorithm::HS256 && prefix::resuming_pays()).then(|| HmacKey::new(secret));
-    Signer::Hmac(hmac::Key::new(h, secret), keyed)
+    let resumed = Resumed::for_key(alg == Algorithm::HS256, secret);
+    Signer::Hmac(hmac::Key::new(h, secret), resumed)
 }
 
 fn signing_key(
@@ -506,6 +513,7 @@ mod tests {
 
     /// Resuming from a precomputed prefix gives exactly ring's HMAC, and verifying from it
     /// refuses every tag but that one. (Resumption is forced on, so this runs on any CPU.)
+    #[cfg(feature = "resumed-hmac")]
     #[test]
     fn hmac_prefix_is_the_plain_hmac() {
         let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
@@ -514,11 +522,12 @@ mod tests {
         let mut ring = KeyRing::hmac(Algorithm::HS256, secret).unwrap();
         let block = 64;
         let message: Vec<u8> = (0..3 * block + 7).map(|i| b'a' + (i % 26) as u8).collect();
+        let precomputed = |ring: &KeyRing| ring.resumed().map_or(0, |r| r.len());
         ring.precompute_hmac(&message[..block - 1]);
-        assert!(ring.prefixes.is_empty(), "under a block");
+        assert_eq!(precomputed(&ring), 0, "under a block");
         ring.precompute_hmac(&message[..2 * block + 5]);
         ring.precompute_hmac(&message[..2 * block + 6]);
-        assert_eq!(ring.prefixes.len(), 1, "one state per distinct prefix");
+        assert_eq!(precomputed(&ring), 1, "one state per distinct prefix");
         let (mut plain, mut resumed) = ([0u8; 33], [0u8; 33]);
         for len in [2 * block, 2 * block + 1, message.len()] {
             let m = &message[..len];
@@ -542,6 +551,7 @@ mod tests {
     }
 
     /// Only HS256 resumes, and only with hardware SHA-256.
+    #[cfg(feature = "resumed-hmac")]
     #[test]
     fn only_hs256_on_hardware_sha256_resumes() {
         let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
@@ -551,5 +561,24 @@ mod tests {
             let expected = alg == Algorithm::HS256 && prefix::hardware_sha256();
             assert_eq!(ring.covered(&[b'a'; 301]), expected, "{alg:?}");
         }
+    }
+
+    /// Without the `resumed-hmac` feature nothing is precomputed, on any CPU: every tag is
+    /// ring's, and verifying takes ring's path.
+    #[cfg(not(feature = "resumed-hmac"))]
+    #[test]
+    fn without_resuming_every_tag_is_rings() {
+        let secret = b"prefix-secret-0123456789abcdef0123456789abcdef";
+        let mut ring = KeyRing::hmac(Algorithm::HS256, secret).unwrap();
+        let message = [b'a'; 301];
+        ring.precompute_hmac(&message[..300]);
+        assert!(!ring.covered(&message));
+        let mut tag = [0u8; 32];
+        assert_eq!(ring.sign_into(&message, &mut tag).unwrap(), 32);
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+        assert_eq!(&tag[..], hmac::sign(&key, &message).as_ref());
+        assert_eq!(ring.verify(None, &message, &tag), Ok(()));
+        tag[0] ^= 1;
+        assert_eq!(ring.verify(None, &message, &tag), Err(Error::BadSignature));
     }
 }

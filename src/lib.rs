@@ -59,6 +59,12 @@ pub mod store;
 /// The library version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The resumed HMAC, for the fuzz targets in `fuzz/` (built by cargo-fuzz, with
+/// `--cfg fuzzing`). Not part of the API.
+#[cfg(all(fuzzing, feature = "resumed-hmac"))]
+#[doc(hidden)]
+pub use keys::fuzzing as __fuzz_hmac;
+
 mod arch;
 mod claims;
 mod clock;

@@ -11,12 +11,17 @@
 //! assembly beats `sha2`'s portable code by more than the block saved, and ring signs alone.
 //! HS384/HS512 are left to ring: with the default header our shared start does not fill
 //! their 128-byte block, and only the default algorithm is worth a second HMAC path. Tests
-//! hold every output to ring's `hmac::sign`; tags are compared in constant time.
+//! (and the `resumed_hmac` fuzz target) hold every output to ring's `hmac::sign`; tags are
+//! compared with `subtle`, whose comparison is constant-time in the tag bytes; the
+//! key-derived states are zeroised when dropped. Built with the `resumed-hmac` feature (on
+//! by default); without it, ring makes every tag.
 
 use std::fmt;
 
 use sha2::digest::generic_array::GenericArray;
 use sha2::Digest;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
 
 /// SHA-256's block size in bytes.
 const BLOCK: usize = 64;
@@ -109,11 +114,11 @@ pub(super) struct HmacKey {
 impl HmacKey {
     pub(super) fn new(secret: &[u8]) -> HmacKey {
         // A key longer than a block is replaced by its hash (RFC 2104, section 2).
-        let hashed;
+        let mut hashed = [0u8; TAG];
         let key = if secret.len() <= BLOCK {
             secret
         } else {
-            hashed = sha2::Sha256::digest(secret);
+            hashed.copy_from_slice(&sha2::Sha256::digest(secret));
             &hashed[..]
         };
         let (mut ipad, mut opad) = ([0x36u8; BLOCK], [0x5cu8; BLOCK]);
@@ -121,10 +126,17 @@ impl HmacKey {
             ipad[i] ^= k;
             opad[i] ^= k;
         }
-        let (mut inner, mut outer) = (IV, IV);
-        compress(&mut inner, &ipad);
-        compress(&mut outer, &opad);
-        HmacKey { inner, outer }
+        let mut keyed = HmacKey {
+            inner: IV,
+            outer: IV,
+        };
+        compress(&mut keyed.inner, &ipad);
+        compress(&mut keyed.outer, &opad);
+        // The padded keys are the key itself, give or take a constant.
+        ipad.zeroize();
+        opad.zeroize();
+        hashed.zeroize();
+        keyed
     }
 
     /// The state after the whole blocks of `message_start`; `None` if it is under a block.
@@ -190,7 +202,111 @@ impl HmacPrefix {
     #[inline]
     pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> Option<bool> {
         let tag = self.sign(message)?;
-        Some(constant_time_eq::constant_time_eq(&tag, sig))
+        Some(tags_equal(&tag, sig))
+    }
+}
+
+/// Whether `sig` is `tag`, in constant time in their bytes (subtle's comparison, a word at
+/// a time); a length other than the tag's is refused at once (lengths are public).
+fn tags_equal(tag: &[u8; TAG], sig: &[u8]) -> bool {
+    let Ok(sig) = <&[u8; TAG]>::try_from(sig) else {
+        return false;
+    };
+    let words = |bytes: &[u8; TAG]| -> [u64; TAG / 8] {
+        std::array::from_fn(|i| {
+            u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().unwrap_or_default())
+        })
+    };
+    bool::from(words(tag)[..].ct_eq(&words(sig)[..]))
+}
+
+impl Drop for HmacKey {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+impl Drop for HmacPrefix {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+        self.outer.zeroize();
+    }
+}
+
+/// An HMAC-SHA256 signing key's resumable states: the key's own, and one per message start
+/// precomputed with it. Empty where resuming does not pay, and for other algorithms.
+#[derive(Default)]
+pub(super) struct Resumed {
+    key: Option<HmacKey>,
+    prefixes: Vec<HmacPrefix>,
+}
+
+impl Resumed {
+    /// States for `secret` when it is an HS256 key on a CPU where resuming pays.
+    pub(super) fn for_key(hs256: bool, secret: &[u8]) -> Resumed {
+        Resumed {
+            key: (hs256 && resuming_pays()).then(|| HmacKey::new(secret)),
+            prefixes: Vec::new(),
+        }
+    }
+
+    /// Hash the whole blocks of `message_start` once, now (once per distinct start).
+    pub(super) fn precompute(&mut self, message_start: &[u8]) {
+        let Some(prefix) = self.key.as_ref().and_then(|k| k.prefix(message_start)) else {
+            return;
+        };
+        if !self.prefixes.iter().any(|p| p.start() == prefix.start()) {
+            self.prefixes.push(prefix);
+        }
+    }
+
+    /// The tag of `message`, if a precomputed state covers it.
+    #[inline]
+    pub(super) fn sign(&self, message: &[u8]) -> Option<[u8; TAG]> {
+        self.prefixes.iter().find_map(|p| p.sign(message))
+    }
+
+    /// Whether `sig` is `message`'s tag, if a precomputed state covers `message`.
+    #[inline]
+    pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> Option<bool> {
+        self.prefixes.iter().find_map(|p| p.verify(message, sig))
+    }
+
+    /// Whether a precomputed state covers `message`.
+    #[cfg(test)]
+    pub(super) fn covered(&self, message: &[u8]) -> bool {
+        self.prefixes.iter().any(|p| message.starts_with(p.start()))
+    }
+
+    /// Distinct precomputed starts.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.prefixes.len()
+    }
+}
+
+impl fmt::Debug for Resumed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resumed")
+            .field("prefixes", &self.prefixes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the fuzz targets drive (`fuzz/`), on any CPU: the resumed HMAC of `message` from
+/// the state after the whole blocks of `start`, for `key`.
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    /// The tag, resumed; `None` if `start` is under a block or `message` does not begin
+    /// with its whole blocks.
+    pub fn resumed_sign(key: &[u8], start: &[u8], message: &[u8]) -> Option<[u8; 32]> {
+        super::HmacKey::new(key).prefix(start)?.sign(message)
+    }
+
+    /// Whether `tag` verifies, resumed; `None` as for [`resumed_sign`].
+    pub fn resumed_verify(key: &[u8], start: &[u8], message: &[u8], tag: &[u8]) -> Option<bool> {
+        super::HmacKey::new(key).prefix(start)?.verify(message, tag)
     }
 }
 

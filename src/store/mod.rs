@@ -11,6 +11,8 @@
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(test)]
+mod reference;
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
@@ -25,7 +27,7 @@ use crate::session::{BindingCheck, Id, Session};
 /// The store `config.store` names: `"memory"`, or a Redis URL (feature `redis`).
 pub(crate) fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
     if config.store == "memory" {
-        return Ok(Arc::new(MemoryStore::new()));
+        return Ok(Arc::new(MemoryStore::try_new()?));
     }
     #[cfg(feature = "redis")]
     if crate::config::is_redis_url(&config.store) {
