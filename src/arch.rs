@@ -1,9 +1,7 @@
-//! The one home of CPU-specific code: what this CPU offers, detected once per process, and
-//! running portable code compiled for it. Everything else in the crate is plain Rust; a fast
-//! path that wants wider vectors takes a [`Vectors`] when it is built and runs through it.
-//!
-//! (The memory store still keeps its own cache-line prefetch; it moves here with that store's
-//! rework. SHA-NI detection for resumed HMAC lives with that code in `keys/prefix.rs`.)
+//! The one home of CPU-specific code: what this CPU offers, detected once per process,
+//! running portable code compiled for it, and the cache-line prefetch. Everything else in the
+//! crate is plain Rust; a fast path that wants wider vectors takes a [`Vectors`] when it is
+//! built and runs through it.
 
 use std::sync::OnceLock;
 
@@ -48,6 +46,41 @@ impl Vectors {
         }
         f()
     }
+}
+
+/// Whether this CPU runs SHA-256 in hardware (SHA-NI, what `sha2` needs for its fast path),
+/// detected on the first call in the process.
+#[cfg(feature = "resumed-hmac")]
+pub(crate) fn sha256_instructions() -> bool {
+    static DETECTED: OnceLock<bool> = OnceLock::new();
+    *DETECTED.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::arch::is_x86_feature_detected!("sha")
+                && std::arch::is_x86_feature_detected!("sse2")
+                && std::arch::is_x86_feature_detected!("ssse3")
+                && std::arch::is_x86_feature_detected!("sse4.1")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    })
+}
+
+/// Ask the CPU to load the cache line at `at` without waiting for it. A hint: it reads nothing
+/// into the program, and any address is fine (a bad one is ignored, never a fault).
+#[inline]
+pub(crate) fn prefetch<T>(at: *const T) {
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    // SAFETY: a prefetch reads nothing into the program and never faults, whatever the
+    // address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(at.cast::<i8>());
+    }
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+    let _ = at;
 }
 
 fn has_avx2() -> bool {

@@ -45,17 +45,7 @@ pub(crate) fn resuming_pays() -> bool {
 
 /// Whether this CPU runs SHA-256 in hardware (what sha2 needs for its SHA-NI path).
 pub(crate) fn hardware_sha256() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("sha")
-            && std::arch::is_x86_feature_detected!("sse2")
-            && std::arch::is_x86_feature_detected!("ssse3")
-            && std::arch::is_x86_feature_detected!("sse4.1")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::arch::sha256_instructions()
 }
 
 #[cfg(test)]

@@ -319,18 +319,3 @@ impl SessionStore for MemoryStore {
         Ok(st)
     }
 }
-
-/// Ask the CPU to load the cache line at `place` (the fields a validate reads) without
-/// waiting.
-#[inline]
-fn prefetch_line(place: *const place::Place) {
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    // SAFETY: a prefetch is a hint: it reads nothing into the program and never faults,
-    // whatever the address.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>(place.cast::<i8>());
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = place;
-}

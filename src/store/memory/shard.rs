@@ -123,8 +123,8 @@ impl Shard {
     fn prefetch_next_place(&self) {
         let next = self.free.last().map_or(self.slab.len, |&at| at as usize);
         if let Some(place) = self.slab.room(next) {
-            super::prefetch_line(place);
-            super::prefetch_line(place.cast::<u8>().wrapping_add(64).cast());
+            crate::arch::prefetch(place);
+            crate::arch::prefetch(place.cast::<u8>().wrapping_add(64));
         }
     }
 

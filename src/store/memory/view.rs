@@ -77,7 +77,7 @@ impl ShardView {
     #[inline]
     pub(super) fn prefetch(&self, at: usize) {
         if let Some(place) = self.place(at) {
-            super::prefetch_line(place);
+            crate::arch::prefetch(place);
         }
     }
 
