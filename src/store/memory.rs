@@ -77,8 +77,9 @@ impl MemoryStore {
         MemoryStore::try_new().expect("the OS random source gives the store its secret")
     }
 
-    /// An empty store, or `StoreUnavailable` if the OS random source fails.
-    pub(crate) fn try_new() -> Result<MemoryStore> {
+    /// An empty store, or `Error::StoreUnavailable` if the OS random source fails to give it
+    /// the secret that masks where its sessions live.
+    pub fn try_new() -> Result<MemoryStore> {
         Ok(MemoryStore::with_locator(Locator::new()?))
     }
 
