@@ -1,4 +1,4 @@
-"""Issue 4 point 7: the article's flow (examples/django) through Django's test client and
+"""The example project's flow (examples/django) through Django's test client and
 through a real server process on a free loopback port; PyJWT interop both ways."""
 
 from __future__ import annotations
