@@ -76,6 +76,9 @@ def blocks(path: Path) -> list[Block]:
             i += 1
             continue
         indent, fence, info = m.group(1), m.group(2), m.group(3).strip()
+        if fence[0] == "`" and "`" in info:  # inline code at a line's start, not a fence
+            i += 1
+            continue
         words = info.replace(",", " ").split()
         lang = ALIASES.get(words[0].lower(), words[0].lower()) if words else ""
         attrs = {}
@@ -255,7 +258,9 @@ fn main() {
 
 def rust_module(block: Block) -> tuple[str, str]:
     code = wrapped(block, "rs")
-    if not re.search(r"^\s*(pub )?fn main\s*\(", code, re.M):
+    if re.search(r"^\s*(pub )?fn main\s*\(", code, re.M):
+        code = re.sub(r"^(\s*)fn main\s*\(", r"\1pub fn main(", code, count=1, flags=re.M)
+    else:
         code = ("pub fn main() -> Result<(), Box<dyn std::error::Error>> {\n"
                 f"{code}\nOk(())\n}}\n")
     return f"#[path = \"{block.ident}.rs\"]\nmod {block.ident};\n", code
@@ -286,6 +291,7 @@ def check_rust(rust: list[Block], tmp: Path) -> list[str]:
         + "\n".join(table) + "\n];\n")
     env = block_env()
     env.setdefault("CARGO_TARGET_DIR", str(ROOT / "target"))
+    env["RUST_BACKTRACE"] = "0"
     proc = subprocess.run(["cargo", "run", "--quiet", "--manifest-path", str(crate / "Cargo.toml")],
                           env=env, capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
