@@ -129,7 +129,7 @@ def block_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("KEYFOB_SECRET", "docs-check-secret-of-at-least-32-bytes!")
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(WRAPPERS), str(ROOT / "examples" / "django"), env.get("PYTHONPATH", "")])
+        [str(ROOT / "examples" / "django"), env.get("PYTHONPATH", "")])
     return env
 
 
