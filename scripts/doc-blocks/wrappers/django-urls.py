@@ -12,6 +12,7 @@ settings.configure(
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
 )
 django.setup()
+urlpatterns = []  # what urls.py already has when a block adds to it
 
 BLOCK
 

@@ -1,7 +1,7 @@
 """Wrapper for `python fragment=django` blocks: Django configured with the example project's
 URLs (examples/django: /api/token/, /api/token/refresh/, /api/hello/, ...), keyfob.drf's
-authentication, a migrated in-memory database with the user alice (password "secret"), and
-a test `client`."""
+authentication, a migrated in-memory database with the `user` alice (password "secret"),
+and a test `client`."""
 
 import time  # noqa: F401  (blocks use it)
 
@@ -32,7 +32,7 @@ call_command("migrate", verbosity=0)
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.test import Client  # noqa: E402
 
-get_user_model().objects.create_user("alice", password="secret")
+user = get_user_model().objects.create_user("alice", password="secret")
 client = Client()
 
 BLOCK
