@@ -22,7 +22,7 @@ echo "== test-docs: the checker fails on broken blocks"
 broken="$(mktemp -d)"
 trap 'rm -rf "$broken"' EXIT
 fence='```'
-cat >"$broken/samples.md" <<MD
+cat >"$broken/rust-error.md" <<MD
 ${fence}rust
 let engine = keyfob::Engine::new(keyfob::Config::with_secret("too short"))?;
 ${fence}
@@ -30,7 +30,7 @@ MD
 printf '%s\n' "${fence}rust fragment=engine" 'assert_eq!(engine.validate("x.y.z").is_ok(), true);' "$fence" >"$broken/rust-runtime.md"
 printf '%s\n' "${fence}rust fragment=engine" 'let n: u32 = "not a number";' "$fence" >"$broken/rust-type.md"
 printf '%s\n' "${fence}c" '#include "keyfob.h"' 'int main(void) { int unused; return 0; }' "$fence" >"$broken/c-warning.md"
-printf '%s\n' "${fence}c fragment=engine" 'keyfob_engine_free(engine); return keyfob_engine_sweep(NULL, NULL) == KEYFOB_OK ? 0 : 1;' "$fence" >"$broken/c-runtime.md"
+printf '%s\n' "${fence}c fragment=engine" 'return keyfob_engine_sweep(NULL, NULL) == KEYFOB_OK ? 0 : 1; /* NULL: invalid_argument */' "$fence" >"$broken/c-runtime.md"
 printf '%s\n' "${fence}python" 'import keyfob' 'keyfob.TokenError' "$fence" >"$broken/python.md"
 printf '%s\n' "${fence}python fragment=django-settings" 'KEYFOB = {"NO_SUCH_KEY": 1}' "$fence" >"$broken/django.md"
 printf '%s\n' "${fence}sh" 'http post :8000/api/token/ refresh=<refresh>' "$fence" >"$broken/sh.md"
@@ -45,6 +45,7 @@ for sample in "$broken"/*.md; do
         echo "test-docs: the checker passed a broken block: $sample" >&2
         exit 1
     fi
+    printf '  %-16s %s\n' "$(basename "$sample" .md)" "$(grep -m1 -oE '(FAIL [^ ]+ .{0,70}|error[^ ]*: .{0,60}|[A-Za-z]+Error: .{0,60})' "$broken/out" | tail -1)"
 done
 echo "every broken sample failed"
 

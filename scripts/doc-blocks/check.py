@@ -117,23 +117,32 @@ class CheckError(Exception):
     pass
 
 
-def run(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-        timeout: int = 600) -> None:
+def run(
+    cmd: list[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: int = 600,
+) -> None:
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
-        raise CheckError(f"`{' '.join(map(str, cmd))}` exited {proc.returncode}\n"
-                         f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+        raise CheckError(
+            f"`{' '.join(map(str, cmd))}` exited {proc.returncode}\n"
+            f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
+        )
 
 
 def block_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("KEYFOB_SECRET", "docs-check-secret-of-at-least-32-bytes!")
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "examples" / "django"), env.get("PYTHONPATH", "")])
+        [str(ROOT / "examples" / "django"), env.get("PYTHONPATH", "")]
+    )
     return env
 
 
 # --- one check per language --------------------------------------------------------------
+
 
 def check_python(block: Block, tmp: Path) -> None:
     source = tmp / f"{block.ident}.py"
@@ -156,8 +165,21 @@ def check_c(block: Block, tmp: Path) -> None:
     compiler = ["cc", "-std=c99"] if block.lang == "c" else ["c++", "-std=c++17"]
     libdir = Path(os.environ.get("KEYFOB_C_LIBDIR", ROOT / "target" / "debug"))
     exe = tmp / block.ident
-    run([*compiler, "-Wall", "-Wextra", "-Werror", f"-I{ROOT / 'include'}", str(source),
-         f"-L{libdir}", "-lkeyfob", f"-Wl,-rpath,{libdir}", "-o", str(exe)])
+    run(
+        [
+            *compiler,
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            f"-I{ROOT / 'include'}",
+            str(source),
+            f"-L{libdir}",
+            "-lkeyfob",
+            f"-Wl,-rpath,{libdir}",
+            "-o",
+            str(exe),
+        ]
+    )
     run([str(exe)], cwd=tmp, env=block_env(), timeout=60)
 
 
@@ -193,8 +215,7 @@ def check_js(block: Block, tmp: Path) -> None:
 def check_nginx(block: Block, _: Path) -> None:
     """nginx's grammar without its modules: words, `;`, `{`, `}`, comments, quotes."""
     depth, pending = 0, False
-    for token in re.findall(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|#[^\n]*|[{};]|[^\s{};"\']+',
-                            block.code):
+    for token in re.findall(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|#[^\n]*|[{};]|[^\s{};"\']+', block.code):
         if token.startswith("#"):
             continue
         if token == "{":
@@ -220,9 +241,16 @@ def check_text(_: Block, __: Path) -> None:
 
 
 CHECKS = {
-    "python": check_python, "bash": check_bash, "c": check_c, "cpp": check_c,
-    "json": check_json, "toml": check_toml, "yaml": check_yaml, "js": check_js,
-    "nginx": check_nginx, "text": check_text,
+    "python": check_python,
+    "bash": check_bash,
+    "c": check_c,
+    "cpp": check_c,
+    "json": check_json,
+    "toml": check_toml,
+    "yaml": check_yaml,
+    "js": check_js,
+    "nginx": check_nginx,
+    "text": check_text,
 }
 
 
@@ -261,9 +289,8 @@ def rust_module(block: Block) -> tuple[str, str]:
     if re.search(r"^\s*(pub )?fn main\s*\(", code, re.M):
         code = re.sub(r"^(\s*)fn main\s*\(", r"\1pub fn main(", code, count=1, flags=re.M)
     else:
-        code = ("pub fn main() -> Result<(), Box<dyn std::error::Error>> {\n"
-                f"{code}\nOk(())\n}}\n")
-    return f"#[path = \"{block.ident}.rs\"]\nmod {block.ident};\n", code
+        code = f"pub fn main() -> Result<(), Box<dyn std::error::Error>> {{\n{code}\nOk(())\n}}\n"
+    return f'#[path = "{block.ident}.rs"]\nmod {block.ident};\n', code
 
 
 def check_rust(rust: list[Block], tmp: Path) -> list[str]:
@@ -286,17 +313,27 @@ def check_rust(rust: list[Block], tmp: Path) -> list[str]:
         mods.append(decl)
         table.append(f'    ("{block.where}", || {block.ident}::main().check()),')
     (crate / "src" / "main.rs").write_text(
-        RUST_MAIN + "".join(mods)
+        RUST_MAIN
+        + "".join(mods)
         + "\nconst BLOCKS: &[(&str, fn() -> Result<(), String>)] = &[\n"
-        + "\n".join(table) + "\n];\n")
+        + "\n".join(table)
+        + "\n];\n"
+    )
     env = block_env()
     env.setdefault("CARGO_TARGET_DIR", str(ROOT / "target"))
     env["RUST_BACKTRACE"] = "0"
-    proc = subprocess.run(["cargo", "run", "--quiet", "--manifest-path", str(crate / "Cargo.toml")],
-                          env=env, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        ["cargo", "run", "--quiet", "--manifest-path", str(crate / "Cargo.toml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if proc.returncode != 0:
-        failures.append(f"rust blocks: cargo run exited {proc.returncode}\n"
-                        f"{proc.stdout[-6000:]}{proc.stderr[-6000:]}")
+        failures.append(
+            f"rust blocks: cargo run exited {proc.returncode}\n"
+            f"{proc.stdout[-6000:]}{proc.stderr[-6000:]}"
+        )
     return failures
 
 
@@ -318,8 +355,10 @@ def main(argv: list[str]) -> int:
             check = CHECKS.get(block.lang)
             try:
                 if check is None:
-                    raise CheckError(f"language {block.lang!r} has no check: use one of "
-                                     f"rust, {', '.join(sorted(CHECKS))}")
+                    raise CheckError(
+                        f"language {block.lang!r} has no check: use one of "
+                        f"rust, {', '.join(sorted(CHECKS))}"
+                    )
                 check(block, tmp)
             except (CheckError, subprocess.TimeoutExpired) as e:
                 failures.append(f"{block.where}: {e}")

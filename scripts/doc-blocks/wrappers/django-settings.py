@@ -34,7 +34,7 @@ names.setdefault("SECRET_KEY", "docs-check-secret-key-of-at-least-32-bytes!")
 names.setdefault("DATABASES", {"default": {"ENGINE": "django.db.backends.sqlite3",
                                            "NAME": ":memory:"}})
 apps = list(names.get("INSTALLED_APPS", []))
-for app in ("django.contrib.contenttypes", "django.contrib.auth", "rest_framework"):
+for app in ("django.contrib.contenttypes", "django.contrib.auth", "rest_framework", "keyfob.drf"):
     if app not in apps:
         apps.insert(0, app)
 names["INSTALLED_APPS"] = apps
