@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every fenced code block of README.md, BENCHMARKING.md and docs/*.md, checked by language
+# Every fenced code block of README.md, BENCHMARKING.md, docs/*.md and the READMEs of examples/django and the Python package, checked by language
 # (scripts/doc-blocks/check.py says how): Rust compiled and run, C compiled with -Werror and
 # run, Python run in the project's venv, shell syntax-checked, JSON/TOML/YAML parsed.
 # First the checker itself must fail on broken samples, so a pass means something.
@@ -49,5 +49,5 @@ for sample in "$broken"/*.md; do
 done
 echo "every broken sample failed"
 
-echo "== test-docs: README.md, BENCHMARKING.md, docs/*.md"
-"${CHECK[@]}" README.md BENCHMARKING.md docs/*.md
+echo "== test-docs: README.md, BENCHMARKING.md, docs/*.md and the READMEs of examples/django and the Python package"
+"${CHECK[@]}" README.md BENCHMARKING.md docs/*.md examples/django/README.md bindings/python/README.pypi.md
