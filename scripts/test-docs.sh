@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every fenced code block of README.md, BENCHMARKING.md, docs/*.md and the READMEs of examples/django and the Python package, checked by language
+# Every fenced code block of README.md, BENCHMARKING.md, docs/*.md and the READMEs of
+# examples/django and the Python package, checked by language
 # (scripts/doc-blocks/check.py says how): Rust compiled and run, C compiled with -Werror and
 # run, Python run in the project's venv, shell syntax-checked, JSON/TOML/YAML parsed.
 # First the checker itself must fail on broken samples, so a pass means something.
@@ -37,6 +38,8 @@ printf '%s\n' "${fence}sh" 'http post :8000/api/token/ refresh=<refresh>' "$fenc
 printf '%s\n' "${fence}json" '{"a": 1,}' "$fence" >"$broken/json.md"
 printf '%s\n' "${fence}toml" 'store = redis://' "$fence" >"$broken/toml.md"
 printf '%s\n' "${fence}nginx" 'server { listen 80 }' "$fence" >"$broken/nginx.md"
+printf '%s\n' "${fence}console" '$ http post :8000/api/token/ refresh=<refresh>' "$fence" >"$broken/console.md"
+printf '%s\n' "${fence}http" 'GET /api/hello/' 'Authorization Bearer x' "$fence" >"$broken/http.md"
 printf '%s\n' "${fence}" 'no language' "$fence" >"$broken/none.md"
 printf '%s\n' "${fence}rust fragment=nonesuch" 'let x = 1;' "$fence" >"$broken/wrapper.md"
 for sample in "$broken"/*.md; do

@@ -11,6 +11,9 @@
 | `json`, `toml`, `yaml` | parsed |
 | `js` | `node --check` |
 | `nginx` | directives end in `;` or open a block, braces balance |
+| `console` | the `$ ` lines (commands) pass `bash -n`; other lines are their output |
+| `ini`, `systemd` | parsed as INI |
+| `http` | request or status line, then `Name: value` headers, then any body |
 | `text` | not code (trees, output): nothing to check |
 
 A block that is not a whole program names a wrapper: ```` ```rust fragment=engine ````. The
@@ -24,6 +27,7 @@ Exits 1 when any block fails, naming each by file and line.
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
@@ -40,7 +44,16 @@ ROOT = Path(os.environ.get("KEYFOB_ROOT", HERE.parent.parent)).resolve()
 WRAPPERS = HERE / "wrappers"
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 EXTENSIONS = {"rust": "rs", "c": "c", "cpp": "cpp", "python": "py"}
-ALIASES = {"sh": "bash", "shell": "bash", "py": "python", "c++": "cpp", "javascript": "js"}
+ALIASES = {
+    "sh": "bash",
+    "shell": "bash",
+    "py": "python",
+    "c++": "cpp",
+    "javascript": "js",
+    "systemd": "ini",
+    "yml": "yaml",
+    "shell-session": "console",
+}
 
 
 @dataclass
@@ -236,6 +249,39 @@ def check_nginx(block: Block, _: Path) -> None:
         raise CheckError("nginx: unclosed block or directive without `;`")
 
 
+def check_console(block: Block, tmp: Path) -> None:
+    """A shell session: the `$ ` lines are commands (bash -n), the rest their output."""
+    commands = [line[2:] for line in block.code.splitlines() if line.startswith("$ ")]
+    if not commands:
+        raise CheckError("a console block shows at least one `$ ` command")
+    check_bash(Block(block.path, block.line, "bash", {}, "\n".join(commands) + "\n"), tmp)
+
+
+def check_ini(block: Block, _: Path) -> None:
+    """INI files and systemd units (keys may repeat in a unit)."""
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    try:
+        parser.read_string(block.code)
+    except configparser.Error as e:
+        raise CheckError(f"not INI: {e}") from e
+
+
+HTTP_START = re.compile(r"^([A-Z]+ \S+ HTTP/\d(\.\d)?|HTTP/\d(\.\d)? \d{3}( .*)?)$")
+HTTP_HEADER = re.compile(r"^[A-Za-z0-9-]+: ?.*$")
+
+
+def check_http(block: Block, _: Path) -> None:
+    """Requests and responses: a start line, headers, a blank line, then any body."""
+    messages = re.split(r"\n(?=[A-Z]+ \S+ HTTP/|HTTP/\d)", block.code.strip("\n"))
+    for message in messages:
+        head = message.split("\n\n", 1)[0].splitlines()
+        if not HTTP_START.match(head[0]):
+            raise CheckError(f"http: not a request or status line: {head[0]!r}")
+        for line in head[1:]:
+            if not HTTP_HEADER.match(line):
+                raise CheckError(f"http: not a header: {line!r}")
+
+
 def check_text(_: Block, __: Path) -> None:
     pass
 
@@ -250,6 +296,9 @@ CHECKS = {
     "yaml": check_yaml,
     "js": check_js,
     "nginx": check_nginx,
+    "console": check_console,
+    "ini": check_ini,
+    "http": check_http,
     "text": check_text,
 }
 
