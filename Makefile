@@ -36,7 +36,7 @@ test-python:
 test-docs:
 	bash scripts/test-docs.sh
 
-## make demo: the article's Django example on 127.0.0.1:8000
+## make demo: the example Django project (examples/django) on 127.0.0.1:8000
 demo:
 	bash scripts/demo.sh
 
