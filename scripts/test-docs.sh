@@ -41,6 +41,7 @@ printf '%s\n' "${fence}nginx" 'server { listen 80 }' "$fence" >"$broken/nginx.md
 printf '%s\n' "${fence}console" '$ http post :8000/api/token/ refresh=<refresh>' "$fence" >"$broken/console.md"
 printf '%s\n' "${fence}http" 'GET /api/hello/' 'Authorization Bearer x' "$fence" >"$broken/http.md"
 printf '%s\n' "${fence}" 'no language' "$fence" >"$broken/none.md"
+printf '%s\n' "${fence}rust,ignore" 'let x: u32 = 1;' "$fence" >"$broken/rust-ignore.md"
 printf '%s\n' "${fence}rust fragment=nonesuch" 'let x = 1;' "$fence" >"$broken/wrapper.md"
 for sample in "$broken"/*.md; do
     if "${CHECK[@]}" "$sample" >"$broken/out" 2>&1; then

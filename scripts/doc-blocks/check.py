@@ -74,8 +74,13 @@ class Block:
 
     @property
     def ident(self) -> str:
-        stem = re.sub(r"[^a-z0-9]+", "_", self.path.stem.lower())
-        return f"{stem}_{self.line}"
+        """A name for the block's files and Rust module, unique across the files checked."""
+        try:
+            shown = self.path.relative_to(ROOT)
+        except ValueError:
+            shown = self.path
+        stem = re.sub(r"[^a-z0-9]+", "_", str(shown.with_suffix("")).lower()).strip("_")
+        return f"b_{stem}_{self.line}"
 
 
 def blocks(path: Path) -> list[Block]:
@@ -109,6 +114,22 @@ def blocks(path: Path) -> list[Block]:
         found.append(Block(path, i + 1, lang, attrs, "\n".join(body) + "\n"))
         i = j + 1
     return found
+
+
+# Attributes after the language, and the languages they apply to. Anything else fails: an
+# attribute such as `ignore` or `no_run` must not look as if it skipped a block.
+ATTRIBUTES = {"fragment": {"rust", "c", "cpp", "python"}, "run": {"bash"}}
+
+
+def check_attributes(block: Block) -> None:
+    for key, value in block.attrs.items():
+        if block.lang not in ATTRIBUTES.get(key, ()):
+            raise CheckError(
+                f"attribute {key!r} means nothing on a {block.lang or 'language-less'} block "
+                "(there is no way to skip a block; see docs/index.md)"
+            )
+        if key == "fragment" and not value:
+            raise CheckError("fragment= names a wrapper")
 
 
 def wrapped(block: Block, ext: str) -> str:
@@ -398,6 +419,11 @@ def main(argv: list[str]) -> int:
         rust = []
         for block in all_blocks:
             counts[block.lang or "(none)"] = counts.get(block.lang or "(none)", 0) + 1
+            try:
+                check_attributes(block)
+            except CheckError as e:
+                failures.append(f"{block.where}: {e}")
+                continue
             if block.lang == "rust":
                 rust.append(block)
                 continue
