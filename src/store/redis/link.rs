@@ -43,14 +43,21 @@ impl TlsFiles {
         if !self.any() {
             return Ok(None);
         }
-        let read = |name: &str, path: &str| {
-            std::fs::read(path)
-                .map_err(|e| Error::Config(format!("{name}: cannot read '{path}' ({e})")))
+        // A file without the PEM block expected would fail only at the first connect.
+        let read = |name: &str, path: &str, block: &str| {
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::Config(format!("{name}: cannot read '{path}' ({e})")))?;
+            if !String::from_utf8_lossy(&pem).contains(block) {
+                return Err(Error::Config(format!(
+                    "{name}: '{path}' holds no PEM {block} block"
+                )));
+            }
+            Ok(pem)
         };
         let client_tls = match (&self.cert, &self.key) {
             (Some(cert), Some(key)) => Some(ClientTlsConfig {
-                client_cert: read("store_tls_cert", cert)?,
-                client_key: read("store_tls_key", key)?,
+                client_cert: read("store_tls_cert", cert, "CERTIFICATE")?,
+                client_key: read("store_tls_key", key, "PRIVATE KEY")?,
             }),
             (None, None) => None,
             _ => {
@@ -60,7 +67,7 @@ impl TlsFiles {
             }
         };
         let root_cert = match &self.ca {
-            Some(ca) => Some(read("store_tls_ca", ca)?),
+            Some(ca) => Some(read("store_tls_ca", ca, "CERTIFICATE")?),
             None => None,
         };
         let certs = TlsCertificates {
