@@ -42,6 +42,21 @@ topology_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# A free port whose cluster bus port (10000 higher) is free too.
+topology_free_cluster_port() {
+  python3 -c '
+import random, socket
+while True:
+    port = random.randint(20000, 55535)
+    try:
+        for p in (port, port + 10000):
+            socket.socket().bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    print(port)
+    break'
+}
+
 # topology_server NAME ARGS...: a redis-server (or sentinel, by its args) in its own directory.
 topology_server() {
   local name="$1"
@@ -147,7 +162,7 @@ topology_sentinel() {
 topology_cluster() {
   local port nodes=() seeds=()
   for i in 1 2 3; do
-    port="$(topology_free_port)"
+    port="$(topology_free_cluster_port)"
     topology_server "cluster-$i" --port "$port" "${TOPOLOGY_EPHEMERAL[@]}" \
       --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
     nodes+=("127.0.0.1:$port")
