@@ -91,9 +91,12 @@ fn tls_to_a_plain_server_fails_closed() {
     fails_closed(cfg);
 }
 
+/// A change that makes a config wrong.
+type Spoil = Box<dyn Fn(&mut Config)>;
+
 #[test]
 fn bad_tls_settings_are_config_errors_at_startup() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Config)>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         (
             "a CA file that does not exist",
             Box::new(|c| c.store_tls_ca = Some("/nonexistent/ca.pem".into())),

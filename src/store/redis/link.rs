@@ -156,7 +156,7 @@ enum Target {
         certs: Option<TlsCertificates>,
     },
     Cluster {
-        client: ClusterClient,
+        client: Box<ClusterClient>,
         data: NodeUrls,
         certs: Option<TlsCertificates>,
     },
@@ -227,7 +227,7 @@ impl Link {
                     builder = builder.certs(c.clone());
                 }
                 Target::Cluster {
-                    client: builder.build().map_err(bad_url)?,
+                    client: Box::new(builder.build().map_err(bad_url)?),
                     data,
                     certs,
                 }
