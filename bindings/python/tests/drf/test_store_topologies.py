@@ -55,7 +55,9 @@ def test_a_certificate_from_another_ca_answers_503(settings, clock, kf: Flavor, 
     assert (reply.status, reply.data["code"]) == (503, "store_unavailable")
 
 
-@pytest.mark.parametrize("url_var", ["KEYFOB_TEST_REDIS_SENTINEL_URL", "KEYFOB_TEST_REDIS_CLUSTER_URL"])
+@pytest.mark.parametrize(
+    "url_var", ["KEYFOB_TEST_REDIS_SENTINEL_URL", "KEYFOB_TEST_REDIS_CLUSTER_URL"]
+)
 def test_login_and_revocation_through_sentinel_and_cluster(
     settings, clock, kf: Flavor, admin, url_var: str
 ):
