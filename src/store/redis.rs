@@ -11,8 +11,8 @@
 //!   when not bound).
 //!   It expires with the session's absolute deadline.
 //! - `u:{<user>}` the user's index: a sorted set of sids scored by absolute deadline,
-//!   expiring with the user's last session. A login adds its sid here first, then writes
-//!   its session.
+//!   expiring with the user's last session. A login adds its sid here and writes its session
+//!   in one script, or on a Cluster here first, then the session.
 //! - `e:{<user>}` the user's not-before epoch, expiring when no token it covers can be alive.
 //! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
 //! - `p:<id>`   a DPoP proof seen (id: SHA-256 of key thumbprint and proof jti), expiring when
@@ -70,11 +70,15 @@ const SCAN_BATCH: usize = 1_000;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
 const USER_LUA: &str = include_str!("redis/user.lua");
+const LOGIN_LUA: &str = include_str!("redis/index.lua");
 
 /// The scripts, each prefixed with the shared rules.
 struct Scripts {
-    index: Script,
+    /// A login in one step (KEYS: session, index), where every key is on one server.
     create: Script,
+    /// A Cluster's login in two: the index in the user's slot, then the session in its own.
+    index: Script,
+    create_indexed: Script,
     touch: Script,
     rotate: Script,
     revoke_session: Script,
@@ -88,9 +92,13 @@ impl Scripts {
     fn new() -> Scripts {
         let with_rules = |body: &str| Script::new(&format!("{COMMON_LUA}\n{body}"));
         let with_user = |body: &str| Script::new(&format!("{USER_LUA}\n{body}"));
+        let with_login = |body: &str| Script::new(&format!("{LOGIN_LUA}\n{body}"));
         Scripts {
-            index: Script::new(include_str!("redis/index.lua")),
-            create: Script::new(include_str!("redis/create.lua")),
+            create: with_login(
+                "index_session(KEYS[2], ARGV)\ncreate_session(KEYS[1], ARGV)\nreturn 0",
+            ),
+            index: with_login("index_session(KEYS[1], ARGV)\nreturn 0"),
+            create_indexed: with_login("create_session(KEYS[1], ARGV)\nreturn 0"),
             touch: with_rules(include_str!("redis/touch.lua")),
             rotate: with_rules(include_str!("redis/rotate.lua")),
             revoke_session: Script::new(include_str!("redis/revoke_session.lua")),
@@ -412,35 +420,39 @@ fn glob_escape(s: &str) -> String {
 
 impl SessionStore for RedisStore {
     fn create(&self, s: Session, now: i64) -> Result<()> {
-        let sid = hex(s.sid);
         let key = self.session_key(s.sid);
+        let index = self.user_key("u:", &s.user_id);
         let previous = s.previous_jti.map(hex).unwrap_or_default();
         let ttl = s.absolute_deadline.saturating_sub(now).max(1);
-        let mut index = self.scripts.index.prepare_invoke();
-        index
-            .key(self.user_key("u:", &s.user_id))
-            .arg(now)
-            .arg(s.absolute_deadline)
-            .arg(&sid)
-            .arg(ttl);
-        // The index first: a revoke_user that reads it from now on finds this session.
-        self.run(Retry::Safe, |c| index.invoke::<i64>(c))?;
-        let mut call = self.scripts.create.prepare_invoke();
-        call.key(&key)
-            .arg(&sid)
-            .arg(&s.user_id)
-            .arg(s.created_at)
-            .arg(s.idle_deadline)
-            .arg(s.absolute_deadline)
-            .arg(hex(s.current_jti))
-            .arg(s.current_iat)
-            .arg(previous)
-            .arg(if s.revoked { "1" } else { "0" })
-            .arg(ttl)
-            .arg(digest_hex(s.binding.client))
-            .arg(digest_hex(s.binding.jkt));
-        // The script never overwrites an existing session: safe to retry.
-        self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        let args = [
+            hex(s.sid),
+            s.user_id.clone(),
+            s.created_at.to_string(),
+            s.idle_deadline.to_string(),
+            s.absolute_deadline.to_string(),
+            hex(s.current_jti),
+            s.current_iat.to_string(),
+            previous,
+            if s.revoked { "1" } else { "0" }.to_owned(),
+            ttl.to_string(),
+            digest_hex(s.binding.client),
+            digest_hex(s.binding.jkt),
+            now.to_string(),
+        ];
+        // Both steps never overwrite an existing session: safe to retry.
+        if self.link.is_cluster() {
+            // The index first: a revoke_user that reads it from now on finds this session.
+            let mut call = self.scripts.index.prepare_invoke();
+            call.key(&index).arg(&args[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+            let mut call = self.scripts.create_indexed.prepare_invoke();
+            call.key(&key).arg(&args[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        } else {
+            let mut call = self.scripts.create.prepare_invoke();
+            call.key(&key).key(&index).arg(&args[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        }
         Ok(())
     }
 

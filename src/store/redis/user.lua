@@ -10,7 +10,7 @@ end
 
 -- Revoke one session of the index: 1 if it was live. A session not there yet is a login
 -- between its two steps: leave a revoked mark, expiring with the session's absolute
--- deadline, that create.lua honours.
+-- deadline, that create_session (index.lua) honours.
 local function revoke_listed(key, now, absolute)
   local flag = redis.call('HGET', key, 'r')
   if not flag then
