@@ -70,7 +70,8 @@ const SCAN_BATCH: usize = 1_000;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
 const USER_LUA: &str = include_str!("redis/user.lua");
-const LOGIN_LUA: &str = include_str!("redis/index.lua");
+const INDEX_LUA: &str = include_str!("redis/index.lua");
+const CREATE_LUA: &str = include_str!("redis/create.lua");
 
 /// The scripts, each prefixed with the shared rules.
 struct Scripts {
@@ -84,7 +85,7 @@ struct Scripts {
     revoke_session: Script,
     revoke_user: Script,
     /// A Cluster's `revoke_user` in steps: the user's slot, then each session's.
-    user_sessions: Script,
+    epoch_and_index: Script,
     revoke_listed: Script,
 }
 
@@ -92,7 +93,7 @@ impl Scripts {
     fn new() -> Scripts {
         let with_rules = |body: &str| Script::new(&format!("{COMMON_LUA}\n{body}"));
         let with_user = |body: &str| Script::new(&format!("{USER_LUA}\n{body}"));
-        let with_login = |body: &str| Script::new(&format!("{LOGIN_LUA}\n{body}"));
+        let with_login = |body: &str| Script::new(&format!("{INDEX_LUA}\n{CREATE_LUA}\n{body}"));
         Scripts {
             create: with_login(
                 "index_session(KEYS[2], ARGV)\ncreate_session(KEYS[1], ARGV)\nreturn 0",
@@ -103,7 +104,9 @@ impl Scripts {
             rotate: with_rules(include_str!("redis/rotate.lua")),
             revoke_session: Script::new(include_str!("redis/revoke_session.lua")),
             revoke_user: with_user(include_str!("redis/revoke_user.lua")),
-            user_sessions: with_user("return user_sessions(KEYS[1], KEYS[2], ARGV[1], ARGV[2])"),
+            epoch_and_index: with_user(
+                "return epoch_and_index(KEYS[1], KEYS[2], ARGV[1], ARGV[2])",
+            ),
             revoke_listed: with_user(
                 "return revoke_listed(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))",
             ),
@@ -371,7 +374,7 @@ impl RedisStore {
         now: i64,
         remember: i64,
     ) -> Result<(i64, u64)> {
-        let mut call = self.scripts.user_sessions.prepare_invoke();
+        let mut call = self.scripts.epoch_and_index.prepare_invoke();
         call.key(index).key(epoch).arg(now).arg(remember);
         // All on one connection, so that the WAIT at the end covers every step's writes.
         self.run(Retry::Never, |c| {
@@ -437,7 +440,6 @@ impl SessionStore for RedisStore {
             ttl.to_string(),
             digest_hex(s.binding.client),
             digest_hex(s.binding.jkt),
-            now.to_string(),
         ];
         // Both steps never overwrite an existing session: safe to retry.
         if self.link.is_cluster() {

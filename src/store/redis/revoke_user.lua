@@ -2,7 +2,7 @@
 -- KEYS[1]: the user's index, KEYS[2]: the user's epoch.
 -- ARGV: now, seconds to remember the epoch, the session key prefix.
 local now = tonumber(ARGV[1])
-local listed = user_sessions(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local listed = epoch_and_index(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 local revoked = 0
 for i = 1, #listed, 2 do
   revoked = revoked + revoke_listed(ARGV[3] .. listed[i], now, tonumber(listed[i + 1]))

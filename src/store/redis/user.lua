@@ -2,7 +2,7 @@
 
 -- The user's epoch (KEY epoch) set to now for epoch_ttl seconds, and the sessions of the
 -- index (KEY index) that have not ended, as a flat list: sid, absolute deadline, ...
-local function user_sessions(index, epoch, now, epoch_ttl)
+local function epoch_and_index(index, epoch, now, epoch_ttl)
   redis.call('SET', epoch, now, 'EX', epoch_ttl)
   redis.call('ZREMRANGEBYSCORE', index, '-inf', now)
   return redis.call('ZRANGE', index, 0, -1, 'WITHSCORES')
