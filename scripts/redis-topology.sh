@@ -8,6 +8,8 @@
 #                         KEYFOB_TEST_REDIS_TLS_{CA,CERT,KEY,OTHER_CA} files
 #   topology_sentinel     a primary, a replica, three sentinels → KEYFOB_TEST_REDIS_SENTINEL_URL
 #   topology_cluster      three primaries             → KEYFOB_TEST_REDIS_CLUSTER_URL
+#   topology_sentinel tls, topology_cluster tls: the same over TLS (client certificates
+#                         required) → KEYFOB_TEST_REDIS_TLS_SENTINEL_URL, ..._TLS_CLUSTER_URL
 
 topology_install() {
   local missing=()
@@ -101,7 +103,7 @@ topology_certs() {
     openssl req -x509 "${ec[@]}" -keyout "$d/$ca.key" -out "$d/$ca.crt" -days 2 \
       -subj "/CN=keyfob test $ca" 2>/dev/null
   done
-  printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n' \
+  printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n' \
     >"$d/server.ext"
   printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$d/client.ext"
   for who in server client; do
@@ -116,70 +118,102 @@ topology_certs() {
   export KEYFOB_TEST_REDIS_TLS_OTHER_CA="$d/other-ca.crt"
 }
 
-# TLS only (no plain port), client certificates required.
+# How a server listens, by mode: TOPOLOGY_LISTEN (server args) and TOPOLOGY_CLI (redis-cli
+# args) for `plain` or `tls` on port $2. TLS: no plain port, client certificates required,
+# and TLS between the servers too (replication, sentinels, the cluster bus).
+topology_mode() {
+  local d="$TOPOLOGY_DIR/certs"
+  if [ "$1" = tls ]; then
+    [ -n "${KEYFOB_TEST_REDIS_TLS_CA:-}" ] || topology_certs
+    TOPOLOGY_LISTEN=(--port 0 --tls-port "$2" --tls-cert-file "$d/server.crt"
+      --tls-key-file "$d/server.key" --tls-ca-cert-file "$d/ca.crt" --tls-auth-clients yes
+      --tls-replication yes)
+    TOPOLOGY_CLI=(-p "$2" --tls --cacert "$d/ca.crt" --cert "$d/client.crt"
+      --key "$d/client.key")
+  else
+    TOPOLOGY_LISTEN=(--port "$2")
+    TOPOLOGY_CLI=(-p "$2")
+  fi
+}
+
 topology_tls() {
-  [ -n "${KEYFOB_TEST_REDIS_TLS_CA:-}" ] || topology_certs
-  local d="$TOPOLOGY_DIR/certs" port
+  local port
   port="$(topology_free_port)"
-  topology_server tls --port 0 --tls-port "$port" "${TOPOLOGY_EPHEMERAL[@]}" \
-    --tls-cert-file "$d/server.crt" --tls-key-file "$d/server.key" \
-    --tls-ca-cert-file "$d/ca.crt" --tls-auth-clients yes
-  topology_wait tls -p "$port" --tls --cacert "$d/ca.crt" --cert "$d/client.crt" \
-    --key "$d/client.key"
+  topology_mode tls "$port"
+  topology_server tls "${TOPOLOGY_LISTEN[@]}" "${TOPOLOGY_EPHEMERAL[@]}"
+  topology_wait tls "${TOPOLOGY_CLI[@]}"
   export KEYFOB_TEST_REDIS_TLS_URL="rediss://127.0.0.1:$port/0"
 }
 
-# A primary, one replica, three sentinels watching them as "keyfob".
+# topology_sentinel [tls]: a primary, one replica, three sentinels watching them as "keyfob".
 topology_sentinel() {
-  local primary replica s sentinels=()
+  local mode="${1:-plain}" primary replica s sentinels=() scheme=redis suffix=""
+  [ "$mode" = tls ] && scheme=rediss && suffix=-tls
   primary="$(topology_free_port)"
   replica="$(topology_free_port)"
-  topology_server sentinel-primary --port "$primary" "${TOPOLOGY_EPHEMERAL[@]}"
-  topology_wait sentinel-primary -p "$primary"
-  topology_server sentinel-replica --port "$replica" "${TOPOLOGY_EPHEMERAL[@]}" \
+  topology_mode "$mode" "$primary"
+  topology_server "sentinel$suffix-primary" "${TOPOLOGY_LISTEN[@]}" "${TOPOLOGY_EPHEMERAL[@]}"
+  topology_wait "sentinel$suffix-primary" "${TOPOLOGY_CLI[@]}"
+  topology_mode "$mode" "$replica"
+  topology_server "sentinel$suffix-replica" "${TOPOLOGY_LISTEN[@]}" "${TOPOLOGY_EPHEMERAL[@]}" \
     --replicaof 127.0.0.1 "$primary"
-  topology_wait sentinel-replica -p "$replica"
+  topology_wait "sentinel$suffix-replica" "${TOPOLOGY_CLI[@]}"
   for i in 1 2 3; do
     s="$(topology_free_port)"
-    mkdir -p "$TOPOLOGY_DIR/sentinel-$i"
+    mkdir -p "$TOPOLOGY_DIR/sentinel$suffix-$i"
     # Sentinel rewrites its config file: each gets its own.
     printf 'sentinel monitor keyfob 127.0.0.1 %s 2\nsentinel down-after-milliseconds keyfob 1000\nsentinel failover-timeout keyfob 5000\n' \
-      "$primary" >"$TOPOLOGY_DIR/sentinel-$i/sentinel.conf"
-    topology_server "sentinel-$i" "$TOPOLOGY_DIR/sentinel-$i/sentinel.conf" --sentinel \
-      --port "$s" --bind 127.0.0.1
+      "$primary" >"$TOPOLOGY_DIR/sentinel$suffix-$i/sentinel.conf"
+    topology_mode "$mode" "$s"
+    topology_server "sentinel$suffix-$i" "$TOPOLOGY_DIR/sentinel$suffix-$i/sentinel.conf" \
+      --sentinel "${TOPOLOGY_LISTEN[@]}" --bind 127.0.0.1
+    topology_wait "sentinel$suffix-$i" "${TOPOLOGY_CLI[@]}"
     sentinels+=("127.0.0.1:$s")
   done
-  for i in 1 2 3; do
-    topology_wait "sentinel-$i" -p "${sentinels[$((i - 1))]##*:}"
-  done
-  export KEYFOB_TEST_REDIS_SENTINEL_URL="redis+sentinel://$(
+  local url
+  url="$scheme+sentinel://$(
     IFS=,
     echo "${sentinels[*]}"
   )/keyfob/0"
+  if [ "$mode" = tls ]; then
+    export KEYFOB_TEST_REDIS_TLS_SENTINEL_URL="$url"
+  else
+    export KEYFOB_TEST_REDIS_SENTINEL_URL="$url"
+  fi
 }
 
-# Three primaries sharing the 16384 slots.
+# topology_cluster [tls]: three primaries sharing the 16384 slots.
 topology_cluster() {
-  local port nodes=() seeds=()
+  local mode="${1:-plain}" port nodes=() scheme=redis suffix=""
+  [ "$mode" = tls ] && scheme=rediss && suffix=-tls
   for i in 1 2 3; do
     port="$(topology_free_cluster_port)"
-    topology_server "cluster-$i" --port "$port" "${TOPOLOGY_EPHEMERAL[@]}" \
+    topology_mode "$mode" "$port"
+    [ "$mode" = tls ] && TOPOLOGY_LISTEN+=(--tls-cluster yes)
+    topology_server "cluster$suffix-$i" "${TOPOLOGY_LISTEN[@]}" "${TOPOLOGY_EPHEMERAL[@]}" \
       --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+    topology_wait "cluster$suffix-$i" "${TOPOLOGY_CLI[@]}"
     nodes+=("127.0.0.1:$port")
   done
-  for i in 1 2 3; do
-    topology_wait "cluster-$i" -p "${nodes[$((i - 1))]##*:}"
-  done
-  redis-cli --cluster create "${nodes[@]}" --cluster-yes >"$TOPOLOGY_DIR/cluster-create.log" 2>&1 ||
-    { cat "$TOPOLOGY_DIR/cluster-create.log" >&2; return 1; }
+  topology_mode "$mode" "$port"
+  redis-cli "${TOPOLOGY_CLI[@]:2}" --cluster create "${nodes[@]}" --cluster-yes \
+    >"$TOPOLOGY_DIR/cluster$suffix-create.log" 2>&1 ||
+    { cat "$TOPOLOGY_DIR/cluster$suffix-create.log" >&2; return 1; }
   for n in "${nodes[@]}"; do
+    topology_mode "$mode" "${n##*:}"
     for _ in $(seq 200); do
-      redis-cli -p "${n##*:}" cluster info | grep -q 'cluster_state:ok' && break
+      redis-cli "${TOPOLOGY_CLI[@]}" cluster info | grep -q 'cluster_state:ok' && break
       sleep 0.1
     done
   done
-  export KEYFOB_TEST_REDIS_CLUSTER_URL="redis+cluster://$(
+  local url
+  url="$scheme+cluster://$(
     IFS=,
     echo "${nodes[*]}"
   )"
+  if [ "$mode" = tls ]; then
+    export KEYFOB_TEST_REDIS_TLS_CLUSTER_URL="$url"
+  else
+    export KEYFOB_TEST_REDIS_CLUSTER_URL="$url"
+  fi
 }

@@ -2,7 +2,8 @@
 # The Redis store on every topology: installs redis-server, redis-sentinel, redis-cli and
 # openssl when missing, starts throwaway deployments on free loopback ports in a temporary
 # directory (scripts/redis-topology.sh: one server, one TLS-only server with client
-# certificates, a primary with a replica and three sentinels, a three-primary cluster), runs
+# certificates, a primary with a replica and three sentinels, a three-primary cluster, and
+# the last two again over TLS), runs
 # the store conformance suite and the topology tests against them with the client-binding
 # tests, and stops them all on exit.
 #   bash scripts/test-redis.sh               the Rust store tests (and the binding tests on Redis)
@@ -20,6 +21,8 @@ topology_standalone
 topology_tls
 topology_sentinel
 topology_cluster
+topology_sentinel tls
+topology_cluster tls
 KEYFOB_TEST_REDIS_SERVER="$(command -v redis-server)"
 export KEYFOB_TEST_REDIS_SERVER
 echo "== redis-server $(redis-server --version | grep -o 'v=[0-9.]*') on $KEYFOB_TEST_REDIS_URL," \

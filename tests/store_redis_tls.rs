@@ -1,5 +1,6 @@
 //! The Redis store over TLS (feature `redis`): the store conformance suite on a TLS-only
-//! Redis that requires client certificates, then every way TLS can go wrong failing closed:
+//! Redis that requires client certificates, and on a Sentinel group and a Cluster whose
+//! every node speaks only TLS, then every way TLS can go wrong failing closed:
 //! a server certificate from another CA, no client certificate, plain text to the TLS port,
 //! TLS to a plain server, and bad TLS settings refused at startup. Run with
 //! `bash scripts/test-redis.sh`, which starts the servers and makes the certificates.
@@ -31,17 +32,22 @@ fn tls_config() -> Config {
     cfg
 }
 
-struct Tls;
+/// The TLS deployment whose URL is in this variable, with the TLS files.
+struct Tls(&'static str);
 
 impl Backend for Tls {
     fn store(&self, namespace: &str) -> Arc<dyn SessionStore> {
         let mut cfg = tls_config();
+        cfg.store = env(self.0);
         cfg.store_prefix = namespace.to_owned();
         Arc::new(RedisStore::from_config(&cfg).unwrap())
     }
 }
 
-conformance::mount!(tls, Tls);
+conformance::mount!(tls, Tls("KEYFOB_TEST_REDIS_TLS_URL"));
+// Every node over TLS, the sentinels included.
+conformance::mount!(tls_sentinel, Tls("KEYFOB_TEST_REDIS_TLS_SENTINEL_URL"));
+conformance::mount!(tls_cluster, Tls("KEYFOB_TEST_REDIS_TLS_CLUSTER_URL"));
 
 /// An engine that starts (connections are lazy) and whose first call fails closed.
 fn fails_closed(cfg: Config) -> String {
@@ -74,6 +80,20 @@ fn no_client_certificate_fails_closed_where_one_is_required() {
     cfg.store_tls_cert = None;
     cfg.store_tls_key = None;
     fails_closed(cfg);
+}
+
+#[test]
+fn sentinels_and_cluster_nodes_are_verified_too() {
+    for url in [
+        "KEYFOB_TEST_REDIS_TLS_SENTINEL_URL",
+        "KEYFOB_TEST_REDIS_TLS_CLUSTER_URL",
+    ] {
+        let mut cfg = tls_config();
+        cfg.store = env(url);
+        cfg.store_tls_ca = Some(env("KEYFOB_TEST_REDIS_TLS_OTHER_CA"));
+        let why = fails_closed(cfg);
+        assert!(why.contains("certificate"), "{url}: {why}");
+    }
 }
 
 #[test]
