@@ -41,7 +41,17 @@ conformance::mount!(
 );
 
 fn engine_on(group: &SentinelGroup, clock: &ManualClock, wait_replicas: u64) -> Engine {
+    engine_with(group, clock, wait_replicas, 0)
+}
+
+fn engine_with(
+    group: &SentinelGroup,
+    clock: &ManualClock,
+    wait_replicas: u64,
+    grace: u64,
+) -> Engine {
     let mut cfg: Config = config();
+    cfg.reuse_grace_s = grace;
     cfg.store = group.url();
     cfg.store_prefix = fresh_namespace("failover");
     cfg.store_timeout_ms = 2_000;
@@ -118,6 +128,68 @@ fn a_failover_keeps_a_revocation_made_just_before_it_and_is_followed_without_res
         e.refresh(pair.refresh.as_deref().unwrap())
     });
     assert!(e.validate(&next.access).is_ok());
+}
+
+/// A switchover ordered with `SENTINEL FAILOVER` while a client keeps validating and
+/// refreshing: the old primary lives on as a replica, so connections to it must not be
+/// trusted with writes; every call succeeds or fails closed, and the chain goes on after.
+/// A refresh that failed closed may have been applied, so the client retries it with the
+/// same token, as `reuse_grace_s` allows.
+#[test]
+fn a_switchover_under_load_is_followed_and_never_forks_a_chain() {
+    const GRACE: u64 = 30;
+    let group = SentinelGroup::start();
+    let clock = clock();
+    let e = engine_with(&group, &clock, 1, GRACE);
+    let revoked = e.login("ida", None).unwrap();
+    e.revoke(&revoked.access).unwrap();
+    let pair = e.login("ida", None).unwrap();
+    let (mut access, mut refresh) = (pair.access, pair.refresh.unwrap());
+    let mut previous = None;
+    let _: String = redis::cmd("SENTINEL")
+        .arg("FAILOVER")
+        .arg("keyfob")
+        .query(&mut group.sentinels[0].conn().unwrap())
+        .unwrap();
+    // Calls go on through the switch, and for a while after the sentinels agree on it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut after = 0;
+    while after < 25 {
+        if group.agreed_primary() == Some(group.replica.port) {
+            after += 1;
+        }
+        match e.validate(&revoked.access) {
+            Err(Error::Revoked) | Err(Error::StoreUnavailable(_)) => {}
+            other => panic!("a revoked session during a switchover: {other:?}"),
+        }
+        match e.validate(&access) {
+            Ok(_) => {}
+            Err(Error::StoreUnavailable(_)) => {}
+            Err(other) => panic!("a live session refused: {other:?}"),
+        }
+        match e.refresh(&refresh) {
+            Ok(next) => {
+                previous = Some(std::mem::replace(&mut refresh, next.refresh.unwrap()));
+                access = next.access;
+            }
+            Err(Error::StoreUnavailable(_)) => {}
+            Err(other) => panic!("a refresh during a switchover: {other:?}"),
+        }
+        assert!(Instant::now() < deadline, "the switchover never completed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (_, _) = until_back(|| e.validate(&access));
+    assert_eq!(group.agreed_primary(), Some(group.replica.port));
+    assert_eq!(e.validate(&revoked.access), Err(Error::Revoked));
+    // The old primary is a replica now: WAIT can be met, and rotations go on.
+    let (next, _) = until_back(|| e.refresh(&refresh));
+    assert!(e.validate(&next.access).is_ok());
+    // One chain, one head: past the grace, every earlier token is a replay.
+    clock.advance(GRACE as i64 + 1);
+    let head = next.refresh.unwrap();
+    let earlier = previous.unwrap_or(refresh);
+    assert_eq!(e.refresh(&earlier), Err(Error::ReuseDetected));
+    assert_eq!(e.refresh(&head), Err(Error::Revoked));
 }
 
 #[test]
