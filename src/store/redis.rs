@@ -26,7 +26,7 @@
 //!
 //! Fail closed: every connection, I/O or protocol error, and every call slower than the
 //! configured timeout (it bounds the connect, each write and each read), is
-//! [`Error::StoreUnavailable`]. A connection that failed is dropped with the idle ones, so the
+//! [`Error::StoreUnavailable`](crate::Error::StoreUnavailable). A connection that failed is dropped with the idle ones, so the
 //! store reconnects by itself when Redis is back; an operation that is safe to repeat is
 //! retried once on a fresh connection when a pooled one turns out broken (e.g. after a Redis
 //! restart), never after a timeout.
@@ -39,7 +39,7 @@
 //!
 //! With `store_wait_replicas`, every step that revokes or rotates returns only once that
 //! many replicas have it (`WAIT`), so a failover cannot bring a revoked session back; fewer
-//! in time is [`Error::StoreUnavailable`].
+//! in time is [`Error::StoreUnavailable`](crate::Error::StoreUnavailable).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -48,15 +48,18 @@ use parking_lot::Mutex;
 use redis::{ConnectionLike, Script};
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
-use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::session::{BindingCheck, ClientBinding, Id, Session};
 
 mod codec;
 mod link;
+mod open;
 mod topology;
+mod users;
+mod wait;
 
-use link::{Conn, Link, TlsFiles};
+use link::{Conn, Link};
+use wait::Wait;
 
 use codec::{
     binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
@@ -131,13 +134,6 @@ pub struct RedisStore {
     scripts: Scripts,
 }
 
-/// `WAIT` after each revocation and rotation: this many replicas, within this many ms.
-#[derive(Clone, Copy, Debug)]
-struct Wait {
-    replicas: u64,
-    timeout_ms: u64,
-}
-
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password: show only where it points.
@@ -159,69 +155,6 @@ enum Retry {
 }
 
 impl RedisStore {
-    /// A store on the Redis at `url` (`redis://[user:password@]host:port/db`,
-    /// `rediss://...` for TLS, `redis+unix:///path?db=N`,
-    /// `redis+sentinel://host:port,host:port/master-set/db` or
-    /// `redis+cluster://host:port,host:port`), keys under `prefix`, each call bounded by
-    /// `timeout`. Connects lazily: an engine can start while Redis is down, and fails closed
-    /// until it is up. [`RedisStore::from_config`] takes the TLS files and `WAIT` too.
-    pub fn open(url: &str, prefix: &str, timeout: Duration) -> Result<RedisStore> {
-        Self::build(url, prefix, timeout, &TlsFiles::default(), None)
-    }
-
-    /// The store `config` describes: `store`, `store_prefix`, `store_timeout_ms`, the TLS
-    /// files (`store_tls_ca`, `store_tls_cert`, `store_tls_key`) and `store_wait_replicas`
-    /// with `store_wait_timeout_ms`.
-    pub fn from_config(config: &Config) -> Result<RedisStore> {
-        let tls = TlsFiles {
-            ca: config.store_tls_ca.clone(),
-            cert: config.store_tls_cert.clone(),
-            key: config.store_tls_key.clone(),
-        };
-        let wait = (config.store_wait_replicas > 0).then_some(Wait {
-            replicas: config.store_wait_replicas,
-            timeout_ms: config.store_wait_timeout_ms,
-        });
-        Self::build(
-            &config.store,
-            &config.store_prefix,
-            Duration::from_millis(config.store_timeout_ms),
-            &tls,
-            wait,
-        )
-    }
-
-    fn build(
-        url: &str,
-        prefix: &str,
-        timeout: Duration,
-        tls: &TlsFiles,
-        wait: Option<Wait>,
-    ) -> Result<RedisStore> {
-        if timeout.is_zero() {
-            return Err(Error::Config(
-                "store_timeout_ms must be greater than zero".into(),
-            ));
-        }
-        if prefix.contains(['{', '}']) {
-            // A brace would become part of every key's hash tag, parting a user's keys.
-            return Err(Error::Config(
-                "store_prefix must not contain '{' or '}'".into(),
-            ));
-        }
-        Ok(RedisStore {
-            link: Link::open(url, tls, timeout)?,
-            prefix: prefix.to_owned(),
-            timeout,
-            wait,
-            pool: Mutex::new(Pool {
-                pid: std::process::id(),
-                idle: Vec::new(),
-            }),
-            scripts: Scripts::new(),
-        })
-    }
-
     fn key(&self, kind: &str, name: &str) -> String {
         let mut k = String::with_capacity(self.prefix.len() + kind.len() + name.len());
         k.push_str(&self.prefix);
@@ -232,41 +165,6 @@ impl RedisStore {
 
     fn session_key(&self, sid: Id) -> String {
         self.key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
-    }
-
-    /// A key of the user's (`kind` `u:` or `e:`), hash-tagged so a user's keys share a slot.
-    fn user_key(&self, kind: &str, user: &str) -> String {
-        let mut k = String::with_capacity(self.prefix.len() + kind.len() + user.len() + 2);
-        k.push_str(&self.prefix);
-        k.push_str(kind);
-        k.push('{');
-        k.push_str(user);
-        k.push('}');
-        k
-    }
-
-    /// After a revocation or rotation on `conn`: `WAIT` for the configured replicas.
-    /// Returns how many acknowledged (`u64::MAX` when not configured).
-    fn wait_replicas(&self, conn: &mut Conn) -> redis::RedisResult<u64> {
-        match self.wait {
-            None => Ok(u64::MAX),
-            Some(w) => redis::cmd("WAIT")
-                .arg(w.replicas)
-                .arg(w.timeout_ms)
-                .query(conn),
-        }
-    }
-
-    /// Fail closed when fewer replicas than configured acknowledged a write.
-    fn check_replicated(&self, acked: u64) -> Result<()> {
-        match self.wait {
-            Some(w) if acked < w.replicas => Err(Error::StoreUnavailable(format!(
-                "only {acked} of {} replicas acknowledged the write within \
-                 store_wait_timeout_ms",
-                w.replicas
-            ))),
-            _ => Ok(()),
-        }
     }
 
     /// A pooled connection (`true`) or a new one (`false`).
@@ -361,51 +259,6 @@ impl RedisStore {
             }
             cursor = next;
         }
-    }
-}
-
-impl RedisStore {
-    /// A Cluster's revoke_user: the epoch and the index in the user's slot, then each listed
-    /// session in its own. Returns how many were revoked, and how many replicas acknowledged.
-    fn revoke_user_in_steps(
-        &self,
-        index: &str,
-        epoch: &str,
-        now: i64,
-        remember: i64,
-    ) -> Result<(i64, u64)> {
-        let mut call = self.scripts.epoch_and_index.prepare_invoke();
-        call.key(index).key(epoch).arg(now).arg(remember);
-        // All on one connection, so that the WAIT at the end covers every step's writes.
-        self.run(Retry::Never, |c| {
-            let listed: Vec<(String, i64)> = call.invoke(c)?;
-            let mut revoked = 0;
-            for (sid, absolute) in &listed {
-                let mut step = self.scripts.revoke_listed.prepare_invoke();
-                step.key(self.key("s:", sid)).arg(now).arg(*absolute);
-                revoked += step.invoke::<i64>(c)?;
-            }
-            Ok((revoked, self.wait_replicas(c)?))
-        })
-    }
-
-    /// Add the counts of the keys `conn` can SCAN to `st`.
-    fn count<C: ConnectionLike>(&self, conn: &mut C, st: &mut Stats) -> redis::RedisResult<()> {
-        st.sessions += self.scan(conn, "s:", |c, keys| {
-            if keys.is_empty() {
-                return Ok(());
-            }
-            let mut pipe = redis::pipe();
-            for k in &keys {
-                pipe.cmd("HGET").arg(k).arg("r");
-            }
-            let flags: Vec<Option<String>> = pipe.query(c)?;
-            st.revoked_sessions += flags.iter().filter(|f| f.as_deref() == Some("1")).count();
-            Ok(())
-        })?;
-        st.denied_jtis += self.scan(conn, "d:", |_, _| Ok(()))?;
-        st.user_epochs += self.scan(conn, "e:", |_, _| Ok(()))?;
-        Ok(())
     }
 }
 
