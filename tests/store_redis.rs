@@ -364,7 +364,7 @@ mod redis_backend {
         let ttl = |conn: &mut ::redis::Connection, key: String| -> i64 {
             ::redis::cmd("TTL").arg(key).query(conn).unwrap()
         };
-        let session_ttl = ttl(&mut conn, format!("{ns}s:{}", pair.session_id));
+        let session_ttl = ttl(&mut conn, format!("{ns}s:{{{}}}", pair.session_id));
         assert!((43_000..=43_200).contains(&session_ttl), "{session_ttl}");
         // Denylist entries expire at their `until`, epochs when nothing they cover can live.
         let store = Redis { url: shared_url() }.store(&ns);

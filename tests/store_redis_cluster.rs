@@ -111,7 +111,7 @@ fn revoke_user_revokes_a_login_caught_between_its_two_steps() {
     let session = store.get(sid).unwrap().expect("stored");
     // As if the second step had not happened yet.
     let _: i64 = redis::cmd("DEL")
-        .arg(format!("{ns}s:{sid}"))
+        .arg(format!("{ns}s:{{{sid}}}"))
         .query(&mut cluster_conn())
         .unwrap();
     assert_eq!(e.revoke_user("hugo"), Ok(0), "nothing live yet");

@@ -5,7 +5,7 @@
 //!
 //! Layout, under the configured prefix (default `keyfob:`); every script's keys share one
 //! Cluster slot (a user's keys by the hash tag `{<user>}`):
-//! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
+//! - `s:{<sid>}` a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
 //!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
 //!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
 //!   when not bound).
@@ -164,7 +164,7 @@ impl RedisStore {
     }
 
     fn session_key(&self, sid: Id) -> String {
-        self.key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
+        self.tagged_key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
     }
 
     /// A pooled connection (`true`) or a new one (`false`).
@@ -277,7 +277,7 @@ fn glob_escape(s: &str) -> String {
 impl SessionStore for RedisStore {
     fn create(&self, s: Session, now: i64) -> Result<()> {
         let key = self.session_key(s.sid);
-        let index = self.user_key("u:", &s.user_id);
+        let index = self.tagged_key("u:", &s.user_id);
         let previous = s.previous_jti.map(hex).unwrap_or_default();
         let ttl = s.absolute_deadline.saturating_sub(now).max(1);
         let args = [
@@ -440,8 +440,8 @@ impl SessionStore for RedisStore {
     }
 
     fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
-        let index = self.user_key("u:", user_id);
-        let epoch = self.user_key("e:", user_id);
+        let index = self.tagged_key("u:", user_id);
+        let epoch = self.tagged_key("e:", user_id);
         let remember = remember_until.saturating_sub(now).max(1);
         let (n, acked) = if self.link.is_cluster() {
             self.revoke_user_in_steps(&index, &epoch, now, remember)?
@@ -462,7 +462,7 @@ impl SessionStore for RedisStore {
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {
-        let key = self.user_key("e:", user_id);
+        let key = self.tagged_key("e:", user_id);
         self.run(Retry::Safe, |c| redis::cmd("GET").arg(&key).query(c))
     }
 

@@ -1,4 +1,4 @@
-//! A user's keys (index and epoch, under one hash tag), `revoke_user` in steps on a Cluster,
+//! Hash-tagged keys (a user's index and epoch share a slot, as do a session's keys), `revoke_user` in steps on a Cluster,
 //! and the key counts of `stats` on one node.
 
 use redis::ConnectionLike;
@@ -8,13 +8,14 @@ use crate::error::Result;
 use crate::store::Stats;
 
 impl RedisStore {
-    /// A key of the user's (`kind` `u:` or `e:`), hash-tagged so a user's keys share a slot.
-    pub(super) fn user_key(&self, kind: &str, user: &str) -> String {
-        let mut k = String::with_capacity(self.prefix.len() + kind.len() + user.len() + 2);
+    /// `<prefix><kind>{<tag>}`: every key of one tag lives in one Cluster slot, so a script
+    /// may touch several. Tags are a user id (`u:`, `e:`) or a sid (`s:`).
+    pub(super) fn tagged_key(&self, kind: &str, tag: &str) -> String {
+        let mut k = String::with_capacity(self.prefix.len() + kind.len() + tag.len() + 2);
         k.push_str(&self.prefix);
         k.push_str(kind);
         k.push('{');
-        k.push_str(user);
+        k.push_str(tag);
         k.push('}');
         k
     }
@@ -36,7 +37,7 @@ impl RedisStore {
             let mut revoked = 0;
             for (sid, absolute) in &listed {
                 let mut step = self.scripts.revoke_listed.prepare_invoke();
-                step.key(self.key("s:", sid)).arg(now).arg(*absolute);
+                step.key(self.tagged_key("s:", sid)).arg(now).arg(*absolute);
                 revoked += step.invoke::<i64>(c)?;
             }
             Ok((revoked, self.wait_replicas(c)?))
