@@ -1,5 +1,5 @@
-//! Hash-tagged keys (a user's index and epoch share a slot, as do a session's keys), `revoke_user` in steps on a Cluster,
-//! and the key counts of `stats` on one node.
+//! Hash-tagged keys (a user's index and epoch share a slot, as do a session's keys),
+//! `revoke_user` in steps on a Cluster, and the key counts of `stats` on one node.
 
 use redis::ConnectionLike;
 
