@@ -4,7 +4,7 @@
 //! (`redis+sentinel://`) or a Cluster (`redis+cluster://`): see `redis/topology.rs`.
 //!
 //! Layout, under the configured prefix (default `keyfob:`); every script's keys share one
-//! Cluster slot (a user's keys by the hash tag `{<user>}`):
+//! Cluster slot (a user's keys by the hash tag `{<user>}`, a session's by `{<sid>}`):
 //! - `s:{<sid>}` a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
 //!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
 //!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
@@ -25,9 +25,11 @@
 //! true clock and stays correct when Redis's clock and the host's disagree.
 //!
 //! Fail closed: every connection, I/O or protocol error, and every call slower than the
-//! configured timeout (it bounds the connect, each write and each read), is
-//! [`Error::StoreUnavailable`](crate::Error::StoreUnavailable). A connection that failed is dropped with the idle ones, so the
-//! store reconnects by itself when Redis is back; an operation that is safe to repeat is
+//! configured timeout (it bounds the connect, each write and each read; on a Cluster, each
+//! redirection followed), is [`Error::StoreUnavailable`](crate::Error::StoreUnavailable). A
+//! connection that failed (or answers READONLY after a failover) is dropped with the idle
+//! ones, so the store reconnects by itself when Redis is back; an operation that is safe to
+//! repeat is
 //! retried once on a fresh connection when a pooled one turns out broken (e.g. after a Redis
 //! restart), never after a timeout.
 //!
