@@ -2,11 +2,14 @@
 //! every worker process on every host sees the same sessions and revocations at once.
 //!
 //! Layout, under the configured prefix (default `keyfob:`):
-//! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
-//!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
+//! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline at login, `a`
+//!   absolute deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
 //!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
 //!   when not bound).
 //!   It expires with the session's absolute deadline.
+//! - `i:<sid>`  the session's idle deadline once it has slid (the later of it and `i` counts):
+//!   kept apart so that a slide does not invalidate the session in every near cache.
+//!   It expires with the session.
 //! - `u:<user>` the set of the user's sids, expiring with the user's last session.
 //! - `e:<user>` the user's not-before epoch, expiring when no token it covers can be alive.
 //! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
@@ -25,6 +28,10 @@
 //! store reconnects by itself when Redis is back; an operation that is safe to repeat is
 //! retried once on a fresh connection when a pooled one turns out broken (e.g. after a Redis
 //! restart), never after a timeout.
+//! With the near cache ([`RedisStore::near_cache`], `near_cache` in the config), validates
+//! are answered from this process's memory, kept true by Redis's invalidations
+//! (`invalidation.rs`); every other operation still goes to Redis.
+//!
 //! Needs a standalone Redis (or a Sentinel-managed primary): the scripts touch keys of several
 //! slots, which Redis Cluster refuses.
 
@@ -39,11 +46,15 @@ use crate::error::{Error, Result};
 use crate::session::{BindingCheck, ClientBinding, Id, Session};
 
 mod codec;
+mod invalidation;
+mod near_cache;
+mod touch;
 
 use codec::{
     binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
     is_broken_connection, unavailable, CONVERGED, OK,
 };
+use invalidation::Tracking;
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
 const MAX_IDLE_CONNECTIONS: usize = 16;
@@ -88,6 +99,8 @@ pub struct RedisStore {
     timeout: Duration,
     pool: Mutex<Pool>,
     scripts: Scripts,
+    /// The near cache and its invalidation link, when on.
+    near: Option<Tracking>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -100,6 +113,7 @@ impl std::fmt::Debug for RedisStore {
             )
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("near_cache", &self.near.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -134,7 +148,33 @@ impl RedisStore {
                 idle: Vec::new(),
             }),
             scripts: Scripts::new(),
+            near: None,
         })
+    }
+
+    /// This store with a near cache of up to `capacity` sessions: validates are answered
+    /// from this process's memory, and Redis tells every process at once when a cached
+    /// session changes. Without news from Redis for long (a link that broke or fell behind),
+    /// the cache is emptied and every validate goes to Redis until the link is back.
+    pub fn near_cache(mut self, capacity: usize) -> Result<RedisStore> {
+        if capacity == 0 {
+            return Err(Error::Config(
+                "near_cache_size must be greater than zero".into(),
+            ));
+        }
+        self.near = Some(Tracking::new(
+            self.client.clone(),
+            &self.prefix,
+            self.timeout,
+            capacity,
+        ));
+        Ok(self)
+    }
+
+    /// Whether validates may be answered from the near cache now: it is on, and its link
+    /// to Redis is up and keeping up.
+    pub fn near_cache_serving(&self) -> bool {
+        self.near.as_ref().is_some_and(|n| n.is_serving())
     }
 
     fn key(&self, kind: &str, name: &str) -> String {
@@ -147,6 +187,10 @@ impl RedisStore {
 
     fn session_key(&self, sid: Id) -> String {
         self.key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
+    }
+
+    fn idle_key(&self, sid: Id) -> String {
+        self.key("i:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
     }
 
     /// A pooled connection (`true`) or a new one (`false`).
@@ -292,9 +336,16 @@ impl SessionStore for RedisStore {
     }
 
     fn get(&self, sid: Id) -> Result<Option<Session>> {
-        let key = self.session_key(sid);
-        let fields: HashMap<String, String> =
-            self.run(Retry::Safe, |c| redis::cmd("HGETALL").arg(&key).query(c))?;
+        let (key, idle_key) = (self.session_key(sid), self.idle_key(sid));
+        let (fields, slid): (HashMap<String, String>, Option<i64>) =
+            self.run(Retry::Safe, |c| {
+                redis::pipe()
+                    .cmd("HGETALL")
+                    .arg(&key)
+                    .cmd("GET")
+                    .arg(&idle_key)
+                    .query(c)
+            })?;
         if fields.is_empty() {
             return Ok(None);
         }
@@ -306,7 +357,7 @@ impl SessionStore for RedisStore {
             sid,
             user_id: fields.get("u").cloned().ok_or_else(|| corrupt("u"))?,
             created_at: int_field(&fields, "c")?,
-            idle_deadline: int_field(&fields, "i")?,
+            idle_deadline: int_field(&fields, "i")?.max(slid.unwrap_or(i64::MIN)),
             absolute_deadline: int_field(&fields, "a")?,
             current_jti: id_field(&fields, "j")?,
             current_iat: int_field(&fields, "t")?,
@@ -327,20 +378,7 @@ impl SessionStore for RedisStore {
         slide: bool,
         presented: Option<&BindingCheck>,
     ) -> Result<()> {
-        let key = self.session_key(sid);
-        let mut call = self.scripts.touch.prepare_invoke();
-        call.key(&key)
-            .arg(now)
-            .arg(idle_timeout)
-            .arg(if slide { "1" } else { "0" })
-            .arg(if presented.is_some() { "1" } else { "0" })
-            .arg(&binding_args(presented.unwrap_or(&BindingCheck::default()))[..]);
-        // A slide is idempotent (the deadline only moves forward to the same value), and so
-        // is a revocation for a client mismatch.
-        match self.run(Retry::Safe, |c| call.invoke::<i64>(c))? {
-            OK => Ok(()),
-            code => Err(code_error(code)),
-        }
+        self.touch_session(sid, now, idle_timeout, slide, presented)
     }
 
     fn rotate(
@@ -356,13 +394,19 @@ impl SessionStore for RedisStore {
         let key = self.session_key(sid);
         let mut call = self.scripts.rotate.prepare_invoke();
         call.key(&key)
+            .key(self.idle_key(sid))
             .arg(hex(presented))
             .arg(hex(next))
             .arg(now)
             .arg(idle_timeout)
             .arg(grace)
             .arg(&binding_args(binding)[..]);
-        let reply: Vec<String> = self.run(Retry::Never, |c| call.invoke(c))?;
+        let reply = self.run(Retry::Never, |c| call.invoke::<Vec<String>>(c));
+        if let Some(near) = &self.near {
+            // Reuse detection and a binding mismatch revoke: this process sees it at once.
+            near.invalidate(sid);
+        }
+        let reply = reply?;
         let int = |i: usize| -> Result<i64> {
             reply
                 .get(i)
@@ -392,7 +436,11 @@ impl SessionStore for RedisStore {
         let key = self.session_key(sid);
         let mut call = self.scripts.revoke_session.prepare_invoke();
         call.key(&key);
-        match self.run(Retry::Never, |c| call.invoke::<i64>(c))? {
+        let outcome = self.run(Retry::Never, |c| call.invoke::<i64>(c));
+        if let Some(near) = &self.near {
+            near.invalidate(sid);
+        }
+        match outcome? {
             1 => Ok(RevokeOutcome::Revoked),
             2 => Ok(RevokeOutcome::AlreadyRevoked),
             _ => Ok(RevokeOutcome::Unknown),
@@ -406,8 +454,12 @@ impl SessionStore for RedisStore {
             .arg(now)
             .arg(remember_until.saturating_sub(now).max(1))
             .arg(self.key("s:", ""));
-        let n: i64 = self.run(Retry::Never, |c| call.invoke(c))?;
-        Ok(usize::try_from(n).unwrap_or(0))
+        let n = self.run(Retry::Never, |c| call.invoke::<i64>(c));
+        if let Some(near) = &self.near {
+            // Other processes hear of each session; this one does not wait for them.
+            near.clear();
+        }
+        Ok(usize::try_from(n?).unwrap_or(0))
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {

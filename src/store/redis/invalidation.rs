@@ -1,0 +1,335 @@
+//! The near cache's link to Redis: server-assisted client-side caching, and the heartbeat
+//! that proves the link is keeping up.
+//!
+//! One connection per process and store asks Redis to track every key under the session
+//! prefix for everyone (`CLIENT TRACKING on REDIRECT <itself> BCAST PREFIX <prefix>s:`) and
+//! subscribes to `__redis__:invalidate`: whoever writes a session key (a revocation, a
+//! logout, reuse detection, `revoke_user`, Redis expiring it), every process hears its name.
+//! RESP2 with the redirect to a subscribed connection, rather than RESP3 pushes, because the
+//! synchronous client reads pushes only while it waits for a reply of its own.
+//!
+//! A link can also fail silently (a frozen peer, a backlog Redis has not flushed). So a
+//! second thread writes a heartbeat key every [`HEARTBEAT_EVERY`], under a prefix tracked on
+//! the same connection, and notes when it sent it. Redis sends invalidations in the order it
+//! applied the writes (and, within one batch, the session prefix before the heartbeat
+//! prefix: `s;` sorts after `s:`), so the heartbeat's own invalidation arriving means every
+//! change Redis applied before the heartbeat was sent has arrived too. The cache answers
+//! only while the latest heartbeat so confirmed was sent less than [`LAG_BOUND`] ago; past
+//! it, and whenever the connection breaks, the cache is emptied and the link rebuilt.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use redis::{Connection, Value};
+
+use super::near_cache::{Cached, NearCache, Ticket};
+use crate::session::Id;
+
+/// How often each process proves its link: one small write, heard by this process only.
+pub(super) const HEARTBEAT_EVERY: Duration = Duration::from_millis(100);
+/// The longest a cached answer may go without a confirmed heartbeat, so the most a change
+/// can go unseen by a process whose link failed silently.
+pub(super) const LAG_BOUND: Duration = Duration::from_millis(500);
+/// Wait before rebuilding a link that failed, so a Redis that is down is not hammered.
+const RECONNECT_PAUSE: Duration = Duration::from_millis(50);
+const CHANNEL: &str = "__redis__:invalidate";
+
+/// What the listener, the heartbeat and the callers share.
+struct Shared {
+    cache: NearCache,
+    client: redis::Client,
+    /// Keys of sessions (`<prefix>s:`).
+    tracked: String,
+    /// This process's heartbeat keys (`<prefix>s;<random>:`), tracked on the same link.
+    heartbeat: String,
+    timeout: Duration,
+    /// Odd while the link is subscribed; bumped on every change, so a fill can tell that
+    /// the link it started under is gone.
+    epoch: AtomicU64,
+    /// Nanoseconds since `base` until which cached answers may be given.
+    serve_until: AtomicU64,
+    base: Instant,
+    /// Heartbeats sent and not yet confirmed: sequence number, when.
+    sent: Mutex<VecDeque<(u64, Instant)>>,
+    /// Asks the listener to rebuild the link (it fell behind).
+    rebuild: AtomicBool,
+    stop: AtomicBool,
+}
+
+/// The near cache with its link; the link's threads start in each process on first use.
+pub(super) struct Tracking {
+    shared: Arc<Shared>,
+    /// The fork generation whose threads run (`u64::MAX`: none yet).
+    running: AtomicU64,
+    start: Mutex<()>,
+}
+
+impl Tracking {
+    pub(super) fn new(
+        client: redis::Client,
+        prefix: &str,
+        timeout: Duration,
+        capacity: usize,
+    ) -> Tracking {
+        let nonce = Id::random()
+            .map(|id| id.to_hex_string())
+            .unwrap_or_default();
+        Tracking {
+            shared: Arc::new(Shared {
+                cache: NearCache::new(capacity),
+                client,
+                tracked: format!("{prefix}s:"),
+                heartbeat: format!("{prefix}s;{nonce}:"),
+                timeout,
+                epoch: AtomicU64::new(0),
+                serve_until: AtomicU64::new(0),
+                base: Instant::now(),
+                sent: Mutex::new(VecDeque::new()),
+                rebuild: AtomicBool::new(false),
+                stop: AtomicBool::new(false),
+            }),
+            running: AtomicU64::new(u64::MAX),
+            start: Mutex::new(()),
+        }
+    }
+
+    /// Start the link's threads in this process if they are not running here: first use,
+    /// or a forked child, which has its parent's memory but none of its threads.
+    fn ensure_running(&self) {
+        let generation = crate::fork::generation();
+        if self.running.load(Ordering::Acquire) == generation {
+            return;
+        }
+        let _guard = self.start.lock();
+        if self.running.load(Ordering::Acquire) == generation {
+            return;
+        }
+        // What the parent cached was kept true by the parent's link, not ours.
+        self.shared.link_down();
+        self.shared.sent.lock().clear();
+        let listener = self.shared.clone();
+        let beat = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("keyfob-invalidate".into())
+            .spawn(move || listener.listen())
+            .and_then(|_| {
+                std::thread::Builder::new()
+                    .name("keyfob-heartbeat".into())
+                    .spawn(move || beat.beat())
+            });
+        if spawned.is_ok() {
+            self.running.store(generation, Ordering::Release);
+        }
+    }
+
+    /// The cached state of `sid`, if the link is known to be keeping up.
+    pub(super) fn get(&self, sid: Id) -> Option<Cached> {
+        self.ensure_running();
+        if !self.shared.serving() {
+            return None;
+        }
+        self.shared.cache.get(sid)
+    }
+
+    /// A ticket to cache what a read about to be sent sees (None while the link is down).
+    pub(super) fn ticket(&self, sid: Id) -> Option<Ticket> {
+        self.ensure_running();
+        let epoch = self.shared.epoch.load(Ordering::Acquire);
+        (epoch % 2 == 1).then(|| self.shared.cache.ticket(sid, epoch))
+    }
+
+    pub(super) fn fill(&self, sid: Id, ticket: Ticket, entry: Cached) {
+        let epoch = self.shared.epoch.load(Ordering::Acquire);
+        self.shared.cache.fill(sid, ticket, epoch, entry);
+    }
+
+    /// This process changed `sid`: forget it now rather than when Redis says so.
+    pub(super) fn invalidate(&self, sid: Id) {
+        self.shared.cache.invalidate(sid);
+    }
+
+    /// This process changed sessions it cannot name (`revoke_user`).
+    pub(super) fn clear(&self) {
+        self.shared.cache.clear();
+    }
+
+    /// Whether cached answers may be given now (for tests and the bench).
+    pub(super) fn is_serving(&self) -> bool {
+        self.ensure_running();
+        self.shared.serving()
+    }
+}
+
+impl Drop for Tracking {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Release);
+    }
+}
+
+impl Shared {
+    fn now_ns(&self) -> u64 {
+        self.base.elapsed().as_nanos() as u64
+    }
+
+    fn serving(&self) -> bool {
+        self.epoch.load(Ordering::Acquire) % 2 == 1
+            && self.now_ns() < self.serve_until.load(Ordering::Acquire)
+    }
+
+    /// Cached answers may be given until `lag_bound` after `confirmed_at`.
+    fn confirm(&self, confirmed_at: Instant) {
+        let until = confirmed_at.saturating_duration_since(self.base) + LAG_BOUND;
+        self.serve_until
+            .fetch_max(until.as_nanos() as u64, Ordering::AcqRel);
+    }
+
+    fn link_up(&self, subscribed_at: Instant) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        // Every change from the subscription on reaches this link.
+        self.confirm(subscribed_at);
+    }
+
+    /// Nothing cached may be trusted: empty the cache, refuse fills in flight.
+    fn link_down(&self) {
+        self.serve_until.store(0, Ordering::Release);
+        if self.epoch.load(Ordering::Acquire) % 2 == 1 {
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        self.cache.clear();
+    }
+
+    /// The listener thread: (re)build the link and apply what it hears, until the store
+    /// goes away.
+    fn listen(self: Arc<Self>) {
+        while !self.stop.load(Ordering::Acquire) {
+            let _ = self.follow();
+            self.link_down();
+            std::thread::sleep(RECONNECT_PAUSE);
+        }
+    }
+
+    fn follow(&self) -> redis::RedisResult<()> {
+        let mut conn: Connection = self.client.get_connection_with_timeout(self.timeout)?;
+        conn.set_read_timeout(Some(self.timeout))?;
+        conn.set_write_timeout(Some(self.timeout))?;
+        let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut conn)?;
+        redis::cmd("CLIENT")
+            .arg("TRACKING")
+            .arg("on")
+            .arg("REDIRECT")
+            .arg(id)
+            .arg("BCAST")
+            .arg("PREFIX")
+            .arg(&self.tracked)
+            .arg("PREFIX")
+            .arg(&self.heartbeat)
+            .exec(&mut conn)?;
+        let mut pubsub = conn.as_pubsub();
+        let subscribing = Instant::now();
+        pubsub.subscribe(CHANNEL)?;
+        // Heartbeats come every HEARTBEAT_EVERY: a silence this long is a link in trouble.
+        // A read that times out may have stopped inside a message, so the link is rebuilt.
+        pubsub.set_read_timeout(Some(LAG_BOUND))?;
+        self.rebuild.store(false, Ordering::Release);
+        self.link_up(subscribing);
+        loop {
+            let msg = pubsub.get_message()?;
+            if self.stop.load(Ordering::Acquire) || self.rebuild.load(Ordering::Acquire) {
+                return Ok(());
+            }
+            if msg.get_channel_name() != CHANNEL {
+                continue;
+            }
+            match msg.get_payload::<Value>()? {
+                // A flush (FLUSHDB, FLUSHALL): every key may have changed.
+                Value::Nil => self.cache.clear(),
+                Value::Array(keys) => {
+                    for key in keys {
+                        if let Value::BulkString(key) = key {
+                            self.heard(&key);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// One invalidated key: a session to forget, or one of our heartbeats coming back.
+    fn heard(&self, key: &[u8]) {
+        if let Some(sid) = key.strip_prefix(self.tracked.as_bytes()) {
+            if let Some(sid) = std::str::from_utf8(sid).ok().and_then(Id::parse) {
+                self.cache.invalidate(sid);
+            }
+        } else if let Some(seq) = key.strip_prefix(self.heartbeat.as_bytes()) {
+            let Some(seq) = std::str::from_utf8(seq).ok().and_then(|s| s.parse().ok()) else {
+                return;
+            };
+            let mut sent = self.sent.lock();
+            let mut confirmed = None;
+            while let Some(&(s, at)) = sent.front() {
+                if s > seq {
+                    break;
+                }
+                confirmed = Some(at);
+                sent.pop_front();
+            }
+            drop(sent);
+            if let Some(at) = confirmed {
+                self.confirm(at);
+            }
+        }
+    }
+
+    /// The heartbeat thread: write a heartbeat key every HEARTBEAT_EVERY while the link is
+    /// up, and ask for a rebuild when confirmations stop coming.
+    fn beat(self: Arc<Self>) {
+        let mut conn: Option<Connection> = None;
+        let mut seq: u64 = 0;
+        while !self.stop.load(Ordering::Acquire) {
+            std::thread::sleep(HEARTBEAT_EVERY);
+            if self.epoch.load(Ordering::Acquire) % 2 == 0 {
+                continue;
+            }
+            if !self.serving() {
+                // Fallen behind: stop trusting the cache and rebuild the link.
+                self.rebuild.store(true, Ordering::Release);
+                self.link_down();
+                continue;
+            }
+            seq += 1;
+            {
+                let mut sent = self.sent.lock();
+                if sent.len() >= 64 {
+                    sent.pop_front();
+                }
+                sent.push_back((seq, Instant::now()));
+            }
+            if self.send_heartbeat(&mut conn, seq).is_err() {
+                conn = None;
+            }
+        }
+    }
+
+    fn send_heartbeat(&self, conn: &mut Option<Connection>, seq: u64) -> redis::RedisResult<()> {
+        if conn.is_none() {
+            let c = self.client.get_connection_with_timeout(self.timeout)?;
+            c.set_read_timeout(Some(self.timeout))?;
+            c.set_write_timeout(Some(self.timeout))?;
+            *conn = Some(c);
+        }
+        let Some(c) = conn.as_mut() else {
+            return Ok(());
+        };
+        // Gone by itself soon after: only its invalidation matters.
+        redis::cmd("SET")
+            .arg(format!("{}{seq}", self.heartbeat))
+            .arg(1)
+            .arg("PX")
+            .arg(LAG_BOUND.as_millis() as u64 * 4)
+            .exec(c)
+    }
+}
