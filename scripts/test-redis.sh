@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Redis store: installs redis-server when missing, starts a throwaway one on a free
 # loopback port in a temporary directory, runs the store conformance suite and the
-# Redis-only tests against it (tests/store_redis.rs) with the client-binding tests, and
-# stops it on exit.
+# Redis-only tests against it (tests/store_redis.rs, the near cache in tests/near_cache.rs)
+# with the client-binding tests, and stops it on exit.
 #   bash scripts/test-redis.sh               the Rust store tests (and the binding tests on Redis)
 #   bash scripts/test-redis.sh CMD ARGS...   CMD instead, with KEYFOB_TEST_REDIS_URL set
 set -euo pipefail
@@ -44,5 +44,5 @@ echo "== redis-server $(redis-server --version | grep -o 'v=[0-9.]*') on $KEYFOB
 if [ "$#" -gt 0 ]; then
   "$@"
 else
-  cargo test -p keyfob --features redis --test store_redis --test client_binding --test dpop
+  cargo test -p keyfob --features redis --test store_redis --test near_cache --test client_binding --test dpop
 fi
