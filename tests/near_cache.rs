@@ -46,9 +46,7 @@ impl Server {
             .spawn()
             .expect("redis-server (install it, or run scripts/test-redis.sh)");
         let server = Server { child, port, dir };
-        eventually("redis-server answers", || {
-            server.admin_try().is_some()
-        });
+        eventually("redis-server answers", || server.admin_try().is_some());
         server
     }
 
@@ -112,10 +110,7 @@ fn process(server: &Server, prefix: &str, clock: &ManualClock) -> (Engine, Arc<R
 }
 
 fn stat(admin: &mut redis::Connection, command: &str) -> u64 {
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(admin)
-        .unwrap();
+    let info: String = redis::cmd("INFO").arg("commandstats").query(admin).unwrap();
     let prefix = format!("cmdstat_{command}:calls=");
     info.lines()
         .find_map(|l| l.strip_prefix(prefix.as_str()))
@@ -126,7 +121,12 @@ fn stat(admin: &mut redis::Connection, command: &str) -> u64 {
 /// Wait until `engine` answers `token` from its cache: 50 validates in a row that run no
 /// script on Redis (a link that lapsed meanwhile empties the cache, and the next validate
 /// would run one).
-fn served_from_cache(engine: &Engine, store: &RedisStore, token: &str, admin: &mut redis::Connection) {
+fn served_from_cache(
+    engine: &Engine,
+    store: &RedisStore,
+    token: &str,
+    admin: &mut redis::Connection,
+) {
     eventually("validates answered from the near cache", || {
         if !store.near_cache_serving() {
             return false;
@@ -288,7 +288,9 @@ fn a_dropped_link_empties_the_cache_until_it_is_back() {
         .query(&mut admin)
         .unwrap();
     assert_eq!(killed, 1, "one invalidation link");
-    eventually("the cache stops answering", || !b_store.near_cache_serving());
+    eventually("the cache stops answering", || {
+        !b_store.near_cache_serving()
+    });
 
     // A change made now is announced to no one: B must not answer from what it cached.
     redis::cmd("HSET")
