@@ -197,7 +197,7 @@ impl Default for Config {
             dpop_iat_window_s: 60,
             dpop_replay_cache_size: 100_000,
             near_cache: true,
-            near_cache_size: 100_000,
+            near_cache_size: 50_000,
         }
     }
 }

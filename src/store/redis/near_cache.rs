@@ -209,6 +209,12 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_session_fits_the_slot_the_docs_count() {
+        // docs/near-cache.md counts 112 bytes per slot.
+        assert!(std::mem::size_of::<Slot>() <= 112, "{}", std::mem::size_of::<Slot>());
+    }
+
+    #[test]
     fn a_fill_overtaken_by_an_invalidation_is_dropped() {
         let cache = NearCache::new(100);
         let sid = Id(7);
