@@ -211,7 +211,11 @@ mod tests {
     #[test]
     fn a_cached_session_fits_the_slot_the_docs_count() {
         // docs/near-cache.md counts 112 bytes per slot.
-        assert!(std::mem::size_of::<Slot>() <= 112, "{}", std::mem::size_of::<Slot>());
+        assert!(
+            std::mem::size_of::<Slot>() <= 112,
+            "{}",
+            std::mem::size_of::<Slot>()
+        );
     }
 
     #[test]
@@ -248,7 +252,7 @@ mod tests {
         let t = cache.ticket(hot, 1);
         cache.fill(hot, t, 1, entry(1));
         for i in 1..1_000u128 {
-            let sid = Id(i * SHARDS as u128 + (i % 3) as u128);
+            let sid = Id(i * SHARDS as u128 + i % 3);
             let t = cache.ticket(sid, 1);
             cache.fill(sid, t, 1, entry(1));
             assert!(cache.get(hot).is_some(), "a used entry survives eviction");
