@@ -112,18 +112,21 @@ TARGETS: dict[str, dict[str, Target]] = {
     },
     "stores": {
         "validate": Target(
-            "`validate` on Redis with the near cache vs the memory store", "≤ 2x",
+            "`validate` on Redis with the near cache vs the memory store",
+            "≤ 2x",
             lambda r: r <= 2,
         ),
         "commands": Target(
-            "Redis commands per validate with the near cache", "≤ 0.05", lambda c: c <= 0.05,
+            "Redis commands per validate with the near cache",
+            "≤ 0.05",
+            lambda c: c <= 0.05,
             lambda c: "—" if c is None else f"{c:.4f}",
         ),
         **{
             f"visibility_{stat}_{load}": Target(
                 f"revocation refused by another process, {what}, {stat}",
                 wanted,
-                (lambda bound: lambda v: v <= bound)(bound),
+                lambda v, bound=bound: v <= bound,
                 lambda v: "—" if v is None else f"{v:.2f} ms",
             )
             for load, what in (("idle", "idle"), ("loaded", "under validate load"))
