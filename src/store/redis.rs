@@ -54,7 +54,6 @@ use codec::{
     binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
     is_broken_connection, unavailable, CONVERGED, OK,
 };
-use invalidation::Tracking;
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
 const MAX_IDLE_CONNECTIONS: usize = 16;
@@ -100,7 +99,7 @@ pub struct RedisStore {
     pool: Mutex<Pool>,
     scripts: Scripts,
     /// The near cache and its invalidation link, when on.
-    near: Option<Tracking>,
+    near: Option<invalidation::Tracking>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -150,31 +149,6 @@ impl RedisStore {
             scripts: Scripts::new(),
             near: None,
         })
-    }
-
-    /// This store with a near cache of up to `capacity` sessions: validates are answered
-    /// from this process's memory, and Redis tells every process at once when a cached
-    /// session changes. Without news from Redis for long (a link that broke or fell behind),
-    /// the cache is emptied and every validate goes to Redis until the link is back.
-    pub fn near_cache(mut self, capacity: usize) -> Result<RedisStore> {
-        if capacity == 0 {
-            return Err(Error::Config(
-                "near_cache_size must be greater than zero".into(),
-            ));
-        }
-        self.near = Some(Tracking::new(
-            self.client.clone(),
-            &self.prefix,
-            self.timeout,
-            capacity,
-        ));
-        Ok(self)
-    }
-
-    /// Whether validates may be answered from the near cache now: it is on, and its link
-    /// to Redis is up and keeping up.
-    pub fn near_cache_serving(&self) -> bool {
-        self.near.as_ref().is_some_and(|n| n.is_serving())
     }
 
     fn key(&self, kind: &str, name: &str) -> String {

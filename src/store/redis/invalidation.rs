@@ -33,8 +33,11 @@ pub(super) const HEARTBEAT_EVERY: Duration = Duration::from_millis(100);
 /// The longest a cached answer may go without a confirmed heartbeat, so the most a change
 /// can go unseen by a process whose link failed silently.
 pub(super) const LAG_BOUND: Duration = Duration::from_millis(500);
-/// Wait before rebuilding a link that failed, so a Redis that is down is not hammered.
+/// Wait before rebuilding a link that failed, doubled after each failure in a row up to
+/// `RECONNECT_PAUSE_MAX`, so a Redis that is down (or refuses `CLIENT TRACKING`) is not
+/// hammered; validates make round trips meanwhile.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(50);
+const RECONNECT_PAUSE_MAX: Duration = Duration::from_secs(2);
 const CHANNEL: &str = "__redis__:invalidate";
 
 /// What the listener, the heartbeat and the callers share.
@@ -204,14 +207,23 @@ impl Shared {
     /// The listener thread: (re)build the link and apply what it hears, until the store
     /// goes away.
     fn listen(self: Arc<Self>) {
+        let mut pause = RECONNECT_PAUSE;
         while !self.stop.load(Ordering::Acquire) {
-            let _ = self.follow();
+            let mut was_up = false;
+            let _ = self.follow(&mut was_up);
             self.link_down();
-            std::thread::sleep(RECONNECT_PAUSE);
+            pause = if was_up {
+                RECONNECT_PAUSE
+            } else {
+                (pause * 2).min(RECONNECT_PAUSE_MAX)
+            };
+            std::thread::sleep(pause);
         }
     }
 
-    fn follow(&self) -> redis::RedisResult<()> {
+    /// Build the link and apply what it hears until it fails; `was_up` tells whether it
+    /// got as far as subscribing.
+    fn follow(&self, was_up: &mut bool) -> redis::RedisResult<()> {
         let mut conn: Connection = self.client.get_connection_with_timeout(self.timeout)?;
         conn.set_read_timeout(Some(self.timeout))?;
         conn.set_write_timeout(Some(self.timeout))?;
@@ -235,6 +247,7 @@ impl Shared {
         pubsub.set_read_timeout(Some(LAG_BOUND))?;
         self.rebuild.store(false, Ordering::Release);
         self.link_up(subscribing);
+        *was_up = true;
         loop {
             let msg = pubsub.get_message()?;
             if self.stop.load(Ordering::Acquire) || self.rebuild.load(Ordering::Acquire) {

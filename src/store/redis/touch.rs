@@ -1,5 +1,5 @@
-//! `touch` (every validate) on the Redis store: answered from the near cache when it can be,
-//! else by the touch script, whose reply refills the cache.
+//! The near cache on the Redis store: turning it on, and `touch` (every validate) answered
+//! from the cache when it can be, else by the touch script, whose reply refills the cache.
 //!
 //! From the cache: a revoked or absolutely expired session is refused (both are final); a
 //! binding mismatch that does not revoke is refused; a session alive by its cached idle
@@ -9,6 +9,7 @@
 //! without the cache.
 
 use super::codec::{binding_args, code_error, corrupt, digest_field, OK};
+use super::invalidation::Tracking;
 use super::near_cache::Cached;
 use super::{RedisStore, Retry};
 use crate::error::{Error, Result};
@@ -69,6 +70,31 @@ fn cached_from(reply: &[String]) -> Result<Cached> {
 }
 
 impl RedisStore {
+    /// This store with a near cache of up to `capacity` sessions: validates are answered
+    /// from this process's memory, and Redis tells every process at once when a cached
+    /// session changes. Without news from Redis for long (a link that broke or fell behind),
+    /// the cache is emptied and every validate goes to Redis until the link is back.
+    pub fn near_cache(mut self, capacity: usize) -> Result<RedisStore> {
+        if capacity == 0 {
+            return Err(Error::Config(
+                "near_cache_size must be greater than zero".into(),
+            ));
+        }
+        self.near = Some(Tracking::new(
+            self.client.clone(),
+            &self.prefix,
+            self.timeout,
+            capacity,
+        ));
+        Ok(self)
+    }
+
+    /// Whether validates may be answered from the near cache now: it is on, and its link
+    /// to Redis is up and keeping up.
+    pub fn near_cache_serving(&self) -> bool {
+        self.near.as_ref().is_some_and(|n| n.is_serving())
+    }
+
     pub(super) fn touch_session(
         &self,
         sid: Id,
