@@ -190,7 +190,12 @@ impl Shared {
     }
 
     fn link_up(&self, subscribed_at: Instant) {
-        self.epoch.fetch_add(1, Ordering::AcqRel);
+        // Odd, and never the epoch of an earlier link.
+        let _ = self
+            .epoch
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |e| {
+                Some(if e % 2 == 0 { e + 1 } else { e + 2 })
+            });
         // Every change from the subscription on reaches this link.
         self.confirm(subscribed_at);
     }
@@ -198,9 +203,12 @@ impl Shared {
     /// Nothing cached may be trusted: empty the cache, refuse fills in flight.
     fn link_down(&self) {
         self.serve_until.store(0, Ordering::Release);
-        if self.epoch.load(Ordering::Acquire) % 2 == 1 {
-            self.epoch.fetch_add(1, Ordering::AcqRel);
-        }
+        // Even; two threads finding the link broken at once leave it even too.
+        let _ = self
+            .epoch
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |e| {
+                (e % 2 == 1).then_some(e + 1)
+            });
         self.cache.clear();
     }
 
