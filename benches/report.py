@@ -120,7 +120,7 @@ TARGETS: dict[str, dict[str, Target]] = {
             "Redis commands per validate with the near cache",
             "≤ 0.05",
             lambda c: c <= 0.05,
-            lambda c: "—" if c is None else f"{c:.4f}",
+            lambda c: "—" if c is None else f"{c:.5f}",
         ),
         **{
             f"visibility_{stat}_{load}": Target(
@@ -362,7 +362,7 @@ def stores_section(run: Run, verdicts: Verdicts) -> list[str]:
             )  # fmt: skip
     md += table(
         ("operation", "measure", "memory store", "Redis, near cache", "Redis, no cache",
-         "near cache / memory", "no cache / memory"),
+         "near cache: x slower", "no cache: x slower"),
         "llrrrrr",
         rows,
     )  # fmt: skip
@@ -411,7 +411,7 @@ def near_cache_rows(stores: dict[str, Any], verdicts: Verdicts, near: Any) -> li
         return "—" if v is None else f"{v:.2f} ms"
 
     def num(v: float | None) -> str:
-        return "—" if v is None else f"{v:.4f}"
+        return "—" if v is None else f"{v:.5f}"
 
     r = ratio(near_ns, memory_ns)
     rows = [

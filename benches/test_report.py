@@ -223,7 +223,7 @@ def test_scale_stores_c_python_drf_figures(tmp_path: Path) -> None:
     near = "`validate`, warm, median: Redis with near cache / memory"
     assert row(stores, near)[1:] == ["1.50x", "142.86x", "≤ 2x", "met"]
     commands = "Redis commands per validate, steady state (scripts' own included)"
-    assert row(stores, commands)[1:] == ["0.0020", "3.0500", "≤ 0.05", "met"]
+    assert row(stores, commands)[1:] == ["0.00200", "3.05000", "≤ 0.05", "met"]
     loaded = "revocation refused by another process, both processes validating, p99 (1,000 trials)"
     assert row(stores, loaded)[1:] == ["12.00 ms", "3.30 ms", "≤ 10 ms", "**missed**"]
     assert "Wall clock. Redis 7.0.15" in stores
