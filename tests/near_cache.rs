@@ -330,3 +330,65 @@ fn a_frozen_redis_is_not_trusted_for_long() {
     let mut admin = server.admin();
     served_from_cache(&b, &b_store, &pair.access, &mut admin);
 }
+
+/// A forked child (a pre-forking server's worker) starts with a copy of its parent's cache
+/// but none of its link: it must not answer from that copy.
+#[cfg(unix)]
+#[test]
+fn a_forked_child_does_not_trust_the_cache_it_inherited() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (b, b_store) = process(&server, &prefix("fork"), &clock);
+    let pair = b.login("kai", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+
+    let mut go = [0 as libc::c_int; 2];
+    // SAFETY: a plain pipe(2) into a local array.
+    assert_eq!(unsafe { libc::pipe(go.as_mut_ptr()) }, 0);
+    // SAFETY: the child only waits on the pipe, validates and leaves with _exit.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        let mut byte = 0u8;
+        // SAFETY: reads one byte into a local.
+        unsafe { libc::read(go[0], (&mut byte as *mut u8).cast(), 1) };
+        let code = match b.validate(&pair.access) {
+            Err(Error::Revoked) => 0,
+            Ok(_) => 1,
+            Err(_) => 2,
+        };
+        // SAFETY: leaves the child without running the parent's destructors or harness.
+        unsafe { libc::_exit(code) };
+    }
+    // Changed after the fork: the child's copy is stale and no link of its tells it.
+    redis::cmd("HSET")
+        .arg(format!("{}s:{}", prefix("fork"), pair.session_id))
+        .arg("r")
+        .arg("1")
+        .exec(&mut admin)
+        .unwrap();
+    // SAFETY: writes one byte from a local.
+    unsafe { libc::write(go[1], [1u8].as_ptr().cast(), 1) };
+    let mut status = 0;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        // SAFETY: waits for our own child, without blocking.
+        let done = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
+        if done == child {
+            break;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: our own child.
+            unsafe { libc::kill(child, libc::SIGKILL) };
+            panic!("the child never answered");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(libc::WIFEXITED(status), "the child died: {status}");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "the child answered from its parent's cache (1) or failed (2)"
+    );
+}
