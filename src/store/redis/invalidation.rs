@@ -76,11 +76,10 @@ impl Tracking {
         prefix: &str,
         timeout: Duration,
         capacity: usize,
-    ) -> Tracking {
-        let nonce = Id::random()
-            .map(|id| id.to_hex_string())
-            .unwrap_or_default();
-        Tracking {
+    ) -> crate::error::Result<Tracking> {
+        // Names this process's heartbeats: another process's must never confirm ours.
+        let nonce = Id::random()?.to_hex_string();
+        Ok(Tracking {
             shared: Arc::new(Shared {
                 cache: NearCache::new(capacity),
                 client,
@@ -96,7 +95,7 @@ impl Tracking {
             }),
             running: AtomicU64::new(u64::MAX),
             start: Mutex::new(()),
-        }
+        })
     }
 
     /// Start the link's threads in this process if they are not running here: first use,

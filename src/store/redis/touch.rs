@@ -85,7 +85,7 @@ impl RedisStore {
             &self.prefix,
             self.timeout,
             capacity,
-        ));
+        )?);
         Ok(self)
     }
 
