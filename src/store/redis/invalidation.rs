@@ -18,7 +18,7 @@
 //! it, and whenever the connection breaks, the cache is emptied and the link rebuilt.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,10 +64,18 @@ struct Shared {
 
 /// The near cache with its link; the link's threads start in each process on first use.
 pub(super) struct Tracking {
-    shared: Arc<Shared>,
+    /// This process's state, from `Arc::into_raw`. A forked child replaces it with a fresh
+    /// one: its copy of the parent's may hold locks that a parent thread owned at the fork
+    /// (which nothing in the child would release), and its heartbeats must be named apart
+    /// from the parent's. The copy is left alone (leaked), never freed under a reader.
+    shared: AtomicPtr<Shared>,
     /// The fork generation whose threads run (`u64::MAX`: none yet).
     running: AtomicU64,
     start: Mutex<()>,
+    client: redis::Client,
+    prefix: String,
+    timeout: Duration,
+    capacity: usize,
 }
 
 impl Tracking {
@@ -77,25 +85,32 @@ impl Tracking {
         timeout: Duration,
         capacity: usize,
     ) -> crate::error::Result<Tracking> {
-        // Names this process's heartbeats: another process's must never confirm ours.
-        let nonce = Id::random()?.to_hex_string();
+        let shared = Shared::new(client.clone(), prefix, timeout, capacity)?;
         Ok(Tracking {
-            shared: Arc::new(Shared {
-                cache: NearCache::new(capacity),
-                client,
-                tracked: format!("{prefix}s:"),
-                heartbeat: format!("{prefix}s;{nonce}:"),
-                timeout,
-                epoch: AtomicU64::new(0),
-                serve_until: AtomicU64::new(0),
-                base: Instant::now(),
-                sent: Mutex::new(VecDeque::new()),
-                rebuild: AtomicBool::new(false),
-                stop: AtomicBool::new(false),
-            }),
+            shared: AtomicPtr::new(Arc::into_raw(Arc::new(shared)).cast_mut()),
             running: AtomicU64::new(u64::MAX),
             start: Mutex::new(()),
+            client,
+            prefix: prefix.to_owned(),
+            timeout,
+            capacity,
         })
+    }
+
+    fn shared(&self) -> &Shared {
+        // SAFETY: the pointer comes from Arc::into_raw and that reference is only given up
+        // in drop; a pointer replaced after a fork is never freed (see `shared`).
+        unsafe { &*self.shared.load(Ordering::Acquire) }
+    }
+
+    /// A counted handle on the current state, for a thread.
+    fn shared_arc(&self) -> Arc<Shared> {
+        let ptr = self.shared.load(Ordering::Acquire).cast_const();
+        // SAFETY: as in `shared`; the count taken here is the new Arc's.
+        unsafe {
+            Arc::increment_strong_count(ptr);
+            Arc::from_raw(ptr)
+        }
     }
 
     /// Start the link's threads in this process if they are not running here: first use,
@@ -106,14 +121,25 @@ impl Tracking {
             return;
         }
         let _guard = self.start.lock();
-        if self.running.load(Ordering::Acquire) == generation {
+        let running = self.running.load(Ordering::Acquire);
+        if running == generation {
             return;
         }
-        // What the parent cached was kept true by the parent's link, not ours.
-        self.shared.link_down();
-        self.shared.sent.lock().clear();
-        let listener = self.shared.clone();
-        let beat = self.shared.clone();
+        if running != u64::MAX {
+            // A forked child: what the parent cached was kept true by the parent's link.
+            let Ok(fresh) = Shared::new(
+                self.client.clone(),
+                &self.prefix,
+                self.timeout,
+                self.capacity,
+            ) else {
+                return;
+            };
+            self.shared
+                .store(Arc::into_raw(Arc::new(fresh)).cast_mut(), Ordering::Release);
+        }
+        let listener = self.shared_arc();
+        let beat = self.shared_arc();
         let spawned = std::thread::Builder::new()
             .name("keyfob-invalidate".into())
             .spawn(move || listener.listen())
@@ -130,48 +156,76 @@ impl Tracking {
     /// The cached state of `sid`, if the link is known to be keeping up.
     pub(super) fn get(&self, sid: Id) -> Option<Cached> {
         self.ensure_running();
-        if !self.shared.serving() {
+        if !self.shared().serving() {
             return None;
         }
-        self.shared.cache.get(sid)
+        self.shared().cache.get(sid)
     }
 
     /// A ticket to cache what a read about to be sent sees (None while the link is down).
     pub(super) fn ticket(&self, sid: Id) -> Option<Ticket> {
         self.ensure_running();
-        let epoch = self.shared.epoch.load(Ordering::Acquire);
-        (epoch % 2 == 1).then(|| self.shared.cache.ticket(sid, epoch))
+        let shared = self.shared();
+        let epoch = shared.epoch.load(Ordering::Acquire);
+        (epoch % 2 == 1).then(|| shared.cache.ticket(sid, epoch))
     }
 
     pub(super) fn fill(&self, sid: Id, ticket: Ticket, entry: Cached) {
-        let epoch = self.shared.epoch.load(Ordering::Acquire);
-        self.shared.cache.fill(sid, ticket, epoch, entry);
+        let shared = self.shared();
+        let epoch = shared.epoch.load(Ordering::Acquire);
+        shared.cache.fill(sid, ticket, epoch, entry);
     }
 
     /// This process changed `sid`: forget it now rather than when Redis says so.
     pub(super) fn invalidate(&self, sid: Id) {
-        self.shared.cache.invalidate(sid);
+        self.shared().cache.invalidate(sid);
     }
 
     /// This process changed sessions it cannot name (`revoke_user`).
     pub(super) fn clear(&self) {
-        self.shared.cache.clear();
+        self.shared().cache.clear();
     }
 
     /// Whether cached answers may be given now (for tests and the bench).
     pub(super) fn is_serving(&self) -> bool {
         self.ensure_running();
-        self.shared.serving()
+        self.shared().serving()
     }
 }
 
 impl Drop for Tracking {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
+        let ptr = self.shared.load(Ordering::Acquire).cast_const();
+        // SAFETY: gives up the reference `new` (or the fork path) took with Arc::into_raw.
+        let shared = unsafe { Arc::from_raw(ptr) };
+        shared.stop.store(true, Ordering::Release);
     }
 }
 
 impl Shared {
+    fn new(
+        client: redis::Client,
+        prefix: &str,
+        timeout: Duration,
+        capacity: usize,
+    ) -> crate::error::Result<Shared> {
+        // Names this process's heartbeats: another process's must never confirm ours.
+        let nonce = Id::random()?.to_hex_string();
+        Ok(Shared {
+            cache: NearCache::new(capacity),
+            client,
+            tracked: format!("{prefix}s:"),
+            heartbeat: format!("{prefix}s;{nonce}:"),
+            timeout,
+            epoch: AtomicU64::new(0),
+            serve_until: AtomicU64::new(0),
+            base: Instant::now(),
+            sent: Mutex::new(VecDeque::new()),
+            rebuild: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        })
+    }
+
     fn now_ns(&self) -> u64 {
         self.base.elapsed().as_nanos() as u64
     }
