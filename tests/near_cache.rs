@@ -331,6 +331,36 @@ fn a_frozen_redis_is_not_trusted_for_long() {
     served_from_cache(&b, &b_store, &pair.access, &mut admin);
 }
 
+/// A link that stays open but stops proving it keeps up (here: Redis refuses the heartbeat
+/// writes) is not trusted either; validates go to Redis meanwhile, and still work.
+#[test]
+fn a_link_that_cannot_prove_it_keeps_up_is_not_trusted() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (b, b_store) = process(&server, &prefix("behind"), &clock);
+    let pair = b.login("lou", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+
+    config_set(&mut admin, "maxmemory-policy", "noeviction");
+    config_set(&mut admin, "maxmemory", "1");
+    eventually("the cache stops answering", || {
+        !b_store.near_cache_serving()
+    });
+    let before = stat(&mut admin, "evalsha");
+    assert!(
+        b.validate(&pair.access).is_ok(),
+        "no slide due: a read, which Redis still serves"
+    );
+    assert!(
+        stat(&mut admin, "evalsha") > before || b_store.near_cache_serving(),
+        "answered from a cache that could not be trusted"
+    );
+
+    config_set(&mut admin, "maxmemory", "0");
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+}
+
 /// A forked child (a pre-forking server's worker) starts with a copy of its parent's cache
 /// but none of its link: it must not answer from that copy.
 #[cfg(unix)]
