@@ -186,7 +186,7 @@ fn a_change_by_another_process_is_refused_by_this_one() {
     let pair = a.login("cy", None).unwrap();
     served_from_cache(&b, &b_store, &pair.access, &mut admin);
     let _: i64 = redis::cmd("DEL")
-        .arg(format!("{}s:{}", prefix("change"), pair.session_id))
+        .arg(format!("{}s:{{{}}}", prefix("change"), pair.session_id))
         .query(&mut admin)
         .unwrap();
     eventually("a dropped session is unknown", || {
@@ -294,7 +294,7 @@ fn a_dropped_link_empties_the_cache_until_it_is_back() {
 
     // A change made now is announced to no one: B must not answer from what it cached.
     redis::cmd("HSET")
-        .arg(format!("{}s:{}", prefix("drop"), pair.session_id))
+        .arg(format!("{}s:{{{}}}", prefix("drop"), pair.session_id))
         .arg("r")
         .arg("1")
         .exec(&mut admin)
@@ -393,7 +393,7 @@ fn a_forked_child_does_not_trust_the_cache_it_inherited() {
     }
     // Changed after the fork: the child's copy is stale and no link of its tells it.
     redis::cmd("HSET")
-        .arg(format!("{}s:{}", prefix("fork"), pair.session_id))
+        .arg(format!("{}s:{{{}}}", prefix("fork"), pair.session_id))
         .arg("r")
         .arg("1")
         .exec(&mut admin)

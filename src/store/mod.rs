@@ -31,12 +31,7 @@ pub(crate) fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
     }
     #[cfg(feature = "redis")]
     if crate::config::is_redis_url(&config.store) {
-        let timeout = std::time::Duration::from_millis(config.store_timeout_ms);
-        let mut store = RedisStore::open(&config.store, &config.store_prefix, timeout)?;
-        if config.near_cache {
-            store = store.near_cache(config.near_cache_size)?;
-        }
-        return Ok(Arc::new(store));
+        return Ok(Arc::new(RedisStore::from_config(config)?));
     }
     Err(Error::Config("store: unsupported store".into()))
 }

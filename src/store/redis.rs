@@ -1,17 +1,22 @@
 //! A shared store on Redis (feature `redis`, config `store = "redis://host:port/db"`), so that
-//! every worker process on every host sees the same sessions and revocations at once.
+//! every worker process on every host sees the same sessions and revocations at once. One
+//! server (`redis://`, `rediss://` with TLS), a primary found through Sentinel
+//! (`redis+sentinel://`) or a Cluster (`redis+cluster://`): see `redis/topology.rs`.
 //!
-//! Layout, under the configured prefix (default `keyfob:`):
-//! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline at login, `a`
-//!   absolute deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
-//!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
-//!   when not bound).
+//! Layout, under the configured prefix (default `keyfob:`); every script's keys share one
+//! Cluster slot (a user's keys by the hash tag `{<user>}`, a session's by `{<sid>}`):
+//! - `s:{<sid>}` a hash per session: `u` user, `c` created, `i` idle deadline at login, `a`
+//!   absolute deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r`
+//!   revoked 0/1, `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""`
+//!   or absent when not bound).
 //!   It expires with the session's absolute deadline.
-//! - `i:<sid>`  the session's idle deadline once it has slid (the later of it and `i` counts):
-//!   kept apart so that a slide does not invalidate the session in every near cache.
+//! - `i:{<sid>}` the session's idle deadline once it has slid (the later of it and `i`
+//!   counts): kept apart so that a slide does not invalidate the session in every near cache.
 //!   It expires with the session.
-//! - `u:<user>` the set of the user's sids, expiring with the user's last session.
-//! - `e:<user>` the user's not-before epoch, expiring when no token it covers can be alive.
+//! - `u:{<user>}` the user's index: a sorted set of sids scored by absolute deadline,
+//!   expiring with the user's last session. A login adds its sid here and writes its session
+//!   in one script, or on a Cluster here first, then the session.
+//! - `e:{<user>}` the user's not-before epoch, expiring when no token it covers can be alive.
 //! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
 //! - `p:<id>`   a DPoP proof seen (id: SHA-256 of key thumbprint and proof jti), expiring when
 //!   the proof's `iat` leaves the accepted window: replays are caught across processes.
@@ -23,32 +28,51 @@
 //! true clock and stays correct when Redis's clock and the host's disagree.
 //!
 //! Fail closed: every connection, I/O or protocol error, and every call slower than the
-//! configured timeout (it bounds the connect, each write and each read), is
-//! [`Error::StoreUnavailable`]. A connection that failed is dropped with the idle ones, so the
-//! store reconnects by itself when Redis is back; an operation that is safe to repeat is
+//! configured timeout (it bounds the connect, each write and each read; on a Cluster, each
+//! redirection followed), is [`Error::StoreUnavailable`](crate::Error::StoreUnavailable). A
+//! connection that failed (or answers READONLY after a failover) is dropped with the idle
+//! ones, so the store reconnects by itself when Redis is back; an operation that is safe to
+//! repeat is
 //! retried once on a fresh connection when a pooled one turns out broken (e.g. after a Redis
 //! restart), never after a timeout.
+//!
+//! `revoke_user` is one script on one server or a Sentinel-managed primary. On a Cluster a
+//! user's sessions live in many slots: it sets the epoch and reads the index in one step,
+//! then revokes each listed session in a step of its own. A login that reached the index
+//! before that read is revoked (if its session is not written yet, it is born revoked); one
+//! that reaches it after is a new session.
+//!
+//! With `store_wait_replicas`, every step that revokes or rotates returns only once that
+//! many replicas have it (`WAIT`), so a failover cannot bring a revoked session back; fewer
+//! in time is [`Error::StoreUnavailable`](crate::Error::StoreUnavailable).
+//!
 //! With the near cache ([`RedisStore::near_cache`], `near_cache` in the config), validates
 //! are answered from this process's memory, kept true by Redis's invalidations
-//! (`invalidation.rs`); every other operation still goes to Redis.
-//!
-//! Needs a standalone Redis (or a Sentinel-managed primary): the scripts touch keys of several
-//! slots, which Redis Cluster refuses.
+//! (`invalidation.rs`); every other operation still goes to Redis. Not on a Cluster.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use redis::{Connection, ConnectionLike, Script};
+use redis::{ConnectionLike, Script};
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::session::{BindingCheck, ClientBinding, Id, Session};
 
 mod codec;
 mod invalidation;
+mod link;
 mod near_cache;
+mod open;
+mod topology;
 mod touch;
+mod users;
+mod wait;
+
+use link::{Conn, Link};
+use wait::Wait;
 
 use codec::{
     binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
@@ -61,25 +85,47 @@ const MAX_IDLE_CONNECTIONS: usize = 16;
 const SCAN_BATCH: usize = 1_000;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
+const USER_LUA: &str = include_str!("redis/user.lua");
+const INDEX_LUA: &str = include_str!("redis/index.lua");
+const CREATE_LUA: &str = include_str!("redis/create.lua");
 
 /// The scripts, each prefixed with the shared rules.
 struct Scripts {
+    /// A login in one step (KEYS: session, index), where every key is on one server.
     create: Script,
+    /// A Cluster's login in two: the index in the user's slot, then the session in its own.
+    index: Script,
+    create_indexed: Script,
     touch: Script,
     rotate: Script,
     revoke_session: Script,
     revoke_user: Script,
+    /// A Cluster's `revoke_user` in steps: the user's slot, then each session's.
+    epoch_and_index: Script,
+    revoke_listed: Script,
 }
 
 impl Scripts {
     fn new() -> Scripts {
         let with_rules = |body: &str| Script::new(&format!("{COMMON_LUA}\n{body}"));
+        let with_user = |body: &str| Script::new(&format!("{USER_LUA}\n{body}"));
+        let with_login = |body: &str| Script::new(&format!("{INDEX_LUA}\n{CREATE_LUA}\n{body}"));
         Scripts {
-            create: Script::new(include_str!("redis/create.lua")),
+            create: with_login(
+                "index_session(KEYS[2], ARGV)\ncreate_session(KEYS[1], ARGV)\nreturn 0",
+            ),
+            index: with_login("index_session(KEYS[1], ARGV)\nreturn 0"),
+            create_indexed: with_login("create_session(KEYS[1], ARGV)\nreturn 0"),
             touch: with_rules(include_str!("redis/touch.lua")),
             rotate: with_rules(include_str!("redis/rotate.lua")),
             revoke_session: Script::new(include_str!("redis/revoke_session.lua")),
-            revoke_user: Script::new(include_str!("redis/revoke_user.lua")),
+            revoke_user: with_user(include_str!("redis/revoke_user.lua")),
+            epoch_and_index: with_user(
+                "return epoch_and_index(KEYS[1], KEYS[2], ARGV[1], ARGV[2])",
+            ),
+            revoke_listed: with_user(
+                "return revoke_listed(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))",
+            ),
         }
     }
 }
@@ -88,14 +134,15 @@ impl Scripts {
 /// server) must never share its parent's sockets, so it starts with none.
 struct Pool {
     pid: u32,
-    idle: Vec<Connection>,
+    idle: Vec<Conn>,
 }
 
 /// Sessions, denylist and user epochs in Redis, shared by every process that points at it.
 pub struct RedisStore {
-    client: redis::Client,
+    link: Arc<Link>,
     prefix: String,
     timeout: Duration,
+    wait: Option<Wait>,
     pool: Mutex<Pool>,
     scripts: Scripts,
     /// The near cache and its invalidation link, when on.
@@ -106,10 +153,7 @@ impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password: show only where it points.
         f.debug_struct("RedisStore")
-            .field(
-                "addr",
-                &self.client.get_connection_info().addr().to_string(),
-            )
+            .field("addr", &self.link.describe())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("near_cache", &self.near.is_some())
@@ -127,30 +171,6 @@ enum Retry {
 }
 
 impl RedisStore {
-    /// A store on the Redis at `url` (`redis://[user:password@]host:port/db` or
-    /// `redis+unix:///path?db=N`), keys under `prefix`, each call bounded by `timeout`.
-    /// Connects lazily: an engine can start while Redis is down, and fails closed until it is up.
-    pub fn open(url: &str, prefix: &str, timeout: Duration) -> Result<RedisStore> {
-        if timeout.is_zero() {
-            return Err(Error::Config(
-                "store_timeout_ms must be greater than zero".into(),
-            ));
-        }
-        let client = redis::Client::open(url)
-            .map_err(|e| Error::Config(format!("store: invalid Redis URL ({e})")))?;
-        Ok(RedisStore {
-            client,
-            prefix: prefix.to_owned(),
-            timeout,
-            pool: Mutex::new(Pool {
-                pid: std::process::id(),
-                idle: Vec::new(),
-            }),
-            scripts: Scripts::new(),
-            near: None,
-        })
-    }
-
     fn key(&self, kind: &str, name: &str) -> String {
         let mut k = String::with_capacity(self.prefix.len() + kind.len() + name.len());
         k.push_str(&self.prefix);
@@ -160,15 +180,15 @@ impl RedisStore {
     }
 
     fn session_key(&self, sid: Id) -> String {
-        self.key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
+        self.tagged_key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
     }
 
     fn idle_key(&self, sid: Id) -> String {
-        self.key("i:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
+        self.tagged_key("i:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
     }
 
     /// A pooled connection (`true`) or a new one (`false`).
-    fn checkout(&self) -> Result<(Connection, bool)> {
+    fn checkout(&self) -> Result<(Conn, bool)> {
         {
             let mut pool = self.pool.lock();
             let pid = std::process::id();
@@ -184,19 +204,11 @@ impl RedisStore {
         Ok((self.connect()?, false))
     }
 
-    fn connect(&self) -> Result<Connection> {
-        let conn = self
-            .client
-            .get_connection_with_timeout(self.timeout)
-            .map_err(unavailable)?;
-        conn.set_read_timeout(Some(self.timeout))
-            .map_err(unavailable)?;
-        conn.set_write_timeout(Some(self.timeout))
-            .map_err(unavailable)?;
-        Ok(conn)
+    fn connect(&self) -> Result<Conn> {
+        self.link.connect()
     }
 
-    fn checkin(&self, conn: Connection) {
+    fn checkin(&self, conn: Conn) {
         let mut pool = self.pool.lock();
         if conn.is_open()
             && pool.idle.len() < MAX_IDLE_CONNECTIONS
@@ -214,7 +226,7 @@ impl RedisStore {
     fn run<T>(
         &self,
         retry: Retry,
-        mut op: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
+        mut op: impl FnMut(&mut Conn) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let (mut conn, pooled) = self.checkout()?;
         let e = match op(&mut conn) {
@@ -243,11 +255,11 @@ impl RedisStore {
     }
 
     /// Count the keys of one kind, and pass each batch of names to `each`.
-    fn scan(
+    fn scan<C: ConnectionLike>(
         &self,
-        conn: &mut Connection,
+        conn: &mut C,
         kind: &str,
-        mut each: impl FnMut(&mut Connection, Vec<String>) -> redis::RedisResult<()>,
+        mut each: impl FnMut(&mut C, Vec<String>) -> redis::RedisResult<()>,
     ) -> redis::RedisResult<usize> {
         let pattern = format!("{}{kind}*", glob_escape(&self.prefix));
         let mut cursor: u64 = 0;
@@ -284,28 +296,38 @@ fn glob_escape(s: &str) -> String {
 
 impl SessionStore for RedisStore {
     fn create(&self, s: Session, now: i64) -> Result<()> {
-        let sid = hex(s.sid);
         let key = self.session_key(s.sid);
-        let users = self.key("u:", &s.user_id);
+        let index = self.tagged_key("u:", &s.user_id);
         let previous = s.previous_jti.map(hex).unwrap_or_default();
         let ttl = s.absolute_deadline.saturating_sub(now).max(1);
-        let mut call = self.scripts.create.prepare_invoke();
-        call.key(&key)
-            .key(&users)
-            .arg(&sid)
-            .arg(&s.user_id)
-            .arg(s.created_at)
-            .arg(s.idle_deadline)
-            .arg(s.absolute_deadline)
-            .arg(hex(s.current_jti))
-            .arg(s.current_iat)
-            .arg(previous)
-            .arg(if s.revoked { "1" } else { "0" })
-            .arg(ttl)
-            .arg(digest_hex(s.binding.client))
-            .arg(digest_hex(s.binding.jkt));
-        // The script never overwrites an existing session: safe to retry.
-        self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        let args = [
+            hex(s.sid),
+            s.user_id.clone(),
+            s.created_at.to_string(),
+            s.idle_deadline.to_string(),
+            s.absolute_deadline.to_string(),
+            hex(s.current_jti),
+            s.current_iat.to_string(),
+            previous,
+            if s.revoked { "1" } else { "0" }.to_owned(),
+            ttl.to_string(),
+            digest_hex(s.binding.client),
+            digest_hex(s.binding.jkt),
+        ];
+        // Both steps never overwrite an existing session: safe to retry.
+        if self.link.is_cluster() {
+            // The index first: a revoke_user that reads it from now on finds this session.
+            let mut call = self.scripts.index.prepare_invoke();
+            call.key(&index).arg(&args[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+            let mut call = self.scripts.create_indexed.prepare_invoke();
+            call.key(&key).arg(&args[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        } else {
+            let mut call = self.scripts.create.prepare_invoke();
+            call.key(&key).key(&index).arg(&args[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        }
         Ok(())
     }
 
@@ -320,7 +342,8 @@ impl SessionStore for RedisStore {
                     .arg(&idle_key)
                     .query(c)
             })?;
-        if fields.is_empty() {
+        if fields.is_empty() || (fields.len() == 1 && fields.contains_key("r")) {
+            // Nothing, or revoke_user's mark for a login not written yet.
             return Ok(None);
         }
         let previous = match fields.get("p").map(String::as_str) {
@@ -375,12 +398,16 @@ impl SessionStore for RedisStore {
             .arg(idle_timeout)
             .arg(grace)
             .arg(&binding_args(binding)[..]);
-        let reply = self.run(Retry::Never, |c| call.invoke::<Vec<String>>(c));
+        let outcome = self.run(Retry::Never, |c| {
+            let reply: Vec<String> = call.invoke(c)?;
+            Ok((reply, self.wait_replicas(c)?))
+        });
         if let Some(near) = &self.near {
             // Reuse detection and a binding mismatch revoke: this process sees it at once.
             near.invalidate(sid);
         }
-        let reply = reply?;
+        let (reply, acked) = outcome?;
+        self.check_replicated(acked)?;
         let int = |i: usize| -> Result<i64> {
             reply
                 .get(i)
@@ -410,11 +437,16 @@ impl SessionStore for RedisStore {
         let key = self.session_key(sid);
         let mut call = self.scripts.revoke_session.prepare_invoke();
         call.key(&key);
-        let outcome = self.run(Retry::Never, |c| call.invoke::<i64>(c));
+        let outcome = self.run(Retry::Never, |c| {
+            let code = call.invoke::<i64>(c)?;
+            Ok((code, self.wait_replicas(c)?))
+        });
         if let Some(near) = &self.near {
             near.invalidate(sid);
         }
-        match outcome? {
+        let (code, acked) = outcome?;
+        self.check_replicated(acked)?;
+        match code {
             1 => Ok(RevokeOutcome::Revoked),
             2 => Ok(RevokeOutcome::AlreadyRevoked),
             _ => Ok(RevokeOutcome::Unknown),
@@ -422,22 +454,34 @@ impl SessionStore for RedisStore {
     }
 
     fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
-        let mut call = self.scripts.revoke_user.prepare_invoke();
-        call.key(self.key("u:", user_id))
-            .key(self.key("e:", user_id))
-            .arg(now)
-            .arg(remember_until.saturating_sub(now).max(1))
-            .arg(self.key("s:", ""));
-        let n = self.run(Retry::Never, |c| call.invoke::<i64>(c));
+        let index = self.tagged_key("u:", user_id);
+        let epoch = self.tagged_key("e:", user_id);
+        let remember = remember_until.saturating_sub(now).max(1);
+        let outcome = if self.link.is_cluster() {
+            self.revoke_user_in_steps(&index, &epoch, now, remember)
+        } else {
+            let mut call = self.scripts.revoke_user.prepare_invoke();
+            call.key(&index)
+                .key(&epoch)
+                .arg(now)
+                .arg(remember)
+                .arg(self.key("s:", ""));
+            self.run(Retry::Never, |c| {
+                let n: i64 = call.invoke(c)?;
+                Ok((n, self.wait_replicas(c)?))
+            })
+        };
         if let Some(near) = &self.near {
             // Other processes hear of each session; this one does not wait for them.
             near.clear();
         }
-        Ok(usize::try_from(n?).unwrap_or(0))
+        let (n, acked) = outcome?;
+        self.check_replicated(acked)?;
+        Ok(usize::try_from(n).unwrap_or(0))
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {
-        let key = self.key("e:", user_id);
+        let key = self.tagged_key("e:", user_id);
         self.run(Retry::Safe, |c| redis::cmd("GET").arg(&key).query(c))
     }
 
@@ -445,15 +489,17 @@ impl SessionStore for RedisStore {
         let key = self.key("d:", jti);
         let ttl = until.saturating_sub(now).max(1);
         // SET NX is the atomic check-and-deny; the entry expires when the token does.
-        let set: Option<String> = self.run(Retry::Never, |c| {
-            redis::cmd("SET")
+        let (set, acked): (Option<String>, u64) = self.run(Retry::Never, |c| {
+            let set = redis::cmd("SET")
                 .arg(&key)
                 .arg(until)
                 .arg("NX")
                 .arg("EX")
                 .arg(ttl)
-                .query(c)
+                .query(c)?;
+            Ok((set, self.wait_replicas(c)?))
         })?;
+        self.check_replicated(acked)?;
         Ok(set.is_some())
     }
 
@@ -489,20 +535,13 @@ impl SessionStore for RedisStore {
     fn stats(&self) -> Result<Stats> {
         self.run(Retry::Safe, |c| {
             let mut st = Stats::default();
-            st.sessions = self.scan(c, "s:", |c, keys| {
-                if keys.is_empty() {
-                    return Ok(());
-                }
-                let mut pipe = redis::pipe();
-                for k in &keys {
-                    pipe.cmd("HGET").arg(k).arg("r");
-                }
-                let flags: Vec<Option<String>> = pipe.query(c)?;
-                st.revoked_sessions += flags.iter().filter(|f| f.as_deref() == Some("1")).count();
-                Ok(())
-            })?;
-            st.denied_jtis = self.scan(c, "d:", |_, _| Ok(()))?;
-            st.user_epochs = self.scan(c, "e:", |_, _| Ok(()))?;
+            let nodes = self.link.primaries(c)?;
+            if nodes.is_empty() {
+                self.count(c, &mut st)?;
+            }
+            for mut node in nodes {
+                self.count(&mut node, &mut st)?;
+            }
             Ok(st)
         })
     }

@@ -16,10 +16,6 @@ use crate::convert::{extra_claims, text, type_name};
 use crate::errors::to_py_err;
 use crate::tokens::{SlidingToken, TokenPair};
 
-/// The sliding-session engine: it issues access, refresh and sliding tokens, keeps each
-/// login as a session with an idle timeout and an absolute lifetime, and validates,
-/// refreshes and revokes them. Thread-safe: build one per process and share it.
-///
 /// The clock a new engine reads, other than the system clock.
 enum CoreClock {
     Manual(keyfob::ManualClock),
@@ -27,12 +23,16 @@ enum CoreClock {
     Caller,
 }
 
+/// The sliding-session engine: it issues access, refresh and sliding tokens, keeps each
+/// login as a session with an idle timeout and an absolute lifetime, and validates,
+/// refreshes and revokes them. Thread-safe: build one per process and share it.
+///
 /// `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
 /// least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
 /// `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
 /// as each call starts (`time.time`: freezegun and time-machine then move the engine;
-/// default: the system clock). Every other keyword is a configuration field, named as in Rust and in the C interface's JSON
-/// (shown with its default):
+/// default: the system clock). Every other keyword is a configuration field, named as in
+/// Rust and in the C interface's JSON (shown with its default):
 ///
 /// - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
 /// - `key_id=None`: the signing key's `kid`, written into every token's header.
@@ -46,10 +46,18 @@ enum CoreClock {
 ///   PyJWT with this key), checked statelessly plus the revocations of `revoke` and
 ///   `revoke_user`.
 /// - `store="memory"`: where sessions live: "memory" (in this process) or a Redis URL
-///   `redis://[:password@]host:port/db` shared by every process.
+///   shared by every process: `redis://[:password@]host:port/db` (`rediss://` for TLS),
+///   `redis+sentinel://host:port,host:port/master-set/db` (a primary found through
+///   Sentinel) or `redis+cluster://host:port,host:port` (`rediss+...` for TLS).
 /// - `store_prefix="keyfob:"`: the prefix of every key a shared store writes.
 /// - `store_timeout_ms=200`: the bound on each connect, read and write to a shared store;
 ///   past it the call raises `StoreUnavailableError`.
+/// - `store_tls_ca=None`, `store_tls_cert=None`, `store_tls_key=None`: paths to PEM
+///   files: the CA a TLS Redis's certificate must chain to (default: the system's
+///   roots), and a client certificate with its key for mutual TLS.
+/// - `store_wait_replicas=0`: revocations and rotations return only once this many
+///   replicas have them (Redis `WAIT`); fewer within `store_wait_timeout_ms=100` raises
+///   `StoreUnavailableError`.
 /// - `rotate_refresh=True`: every refresh returns a new refresh token, and presenting a
 ///   rotated one again revokes the session.
 /// - `reuse_grace_s=0`: for this long after a rotation, the previous refresh token gets
@@ -355,9 +363,10 @@ impl Engine {
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// The public keys of the signing key and every verifying key as a JWK Set (RFC 7517):
-    /// `{"keys": [{"kty", "kid", "use": "sig", "alg", ...}]}`. `ConfigError` for HMAC keys
-    /// (secrets, never published) and for a signing key without a `key_id`.
+    /// The public keys of the signing key and every verifying key as a JWK Set (RFC 7517),
+    /// `{"keys": [{"kty", "kid", "use": "sig", "alg", ...}]}`, the signing key first.
+    /// Raises `ConfigError` for HMAC keys (secrets, never published) and for a signing key
+    /// without a `key_id`.
     fn jwks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let json = self
             .inner
@@ -386,8 +395,10 @@ impl Engine {
         Ok(self.inner.now())
     }
 
-    /// Sign `payload` (the text of a JSON object, `str` or UTF-8 `bytes`) with this engine's
-    /// key and header, adding and checking no claim: simplejwt's `TokenBackend.encode`.
+    /// Sign `payload`, the text of a JSON object (`str` or UTF-8 `bytes`), with this
+    /// engine's key and header, adding and checking no claim (simplejwt's
+    /// `TokenBackend.encode`). A token made this way passes `validate` only if its claims
+    /// would: a live session, the right type, an unexpired `exp`.
     fn sign_payload(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<String> {
         let bytes: &[u8] = if let Ok(s) = payload.cast::<PyString>() {
             s.to_str()?.as_bytes()
@@ -403,7 +414,7 @@ impl Engine {
     }
 
     /// Check a token's size, header and signature with this engine's keys and return its
-    /// payload bytes, reading no claim and no session: simplejwt's `TokenBackend.decode`.
+    /// payload bytes, reading no claim and no session (simplejwt's `TokenBackend.decode`).
     fn verify_signature<'py>(
         &self,
         py: Python<'py>,

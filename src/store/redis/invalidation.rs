@@ -5,6 +5,9 @@
 //! prefix for everyone (`CLIENT TRACKING on REDIRECT <itself> BCAST PREFIX <prefix>s:`) and
 //! subscribes to `__redis__:invalidate`: whoever writes a session key (a revocation, a
 //! logout, reuse detection, `revoke_user`, Redis expiring it), every process hears its name.
+//! It connects as the store does (TLS, the primary the sentinels name), so a link rebuilt
+//! after a failover follows the new primary. A Cluster has no one server to follow: the
+//! store does not offer the cache there.
 //! RESP2 with the redirect to a subscribed connection, rather than RESP3 pushes, because the
 //! synchronous client reads pushes only while it waits for a reply of its own.
 //!
@@ -25,6 +28,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use redis::{Connection, Value};
 
+use super::link::{Conn, Link};
 use super::near_cache::{Cached, NearCache, Ticket};
 use crate::session::Id;
 
@@ -40,15 +44,26 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(50);
 const RECONNECT_PAUSE_MAX: Duration = Duration::from_secs(2);
 const CHANNEL: &str = "__redis__:invalidate";
 
+/// Why a link or a heartbeat stopped; only that it did matters.
+type Broken = Box<dyn std::error::Error>;
+
+/// A plain connection to the server the store writes to (through the sentinels, over TLS:
+/// as the store connects), for subscribing and for heartbeats.
+fn connect(link: &Link) -> Result<Connection, Broken> {
+    match link.connect()? {
+        Conn::Node(conn) => Ok(conn),
+        Conn::Cluster(_) => Err("the near cache does not follow a Cluster".into()),
+    }
+}
+
 /// What the listener, the heartbeat and the callers share.
 struct Shared {
     cache: NearCache,
-    client: redis::Client,
-    /// Keys of sessions (`<prefix>s:`).
+    link: Arc<Link>,
+    /// Keys of sessions (`<prefix>s:{<sid>}`).
     tracked: String,
     /// This process's heartbeat keys (`<prefix>s;<random>:`), tracked on the same link.
     heartbeat: String,
-    timeout: Duration,
     /// Odd while the link is subscribed; bumped on every change, so a fill can tell that
     /// the link it started under is gone.
     epoch: AtomicU64,
@@ -72,27 +87,24 @@ pub(super) struct Tracking {
     /// The fork generation whose threads run (`u64::MAX`: none yet).
     running: AtomicU64,
     start: Mutex<()>,
-    client: redis::Client,
+    link: Arc<Link>,
     prefix: String,
-    timeout: Duration,
     capacity: usize,
 }
 
 impl Tracking {
     pub(super) fn new(
-        client: redis::Client,
+        link: Arc<Link>,
         prefix: &str,
-        timeout: Duration,
         capacity: usize,
     ) -> crate::error::Result<Tracking> {
-        let shared = Shared::new(client.clone(), prefix, timeout, capacity)?;
+        let shared = Shared::new(link.clone(), prefix, capacity)?;
         Ok(Tracking {
             shared: AtomicPtr::new(Arc::into_raw(Arc::new(shared)).cast_mut()),
             running: AtomicU64::new(u64::MAX),
             start: Mutex::new(()),
-            client,
+            link,
             prefix: prefix.to_owned(),
-            timeout,
             capacity,
         })
     }
@@ -127,12 +139,7 @@ impl Tracking {
         }
         if running != u64::MAX {
             // A forked child: what the parent cached was kept true by the parent's link.
-            let Ok(fresh) = Shared::new(
-                self.client.clone(),
-                &self.prefix,
-                self.timeout,
-                self.capacity,
-            ) else {
+            let Ok(fresh) = Shared::new(self.link.clone(), &self.prefix, self.capacity) else {
                 return;
             };
             self.shared
@@ -203,20 +210,14 @@ impl Drop for Tracking {
 }
 
 impl Shared {
-    fn new(
-        client: redis::Client,
-        prefix: &str,
-        timeout: Duration,
-        capacity: usize,
-    ) -> crate::error::Result<Shared> {
+    fn new(link: Arc<Link>, prefix: &str, capacity: usize) -> crate::error::Result<Shared> {
         // Names this process's heartbeats: another process's must never confirm ours.
         let nonce = Id::random()?.to_hex_string();
         Ok(Shared {
             cache: NearCache::new(capacity),
-            client,
+            link,
             tracked: format!("{prefix}s:"),
             heartbeat: format!("{prefix}s;{nonce}:"),
-            timeout,
             epoch: AtomicU64::new(0),
             serve_until: AtomicU64::new(0),
             base: Instant::now(),
@@ -284,10 +285,8 @@ impl Shared {
 
     /// Build the link and apply what it hears until it fails; `was_up` tells whether it
     /// got as far as subscribing.
-    fn follow(&self, was_up: &mut bool) -> redis::RedisResult<()> {
-        let mut conn: Connection = self.client.get_connection_with_timeout(self.timeout)?;
-        conn.set_read_timeout(Some(self.timeout))?;
-        conn.set_write_timeout(Some(self.timeout))?;
+    fn follow(&self, was_up: &mut bool) -> Result<(), Broken> {
+        let mut conn = connect(&self.link)?;
         let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut conn)?;
         redis::cmd("CLIENT")
             .arg("TRACKING")
@@ -334,8 +333,13 @@ impl Shared {
 
     /// One invalidated key: a session to forget, or one of our heartbeats coming back.
     fn heard(&self, key: &[u8]) {
-        if let Some(sid) = key.strip_prefix(self.tracked.as_bytes()) {
-            if let Some(sid) = std::str::from_utf8(sid).ok().and_then(Id::parse) {
+        if let Some(tagged) = key.strip_prefix(self.tracked.as_bytes()) {
+            let sid = tagged
+                .strip_prefix(b"{")
+                .and_then(|t| t.strip_suffix(b"}"))
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(Id::parse);
+            if let Some(sid) = sid {
                 self.cache.invalidate(sid);
             }
         } else if let Some(seq) = key.strip_prefix(self.heartbeat.as_bytes()) {
@@ -361,12 +365,19 @@ impl Shared {
     /// The heartbeat thread: write a heartbeat key every HEARTBEAT_EVERY while the link is
     /// up, and ask for a rebuild when confirmations stop coming.
     fn beat(self: Arc<Self>) {
-        let mut conn: Option<Connection> = None;
+        // The connection, and the link's epoch it was made under: a rebuilt link (after a
+        // Sentinel failover, on another server) gets a heartbeat connection of its own.
+        let mut conn: Option<(Connection, u64)> = None;
         let mut seq: u64 = 0;
         while !self.stop.load(Ordering::Acquire) {
             std::thread::sleep(HEARTBEAT_EVERY);
-            if self.epoch.load(Ordering::Acquire) % 2 == 0 {
+            let epoch = self.epoch.load(Ordering::Acquire);
+            if epoch % 2 == 0 {
+                conn = None;
                 continue;
+            }
+            if conn.as_ref().is_some_and(|(_, e)| *e != epoch) {
+                conn = None;
             }
             if !self.serving() {
                 // Fallen behind: stop trusting the cache and rebuild the link.
@@ -382,20 +393,22 @@ impl Shared {
                 }
                 sent.push_back((seq, Instant::now()));
             }
-            if self.send_heartbeat(&mut conn, seq).is_err() {
+            if self.send_heartbeat(&mut conn, epoch, seq).is_err() {
                 conn = None;
             }
         }
     }
 
-    fn send_heartbeat(&self, conn: &mut Option<Connection>, seq: u64) -> redis::RedisResult<()> {
+    fn send_heartbeat(
+        &self,
+        conn: &mut Option<(Connection, u64)>,
+        epoch: u64,
+        seq: u64,
+    ) -> Result<(), Broken> {
         if conn.is_none() {
-            let c = self.client.get_connection_with_timeout(self.timeout)?;
-            c.set_read_timeout(Some(self.timeout))?;
-            c.set_write_timeout(Some(self.timeout))?;
-            *conn = Some(c);
+            *conn = Some((connect(&self.link)?, epoch));
         }
-        let Some(c) = conn.as_mut() else {
+        let Some((c, _)) = conn.as_mut() else {
             return Ok(());
         };
         // Gone by itself soon after: only its invalidation matters.
@@ -404,6 +417,7 @@ impl Shared {
             .arg(1)
             .arg("PX")
             .arg(LAG_BOUND.as_millis() as u64 * 4)
-            .exec(c)
+            .exec(c)?;
+        Ok(())
     }
 }

@@ -1,16 +1,12 @@
--- SessionStore::revoke_user. KEYS[1]: the user's set of sids, KEYS[2]: the user's epoch.
--- ARGV: now, seconds to remember the epoch, the session key prefix.
--- Epoch first, then every session of the set; sids whose session has gone leave the set.
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+-- SessionStore::revoke_user in one step (one server, or a Sentinel-managed primary).
+-- KEYS[1]: the user's index, KEYS[2]: the user's epoch.
+-- ARGV: now, seconds to remember the epoch, the session key prefix (a session's key is it,
+-- then the sid in braces).
+local now = tonumber(ARGV[1])
+local listed = epoch_and_index(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 local revoked = 0
-for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local key = ARGV[3] .. sid
-  local flag = redis.call('HGET', key, 'r')
-  if not flag then
-    redis.call('SREM', KEYS[1], sid)
-  elseif flag == '0' then
-    redis.call('HSET', key, 'r', '1')
-    revoked = revoked + 1
-  end
+for i = 1, #listed, 2 do
+  local key = ARGV[3] .. '{' .. listed[i] .. '}'
+  revoked = revoked + revoke_listed(key, now, tonumber(listed[i + 1]))
 end
 return revoked

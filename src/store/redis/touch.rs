@@ -8,7 +8,7 @@
 //! slide this process has not written yet: at most one write per session per second, as
 //! without the cache.
 
-use super::codec::{binding_args, code_error, corrupt, digest_field, OK};
+use super::codec::{binding_args, code_error, corrupt, digest_field, CLIENT_MISMATCH, OK};
 use super::invalidation::Tracking;
 use super::near_cache::Cached;
 use super::{RedisStore, Retry};
@@ -74,18 +74,21 @@ impl RedisStore {
     /// from this process's memory, and Redis tells every process at once when a cached
     /// session changes. Without news from Redis for long (a link that broke or fell behind),
     /// the cache is emptied and every validate goes to Redis until the link is back.
+    /// A Cluster store refuses it (a config error).
     pub fn near_cache(mut self, capacity: usize) -> Result<RedisStore> {
         if capacity == 0 {
             return Err(Error::Config(
                 "near_cache_size must be greater than zero".into(),
             ));
         }
-        self.near = Some(Tracking::new(
-            self.client.clone(),
-            &self.prefix,
-            self.timeout,
-            capacity,
-        )?);
+        if self.link.is_cluster() {
+            // Invalidations come from each primary for its own slots; one link cannot follow
+            // them all, and a cache it cannot keep true is never used.
+            return Err(Error::Config(
+                "near_cache: not available on a Redis Cluster (redis+cluster://)".into(),
+            ));
+        }
+        self.near = Some(Tracking::new(self.link.clone(), &self.prefix, capacity)?);
         Ok(self)
     }
 
@@ -122,12 +125,22 @@ impl RedisStore {
             .arg(if presented.is_some() { "1" } else { "0" })
             .arg(&binding_args(presented.unwrap_or(&BindingCheck::default()))[..]);
         // A slide is idempotent (the deadline only moves forward to the same value), and so
-        // is a revocation for a client mismatch.
-        let reply: Vec<String> = self.run(Retry::Safe, |c| call.invoke(c))?;
-        let code: i64 = reply
-            .first()
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| corrupt("touch reply"))?;
+        // is a revocation for a client mismatch (which waits for the replicas).
+        let (reply, code, acked) = self.run(Retry::Safe, |c| {
+            let reply: Vec<String> = call.invoke(c)?;
+            let code: i64 = reply.first().and_then(|c| c.parse().ok()).unwrap_or(-1);
+            // A revocation for a client mismatch waits for the replicas.
+            let acked = if code == CLIENT_MISMATCH {
+                self.wait_replicas(c)?
+            } else {
+                u64::MAX
+            };
+            Ok((reply, code, acked))
+        })?;
+        if code < 0 {
+            return Err(corrupt("touch reply"));
+        }
+        self.check_replicated(acked)?;
         if let Some(near) = &self.near {
             if reply.len() > 1 {
                 let state = cached_from(&reply)?;

@@ -146,8 +146,8 @@ class Engine:
     least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
     `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
     as each call starts (`time.time`: freezegun and time-machine then move the engine;
-    default: the system clock). Every other keyword is a configuration field, named as in Rust and in the C interface's JSON
-    (shown with its default):
+    default: the system clock). Every other keyword is a configuration field, named as in
+    Rust and in the C interface's JSON (shown with its default):
 
     - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
     - `key_id=None`: the signing key's `kid`, written into every token's header.
@@ -161,10 +161,18 @@ class Engine:
       PyJWT with this key), checked statelessly plus the revocations of `revoke` and
       `revoke_user`.
     - `store="memory"`: where sessions live: "memory" (in this process) or a Redis URL
-      `redis://[:password@]host:port/db` shared by every process.
+      shared by every process: `redis://[:password@]host:port/db` (`rediss://` for TLS),
+      `redis+sentinel://host:port,host:port/master-set/db` (a primary found through
+      Sentinel) or `redis+cluster://host:port,host:port` (`rediss+...` for TLS).
     - `store_prefix="keyfob:"`: the prefix of every key a shared store writes.
     - `store_timeout_ms=200`: the bound on each connect, read and write to a shared store;
       past it the call raises `StoreUnavailableError`.
+    - `store_tls_ca=None`, `store_tls_cert=None`, `store_tls_key=None`: paths to PEM
+      files: the CA a TLS Redis's certificate must chain to (default: the system's
+      roots), and a client certificate with its key for mutual TLS.
+    - `store_wait_replicas=0`: revocations and rotations return only once this many
+      replicas have them (Redis `WAIT`); fewer within `store_wait_timeout_ms=100` raises
+      `StoreUnavailableError`.
     - `rotate_refresh=True`: every refresh returns a new refresh token, and presenting a
       rotated one again revokes the session.
     - `reuse_grace_s=0`: for this long after a rotation, the previous refresh token gets
@@ -184,7 +192,7 @@ class Engine:
     - `near_cache=True`: with a Redis store, validates are answered from this process's
       memory, kept true by Redis's invalidation messages (a revocation anywhere is refused
       here within milliseconds; with no news from Redis for 500 ms, every validate goes to
-      Redis again). No effect with the memory store.
+      Redis again). No effect with the memory store or on a Redis Cluster.
     - `near_cache_size=50000`: the most sessions the near cache holds per process.
 
     Durations (`*_s`) take whole seconds as an `int` or a `timedelta`, `*_ms` milliseconds.
@@ -212,6 +220,11 @@ class Engine:
         store: str = "memory",
         store_prefix: str = "keyfob:",
         store_timeout_ms: _Milliseconds = 200,
+        store_tls_ca: str | None = None,
+        store_tls_cert: str | None = None,
+        store_tls_key: str | None = None,
+        store_wait_replicas: int = 0,
+        store_wait_timeout_ms: _Milliseconds = 100,
         rotate_refresh: bool = True,
         reuse_grace_s: _Seconds = 0,
         leeway_s: _Seconds = 0,
