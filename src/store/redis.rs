@@ -335,12 +335,18 @@ impl SessionStore for RedisStore {
         let (key, idle_key) = (self.session_key(sid), self.idle_key(sid));
         let (fields, slid): (HashMap<String, String>, Option<i64>) =
             self.run(Retry::Safe, |c| {
-                redis::pipe()
-                    .cmd("HGETALL")
-                    .arg(&key)
-                    .cmd("GET")
-                    .arg(&idle_key)
-                    .query(c)
+                if c.supports_pipelining() {
+                    return redis::pipe()
+                        .cmd("HGETALL")
+                        .arg(&key)
+                        .cmd("GET")
+                        .arg(&idle_key)
+                        .query(c);
+                }
+                // A Cluster connection sends one command at a time. The idle key read second
+                // can only be later than the hash's idle deadline, never stale.
+                let fields = redis::cmd("HGETALL").arg(&key).query(c)?;
+                Ok((fields, redis::cmd("GET").arg(&idle_key).query(c)?))
             })?;
         if fields.is_empty() || (fields.len() == 1 && fields.contains_key("r")) {
             // Nothing, or revoke_user's mark for a login not written yet.
