@@ -50,7 +50,6 @@
 //! are answered from this process's memory, kept true by Redis's invalidations
 //! (`invalidation.rs`); every other operation still goes to Redis. Not on a Cluster.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,13 +58,14 @@ use redis::{ConnectionLike, Script};
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
 use crate::error::Result;
-use crate::session::{BindingCheck, ClientBinding, Id, Session};
+use crate::session::{BindingCheck, Id, Session};
 
 mod codec;
 mod invalidation;
 mod link;
 mod near_cache;
 mod open;
+mod read;
 mod topology;
 mod touch;
 mod users;
@@ -75,8 +75,8 @@ use link::{Conn, Link};
 use wait::Wait;
 
 use codec::{
-    binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
-    is_broken_connection, unavailable, CONVERGED, OK,
+    binding_args, code_error, corrupt, digest_hex, hex, is_broken_connection, unavailable,
+    CONVERGED, OK,
 };
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
@@ -332,45 +332,7 @@ impl SessionStore for RedisStore {
     }
 
     fn get(&self, sid: Id) -> Result<Option<Session>> {
-        let (key, idle_key) = (self.session_key(sid), self.idle_key(sid));
-        let (fields, slid): (HashMap<String, String>, Option<i64>) =
-            self.run(Retry::Safe, |c| {
-                if c.supports_pipelining() {
-                    return redis::pipe()
-                        .cmd("HGETALL")
-                        .arg(&key)
-                        .cmd("GET")
-                        .arg(&idle_key)
-                        .query(c);
-                }
-                // A Cluster connection sends one command at a time. The idle key read second
-                // can only be later than the hash's idle deadline, never stale.
-                let fields = redis::cmd("HGETALL").arg(&key).query(c)?;
-                Ok((fields, redis::cmd("GET").arg(&idle_key).query(c)?))
-            })?;
-        if fields.is_empty() || (fields.len() == 1 && fields.contains_key("r")) {
-            // Nothing, or revoke_user's mark for a login not written yet.
-            return Ok(None);
-        }
-        let previous = match fields.get("p").map(String::as_str) {
-            None | Some("") => None,
-            Some(p) => Some(Id::parse(p).ok_or_else(|| corrupt("p"))?),
-        };
-        Ok(Some(Session {
-            sid,
-            user_id: fields.get("u").cloned().ok_or_else(|| corrupt("u"))?,
-            created_at: int_field(&fields, "c")?,
-            idle_deadline: int_field(&fields, "i")?.max(slid.unwrap_or(i64::MIN)),
-            absolute_deadline: int_field(&fields, "a")?,
-            current_jti: id_field(&fields, "j")?,
-            current_iat: int_field(&fields, "t")?,
-            previous_jti: previous,
-            revoked: fields.get("r").map(String::as_str) == Some("1"),
-            binding: ClientBinding {
-                client: digest_field(&fields, "b")?,
-                jkt: digest_field(&fields, "k")?,
-            },
-        }))
+        self.read_session(sid)
     }
 
     fn touch(
