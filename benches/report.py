@@ -110,6 +110,29 @@ TARGETS: dict[str, dict[str, Target]] = {
             "Python `Engine.validate` vs PyJWT `jwt.decode`", "≥ 30x faster", lambda r: r >= 30
         ),
     },
+    "stores": {
+        "validate": Target(
+            "`validate` on Redis with the near cache vs the memory store",
+            "≤ 2x",
+            lambda r: r <= 2,
+        ),
+        "commands": Target(
+            "Redis commands per validate with the near cache",
+            "≤ 0.05",
+            lambda c: c <= 0.05,
+            lambda c: "—" if c is None else f"{c:.5f}",
+        ),
+        **{
+            f"visibility_{stat}_{load}": Target(
+                f"revocation refused by another process, {what}, {stat}",
+                wanted,
+                lambda v, bound=bound: v <= bound,
+                lambda v: "—" if v is None else f"{v:.2f} ms",
+            )
+            for load, what in (("idle", "idle"), ("loaded", "under validate load"))
+            for stat, wanted, bound in (("p99", "≤ 10 ms", 10), ("max", "≤ 100 ms", 100))
+        },
+    },
     "drf": {
         "stateless": Target("DRF authenticate(), stateless user", "≥ 10x", lambda r: r >= 10),
         "db_user": Target("DRF authenticate(), database user", "> 1x", lambda r: r > 1),
@@ -311,35 +334,44 @@ def scale_section(run: Run, verdicts: Verdicts) -> list[str]:
 
 
 def stores_section(run: Run, verdicts: Verdicts) -> list[str]:
-    """The memory store against the Redis store (wall clock): latency, calls per second with
-    one and two threads, and keyfob on Redis against a bare round trip. No targets."""
+    """The memory store against the Redis store, with its near cache and without (wall
+    clock): latency and calls per second, keyfob on Redis against a bare round trip, Redis
+    commands per validate, and how soon another process refuses a revoked session."""
     md = ["## Stores: memory vs Redis", ""]
     stores = run.json("stores.json")
     reason = run.unavailable("stores")
     if reason or not stores or "redis" not in stores:
+        verdicts.not_available("stores")
         return md + not_available(reason, "no store results")
     memory, redis = stores["memory"], stores["redis"]
+    near = stores.get("redis_near")
     rows = []
     for op in ("validate", "refresh"):
         m, r = memory[op], redis[op]
+        n = near[op] if near else {}
         for key, what in (("median_ns", "median latency"), ("p99_ns", "99th percentile")):
             rows.append(
-                (f"`{op}`", what, fmt_ns(m[key]), fmt_ns(r[key]),
-                 f"{fmt_x(ratio(r[key], m[key]))} faster")
+                (f"`{op}`", what, fmt_ns(m[key]), fmt_ns(n.get(key)), fmt_ns(r[key]),
+                 fmt_x(ratio(n.get(key), m[key])), fmt_x(ratio(r[key], m[key])))
             )  # fmt: skip
         for key, what in (("one_thread_per_s", "1 thread"), ("two_threads_per_s", "2 threads")):
             rows.append(
-                (f"`{op}`", f"calls/s, {what}", f"{m[key]:,.0f}", f"{r[key]:,.0f}",
-                 f"{fmt_x(ratio(m[key], r[key]))} more")
+                (f"`{op}`", f"calls/s, {what}", f"{m[key]:,.0f}",
+                 f"{n[key]:,.0f}" if key in n else "—", f"{r[key]:,.0f}",
+                 fmt_x(ratio(m[key], n.get(key))), fmt_x(ratio(m[key], r[key])))
             )  # fmt: skip
     md += table(
-        ("operation", "measure", "memory store", "Redis store", "memory / Redis"), "llrrr", rows
-    )
+        ("operation", "measure", "memory store", "Redis, near cache", "Redis, no cache",
+         "near cache: x slower", "no cache: x slower"),
+        "llrrrrr",
+        rows,
+    )  # fmt: skip
     ping = (stores.get("redis_ping") or {}).get("median_ns")
     if ping:
         md += [""]
         md += table(
-            ("on Redis", "median latency", "bare round trip (`PING`)", "keyfob / round trip"),
+            ("on Redis, no cache", "median latency", "bare round trip (`PING`)",
+             "keyfob / round trip"),
             "lrrr",
             [
                 (f"`{op}`", fmt_ns(redis[op]["median_ns"]), fmt_ns(ping),
@@ -347,6 +379,7 @@ def stores_section(run: Run, verdicts: Verdicts) -> list[str]:
                 for op in ("validate", "refresh")
             ],
         )  # fmt: skip
+    md += [""] + near_cache_rows(stores, verdicts, near)
     version = run.text("stores_redis_version.txt") or "?"
     md += [
         "",
@@ -357,6 +390,61 @@ def stores_section(run: Run, verdicts: Verdicts) -> list[str]:
         "",
     ]
     return md
+
+
+def near_cache_rows(stores: dict[str, Any], verdicts: Verdicts, near: Any) -> list[str]:
+    """The near cache's targets: validate against the memory store, commands per validate,
+    revocation visibility (idle and under load), each beside the same figure without it."""
+    memory_ns = stores["memory"]["validate"]["median_ns"]
+    near_ns = near["validate"]["median_ns"] if near else None
+    cpv = stores.get("commands_per_validate") or {}
+    vis = stores.get("visibility") or {}
+
+    def cmds(name: str, key: str) -> float | None:
+        return (cpv.get(name) or {}).get(key)
+
+    def seen(name: str, load: str, key: str) -> float | None:
+        v = ((vis.get(name) or {}).get(load) or {}).get(key)
+        return None if v is None else v / 1e6
+
+    def ms(v: float | None) -> str:
+        return "—" if v is None else f"{v:.2f} ms"
+
+    def num(v: float | None) -> str:
+        return "—" if v is None else f"{v:.5f}"
+
+    r = ratio(near_ns, memory_ns)
+    rows = [
+        ("`validate`, warm, median: Redis with near cache / memory", fmt_x(r),
+         fmt_x(ratio(stores["redis"]["validate"]["median_ns"], memory_ns)),
+         TARGETS["stores"]["validate"].wanted, verdicts.check("stores", "validate", r)),
+    ]  # fmt: skip
+    c = cmds("near", "commands")
+    rows.append(
+        ("Redis commands per validate, steady state (scripts' own included)", num(c),
+         num(cmds("direct", "commands")), TARGETS["stores"]["commands"].wanted,
+         verdicts.check("stores", "commands", c))
+    )  # fmt: skip
+    rows.append(
+        ("Redis round trips per validate, steady state", num(cmds("near", "round_trips")),
+         num(cmds("direct", "round_trips")), "(informative)", "")
+    )  # fmt: skip
+    for load, what in (("idle", "idle"), ("loaded", "both processes validating")):
+        trials = ((vis.get("near") or {}).get(load) or {}).get("trials", 0)
+        for key, name in (("p99_ns", "p99"), ("max_ns", "max")):
+            v = seen("near", load, key)
+            target = f"visibility_{name}_{load}"
+            rows.append(
+                (f"revocation refused by another process, {what}, {name} ({trials:,} trials)",
+                 ms(v), ms(seen("direct", load, key)), TARGETS["stores"][target].wanted,
+                 verdicts.check("stores", target, v))
+            )  # fmt: skip
+        rows.append(
+            (f"revocation refused by another process, {what}, median",
+             ms(seen("near", load, "median_ns")), ms(seen("direct", load, "median_ns")),
+             "(informative)", "")
+        )  # fmt: skip
+    return table(("near cache", "with it", "without it", "target", ""), "lrrll", rows)
 
 
 def c_section(run: Run, verdicts: Verdicts) -> list[str]:

@@ -21,6 +21,10 @@ use cpu_time::thread_cpu_ns;
 #[path = "support/stores.rs"]
 mod stores;
 
+#[cfg(feature = "redis")]
+#[path = "support/near_cache.rs"]
+mod near_cache;
+
 const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
 /// Tokens validated per batch: the same request stream footprint for every store size,

@@ -139,7 +139,7 @@ else
             [ -f "$OUT/stores.unavailable" ] ||
                 unavailable stores "the store bench failed (see target/bench-results/stores.log)"
         fi
-        grep '^stores: [a-z]* [a-z]*:' "$OUT/stores.log" >&2 || true
+        grep '^stores: [a-z_]* [a-z]*[:,]' "$OUT/stores.log" >&2 || true
     fi
 fi
 

@@ -3,9 +3,9 @@
 # openssl when missing, starts throwaway deployments on free loopback ports in a temporary
 # directory (scripts/redis-topology.sh: one server, one TLS-only server with client
 # certificates, a primary with a replica and three sentinels, a three-primary cluster, and
-# the last two again over TLS), runs
-# the store conformance suite and the topology tests against them with the client-binding
-# tests, and stops them all on exit.
+# the last two again over TLS), runs the store conformance suite, the topology tests and the
+# near cache's tests (tests/near_cache.rs) against them with the client-binding tests, and
+# stops them all on exit.
 #   bash scripts/test-redis.sh               the Rust store tests (and the binding tests on Redis)
 #   bash scripts/test-redis.sh CMD ARGS...   CMD instead, with KEYFOB_TEST_REDIS_URL (and the
 #                                            other topologies' URLs) set
@@ -33,5 +33,6 @@ if [ "$#" -gt 0 ]; then
   "$@"
 else
   cargo test -p keyfob --features redis --test store_redis --test store_redis_tls \
-    --test store_redis_sentinel --test store_redis_cluster --test client_binding --test dpop
+    --test store_redis_sentinel --test store_redis_cluster --test near_cache \
+    --test client_binding --test dpop
 fi

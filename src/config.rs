@@ -130,6 +130,11 @@ pub struct Config {
     /// Most DPoP proof ids remembered at once (for replay detection, each until its `iat`
     /// leaves the window); past it new proofs are refused until old ones expire.
     pub dpop_replay_cache_size: usize,
+    /// With a Redis store, answer validates from this process's memory, kept true by Redis's
+    /// invalidation messages (see docs/near-cache.md). Ignored by the memory store.
+    pub near_cache: bool,
+    /// Most sessions the near cache holds per process (least recently used go first).
+    pub near_cache_size: usize,
 }
 
 /// Keys show as `<redacted>` (see [`KeyMaterial`]) and a store URL without its password.
@@ -167,6 +172,8 @@ impl fmt::Debug for Config {
             .field("bind_validate", &self.bind_validate)
             .field("dpop_iat_window_s", &self.dpop_iat_window_s)
             .field("dpop_replay_cache_size", &self.dpop_replay_cache_size)
+            .field("near_cache", &self.near_cache)
+            .field("near_cache_size", &self.near_cache_size)
             .finish()
     }
 }
@@ -215,6 +222,8 @@ impl Default for Config {
             bind_validate: false,
             dpop_iat_window_s: 60,
             dpop_replay_cache_size: 100_000,
+            near_cache: true,
+            near_cache_size: 50_000,
         }
     }
 }
@@ -348,6 +357,11 @@ impl Config {
         if !(1..=10_000_000).contains(&self.dpop_replay_cache_size) {
             return Err(Error::Config(
                 "dpop_replay_cache_size must be between 1 and 10000000".into(),
+            ));
+        }
+        if !(1..=10_000_000).contains(&self.near_cache_size) {
+            return Err(Error::Config(
+                "near_cache_size must be between 1 and 10000000".into(),
             ));
         }
         if self.signing_key.is_empty() {

@@ -72,6 +72,7 @@ mod config;
 mod dpop;
 mod engine;
 mod error;
+mod fork;
 mod id;
 mod jws;
 mod keys;

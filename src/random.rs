@@ -3,16 +3,12 @@
 //! processes never hand out the same bytes.
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// 256 ids: the system call (and the kernel generating the bytes) costs about as much
 /// as a login, so it is spread thin. 4 KiB per thread.
 const BLOCK: usize = 4096;
-
-/// Bumped in every forked child, so blocks drawn before the fork are never used after it.
-static FORKS: AtomicU64 = AtomicU64::new(0);
 
 struct Pool {
     bytes: [u8; BLOCK],
@@ -26,30 +22,12 @@ thread_local! {
     };
 }
 
-#[cfg(unix)]
-fn watch_forks() {
-    extern "C" fn in_child() {
-        FORKS.fetch_add(1, Ordering::SeqCst);
-    }
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: registers a handler that only touches an atomic; it is async-signal-safe.
-        unsafe {
-            libc::pthread_atfork(None, None, Some(in_child));
-        }
-    });
-}
-
-#[cfg(not(unix))]
-fn watch_forks() {}
-
 /// 16 bytes from the OS random source (through this thread's block); `None` when the OS
 /// source fails.
 pub(crate) fn take16() -> Option<[u8; 16]> {
-    watch_forks();
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
-        let forks = FORKS.load(Ordering::SeqCst);
+        let forks = crate::fork::generation();
         if pool.used + 16 > BLOCK || pool.forks != forks {
             SystemRandom::new().fill(&mut pool.bytes).ok()?;
             pool.used = 0;

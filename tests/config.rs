@@ -46,6 +46,28 @@ fn defaults_are_the_design_table() {
     assert_eq!(cfg.jti_claim, "jti");
     assert!(cfg.touch_on_validate);
     assert_eq!(cfg.max_token_bytes, 8_192);
+    assert!(cfg.near_cache);
+    assert_eq!(cfg.near_cache_size, 50_000);
+}
+
+#[test]
+fn the_near_cache_settings_come_from_json_and_are_bounded() {
+    let cfg = Config::from_json(&format!(
+        r#"{{"signing_key":"{SECRET}","near_cache":false,"near_cache_size":10}}"#
+    ))
+    .unwrap();
+    assert!(!cfg.near_cache);
+    assert_eq!(cfg.near_cache_size, 10);
+    for size in [0, 10_000_001] {
+        let msg = json_error(&format!(
+            r#"{{"signing_key":"{SECRET}","near_cache_size":{size}}}"#
+        ));
+        assert!(msg.contains("near_cache_size"), "{msg}");
+    }
+    assert!(json_error(&format!(
+        r#"{{"signing_key":"{SECRET}","near_cache":"yes"}}"#
+    ))
+    .contains("near_cache"));
 }
 
 #[test]

@@ -48,6 +48,27 @@ impl Backend for Cluster {
 
 conformance::mount!(cluster, Cluster);
 
+/// One link cannot hear every primary's invalidations, so there is no near cache on a
+/// Cluster: asked for in code it is a config error, and the config's default leaves it off.
+#[test]
+fn the_near_cache_is_off_on_a_cluster() {
+    let timeout = std::time::Duration::from_secs(5);
+    let store = RedisStore::open(&cluster_url(), &fresh_namespace("near"), timeout).unwrap();
+    match store.near_cache(100) {
+        Err(Error::Config(why)) => assert!(why.contains("Cluster"), "{why}"),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+    let cfg = cluster_config(&fresh_namespace("near"));
+    assert!(cfg.near_cache, "on by default");
+    let store = Arc::new(RedisStore::from_config(&cfg).unwrap());
+    let e = engine(store.clone(), cfg, &clock());
+    let pair = e.login("nia", None).unwrap();
+    for _ in 0..20 {
+        assert!(e.validate(&pair.access).is_ok());
+    }
+    assert!(!store.near_cache_serving());
+}
+
 fn node(port: u16) -> redis::Connection {
     redis::Client::open(format!("redis://127.0.0.1:{port}/0"))
         .unwrap()

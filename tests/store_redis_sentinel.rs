@@ -18,8 +18,10 @@ use keyfob::{Config, Engine, Error, ManualClock};
 use conformance::{clock, config, fresh_namespace, Backend};
 use redis_servers::SentinelGroup;
 
+/// The Sentinel group of scripts/test-redis.sh, with the near cache on or off.
 struct Sentinel {
     url: String,
+    near_cache: bool,
 }
 
 impl Backend for Sentinel {
@@ -28,15 +30,28 @@ impl Backend for Sentinel {
         cfg.store = self.url.clone();
         cfg.store_prefix = namespace.to_owned();
         cfg.store_timeout_ms = 5_000;
+        cfg.near_cache = self.near_cache;
         Arc::new(RedisStore::from_config(&cfg).unwrap())
     }
+}
+
+fn sentinel_url() -> String {
+    std::env::var("KEYFOB_TEST_REDIS_SENTINEL_URL")
+        .expect("KEYFOB_TEST_REDIS_SENTINEL_URL is not set: run `bash scripts/test-redis.sh`")
 }
 
 conformance::mount!(
     sentinel,
     Sentinel {
-        url: std::env::var("KEYFOB_TEST_REDIS_SENTINEL_URL")
-            .expect("KEYFOB_TEST_REDIS_SENTINEL_URL is not set: run `bash scripts/test-redis.sh`"),
+        url: sentinel_url(),
+        near_cache: true,
+    }
+);
+conformance::mount!(
+    sentinel_without_near_cache,
+    Sentinel {
+        url: sentinel_url(),
+        near_cache: false,
     }
 );
 
@@ -231,4 +246,69 @@ fn wait_settings_are_checked() {
             "{replicas} {wait_ms}: {err}"
         );
     }
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !f() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Two processes with the near cache through the sentinels. The primary dies while the
+/// second has the sessions cached; once the first has logged one out on the promoted
+/// replica, the second never accepts it (its cache was emptied when the link dropped). Its
+/// link then follows the new primary by itself: the cache answers again and still hears
+/// the first's changes.
+#[test]
+fn the_near_cache_follows_a_failover_and_never_answers_across_it() {
+    let mut group = SentinelGroup::start();
+    let clock = clock();
+    let prefix = fresh_namespace("near-failover");
+    let process = || {
+        let mut cfg = config();
+        cfg.store = group.url();
+        cfg.store_prefix = prefix.clone();
+        cfg.store_timeout_ms = 2_000;
+        let store = Arc::new(RedisStore::from_config(&cfg).unwrap());
+        let engine = Engine::builder(cfg)
+            .clock(clock.clone())
+            .store(store.clone() as Arc<dyn SessionStore>)
+            .build()
+            .unwrap();
+        (engine, store)
+    };
+    let (a, _) = process();
+    let (b, b_store) = process();
+    let kept = a.login("hal", None).unwrap();
+    let gone = a.login("hal", None).unwrap();
+    eventually("the second process answers from its cache", || {
+        assert!(b.validate(&kept.access).is_ok());
+        assert!(b.validate(&gone.access).is_ok());
+        b_store.near_cache_serving()
+    });
+
+    group.primary.kill();
+    let ((), _) = until_back(|| a.revoke(&gone.access));
+    // The logout is on the new primary: from here on the second process must refuse it,
+    // or fail closed while its link is rebuilt, never accept it.
+    eventually("the link follows the new primary", || {
+        match b.validate(&gone.access) {
+            Err(Error::Revoked) | Err(Error::StoreUnavailable(_)) => {}
+            other => panic!("a session logged out on the new primary: {other:?}"),
+        }
+        let _ = b.validate(&kept.access);
+        b_store.near_cache_serving()
+    });
+    assert_eq!(b.validate(&gone.access), Err(Error::Revoked));
+    eventually("the live session is answered again", || {
+        b.validate(&kept.access).is_ok()
+    });
+
+    // The rebuilt link hears changes made on the new primary.
+    a.revoke(&kept.access).unwrap();
+    eventually("a logout after the failover is refused", || {
+        b.validate(&kept.access) == Err(Error::Revoked)
+    });
 }

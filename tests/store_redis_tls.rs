@@ -32,7 +32,8 @@ fn tls_config() -> Config {
     cfg
 }
 
-/// The TLS deployment whose URL is in this variable, with the TLS files.
+/// The TLS deployment whose URL is in this variable, with the TLS files; the near cache as
+/// the config has it by default (on, except on a Cluster).
 struct Tls(&'static str);
 
 impl Backend for Tls {
@@ -44,10 +45,70 @@ impl Backend for Tls {
     }
 }
 
+/// The TLS server with the near cache off: every call a round trip.
+struct TlsWithoutNearCache;
+
+impl Backend for TlsWithoutNearCache {
+    fn store(&self, namespace: &str) -> Arc<dyn SessionStore> {
+        let mut cfg = tls_config();
+        cfg.store_prefix = namespace.to_owned();
+        cfg.near_cache = false;
+        Arc::new(RedisStore::from_config(&cfg).unwrap())
+    }
+}
+
 conformance::mount!(tls, Tls("KEYFOB_TEST_REDIS_TLS_URL"));
+conformance::mount!(tls_without_near_cache, TlsWithoutNearCache);
 // Every node over TLS, the sentinels included.
 conformance::mount!(tls_sentinel, Tls("KEYFOB_TEST_REDIS_TLS_SENTINEL_URL"));
 conformance::mount!(tls_cluster, Tls("KEYFOB_TEST_REDIS_TLS_CLUSTER_URL"));
+
+/// A process on the deployment this variable names: an engine and its store, near cache on.
+fn process(url_var: &str, prefix: &str, clock: &keyfob::ManualClock) -> (Engine, Arc<RedisStore>) {
+    let mut cfg = tls_config();
+    cfg.store = env(url_var);
+    cfg.store_prefix = prefix.to_owned();
+    let store = Arc::new(RedisStore::from_config(&cfg).unwrap());
+    let engine = Engine::builder(cfg)
+        .clock(clock.clone())
+        .store(store.clone() as Arc<dyn SessionStore>)
+        .build()
+        .unwrap();
+    (engine, store)
+}
+
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The near cache's link speaks TLS too (with the client certificate), on one server and
+/// through TLS sentinels: it comes up, and a logout in one process is refused by another
+/// that had the session cached.
+#[test]
+fn the_near_cache_link_runs_over_tls() {
+    for url_var in [
+        "KEYFOB_TEST_REDIS_TLS_URL",
+        "KEYFOB_TEST_REDIS_TLS_SENTINEL_URL",
+    ] {
+        let prefix = conformance::fresh_namespace("near-tls");
+        let clock = clock();
+        let (a, _) = process(url_var, &prefix, &clock);
+        let (b, b_store) = process(url_var, &prefix, &clock);
+        let pair = a.login("tam", None).unwrap();
+        eventually("the link is up over TLS", || {
+            assert!(b.validate(&pair.access).is_ok());
+            b_store.near_cache_serving()
+        });
+        a.revoke(&pair.access).unwrap();
+        eventually("a logout elsewhere is refused", || {
+            b.validate(&pair.access) == Err(Error::Revoked)
+        });
+    }
+}
 
 /// An engine that starts (connections are lazy) and whose first call fails closed.
 fn fails_closed(cfg: Config) -> String {

@@ -8,6 +8,9 @@
 //! (each timed on its own, so it includes two clock reads, about 40 ns); throughput is calls
 //! per second of 1 and 2 threads. The two stores and both thread counts are measured in
 //! interleaved rounds, so load on the machine (redis-server included) hits them alike.
+//! Redis is measured twice: `redis` goes to Redis on every call, `redis_near` answers
+//! validates from its near cache; `support/near_cache.rs` adds commands per validate and
+//! revocation visibility for both.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,9 +37,15 @@ struct Subject {
     refresh: Vec<String>,
 }
 
-fn subject(name: &'static str, store: &str, secret: &str) -> Result<Subject, String> {
+fn subject(
+    name: &'static str,
+    store: &str,
+    near_cache: bool,
+    secret: &str,
+) -> Result<Subject, String> {
     let mut config = Config::with_secret(secret);
     config.store = store.to_owned();
+    config.near_cache = near_cache;
     // A prefix of its own, so a run never meets keys of another.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -46,11 +55,17 @@ fn subject(name: &'static str, store: &str, secret: &str) -> Result<Subject, Str
     config.store_timeout_ms = STORE_TIMEOUT_MS;
     let engine = Engine::new(config).map_err(|e| format!("{name} engine: {e}"))?;
     let (mut access, mut refresh) = (Vec::new(), Vec::new());
+    // Validates and refreshes on separate sessions: a rotation changes its session, which
+    // the near cache must then read again, and a session is refreshed far less often than
+    // it is validated.
     for i in 0..SESSIONS {
-        let pair = engine
-            .login(&format!("user-{i}"), None)
-            .map_err(|e| format!("{name} login: {e}"))?;
-        access.push(pair.access);
+        let login = |who: String| {
+            engine
+                .login(&who, None)
+                .map_err(|e| format!("{name} login: {e}"))
+        };
+        access.push(login(format!("user-{i}"))?.access);
+        let pair = login(format!("refresher-{i}"))?;
         refresh.push(pair.refresh.ok_or("login gave no refresh token")?);
     }
     super::Rng(0x2545_f491_4f6c_dd1d).shuffle(&mut access);
@@ -169,8 +184,12 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 
 pub fn run(redis_url: &str, secret: &str, out_dir: &str) {
     let mut subjects = Vec::new();
-    for (name, store) in [("memory", "memory"), ("redis", redis_url)] {
-        match subject(name, store, secret) {
+    for (name, store, near) in [
+        ("memory", "memory", false),
+        ("redis", redis_url, false),
+        ("redis_near", redis_url, true),
+    ] {
+        match subject(name, store, near, secret) {
             Ok(s) => subjects.push(s),
             Err(e) => {
                 eprintln!("stores: {e}");
@@ -179,7 +198,9 @@ pub fn run(redis_url: &str, secret: &str, out_dir: &str) {
             }
         }
     }
-    // Warm up: connections to Redis, scripts loaded, caches.
+    // The near cache's link comes up in the background; then warm up: connections to
+    // Redis, scripts loaded, caches.
+    std::thread::sleep(Duration::from_millis(500));
     let mut cursors = vec![0usize; subjects.len()];
     for (s, cursor) in subjects.iter_mut().zip(&mut cursors) {
         for (op, _) in OPS {
@@ -241,6 +262,9 @@ pub fn run(redis_url: &str, secret: &str, out_dir: &str) {
         eprintln!("stores: redis PING round trip: median {median:.0} ns");
         parts.push(format!("\"redis_ping\":{{\"median_ns\":{median:.1}}}"));
     }
+    drop(subjects);
+    #[cfg(feature = "redis")]
+    parts.push(super::near_cache::run(redis_url, secret));
     let json = format!(
         "{{\"sessions\":{SESSIONS},\"latency_calls\":{},\"throughput_ms\":{},\
          \"loadavg\":\"{loadavg}\",{}}}\n",

@@ -5,11 +5,14 @@
 //!
 //! Layout, under the configured prefix (default `keyfob:`); every script's keys share one
 //! Cluster slot (a user's keys by the hash tag `{<user>}`, a session's by `{<sid>}`):
-//! - `s:{<sid>}` a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
-//!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
-//!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
-//!   when not bound).
+//! - `s:{<sid>}` a hash per session: `u` user, `c` created, `i` idle deadline at login, `a`
+//!   absolute deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r`
+//!   revoked 0/1, `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""`
+//!   or absent when not bound).
 //!   It expires with the session's absolute deadline.
+//! - `i:{<sid>}` the session's idle deadline once it has slid (the later of it and `i`
+//!   counts): kept apart so that a slide does not invalidate the session in every near cache.
+//!   It expires with the session.
 //! - `u:{<user>}` the user's index: a sorted set of sids scored by absolute deadline,
 //!   expiring with the user's last session. A login adds its sid here and writes its session
 //!   in one script, or on a Cluster here first, then the session.
@@ -42,8 +45,12 @@
 //! With `store_wait_replicas`, every step that revokes or rotates returns only once that
 //! many replicas have it (`WAIT`), so a failover cannot bring a revoked session back; fewer
 //! in time is [`Error::StoreUnavailable`](crate::Error::StoreUnavailable).
+//!
+//! With the near cache ([`RedisStore::near_cache`], `near_cache` in the config), validates
+//! are answered from this process's memory, kept true by Redis's invalidations
+//! (`invalidation.rs`); every other operation still goes to Redis. Not on a Cluster.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -51,12 +58,16 @@ use redis::{ConnectionLike, Script};
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
 use crate::error::Result;
-use crate::session::{BindingCheck, ClientBinding, Id, Session};
+use crate::session::{BindingCheck, Id, Session};
 
 mod codec;
+mod invalidation;
 mod link;
+mod near_cache;
 mod open;
+mod read;
 mod topology;
+mod touch;
 mod users;
 mod wait;
 
@@ -64,8 +75,8 @@ use link::{Conn, Link};
 use wait::Wait;
 
 use codec::{
-    binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
-    is_broken_connection, unavailable, CLIENT_MISMATCH, CONVERGED, OK,
+    binding_args, code_error, corrupt, digest_hex, hex, is_broken_connection, unavailable,
+    CONVERGED, OK,
 };
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
@@ -128,12 +139,14 @@ struct Pool {
 
 /// Sessions, denylist and user epochs in Redis, shared by every process that points at it.
 pub struct RedisStore {
-    link: Link,
+    link: Arc<Link>,
     prefix: String,
     timeout: Duration,
     wait: Option<Wait>,
     pool: Mutex<Pool>,
     scripts: Scripts,
+    /// The near cache and its invalidation link, when on.
+    near: Option<invalidation::Tracking>,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -143,6 +156,7 @@ impl std::fmt::Debug for RedisStore {
             .field("addr", &self.link.describe())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
+            .field("near_cache", &self.near.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -167,6 +181,10 @@ impl RedisStore {
 
     fn session_key(&self, sid: Id) -> String {
         self.tagged_key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
+    }
+
+    fn idle_key(&self, sid: Id) -> String {
+        self.tagged_key("i:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
     }
 
     /// A pooled connection (`true`) or a new one (`false`).
@@ -314,32 +332,7 @@ impl SessionStore for RedisStore {
     }
 
     fn get(&self, sid: Id) -> Result<Option<Session>> {
-        let key = self.session_key(sid);
-        let fields: HashMap<String, String> =
-            self.run(Retry::Safe, |c| redis::cmd("HGETALL").arg(&key).query(c))?;
-        if fields.is_empty() || (fields.len() == 1 && fields.contains_key("r")) {
-            // Nothing, or revoke_user's mark for a login not written yet.
-            return Ok(None);
-        }
-        let previous = match fields.get("p").map(String::as_str) {
-            None | Some("") => None,
-            Some(p) => Some(Id::parse(p).ok_or_else(|| corrupt("p"))?),
-        };
-        Ok(Some(Session {
-            sid,
-            user_id: fields.get("u").cloned().ok_or_else(|| corrupt("u"))?,
-            created_at: int_field(&fields, "c")?,
-            idle_deadline: int_field(&fields, "i")?,
-            absolute_deadline: int_field(&fields, "a")?,
-            current_jti: id_field(&fields, "j")?,
-            current_iat: int_field(&fields, "t")?,
-            previous_jti: previous,
-            revoked: fields.get("r").map(String::as_str) == Some("1"),
-            binding: ClientBinding {
-                client: digest_field(&fields, "b")?,
-                jkt: digest_field(&fields, "k")?,
-            },
-        }))
+        self.read_session(sid)
     }
 
     fn touch(
@@ -350,30 +343,7 @@ impl SessionStore for RedisStore {
         slide: bool,
         presented: Option<&BindingCheck>,
     ) -> Result<()> {
-        let key = self.session_key(sid);
-        let mut call = self.scripts.touch.prepare_invoke();
-        call.key(&key)
-            .arg(now)
-            .arg(idle_timeout)
-            .arg(if slide { "1" } else { "0" })
-            .arg(if presented.is_some() { "1" } else { "0" })
-            .arg(&binding_args(presented.unwrap_or(&BindingCheck::default()))[..]);
-        // A slide is idempotent (the deadline only moves forward to the same value), and so
-        // is a revocation for a client mismatch (which waits for the replicas).
-        let (code, acked) = self.run(Retry::Safe, |c| {
-            let code = call.invoke::<i64>(c)?;
-            let acked = if code == CLIENT_MISMATCH {
-                self.wait_replicas(c)?
-            } else {
-                u64::MAX
-            };
-            Ok((code, acked))
-        })?;
-        self.check_replicated(acked)?;
-        match code {
-            OK => Ok(()),
-            code => Err(code_error(code)),
-        }
+        self.touch_session(sid, now, idle_timeout, slide, presented)
     }
 
     fn rotate(
@@ -389,16 +359,22 @@ impl SessionStore for RedisStore {
         let key = self.session_key(sid);
         let mut call = self.scripts.rotate.prepare_invoke();
         call.key(&key)
+            .key(self.idle_key(sid))
             .arg(hex(presented))
             .arg(hex(next))
             .arg(now)
             .arg(idle_timeout)
             .arg(grace)
             .arg(&binding_args(binding)[..]);
-        let (reply, acked): (Vec<String>, u64) = self.run(Retry::Never, |c| {
-            let reply = call.invoke(c)?;
+        let outcome = self.run(Retry::Never, |c| {
+            let reply: Vec<String> = call.invoke(c)?;
             Ok((reply, self.wait_replicas(c)?))
-        })?;
+        });
+        if let Some(near) = &self.near {
+            // Reuse detection and a binding mismatch revoke: this process sees it at once.
+            near.invalidate(sid);
+        }
+        let (reply, acked) = outcome?;
         self.check_replicated(acked)?;
         let int = |i: usize| -> Result<i64> {
             reply
@@ -429,10 +405,14 @@ impl SessionStore for RedisStore {
         let key = self.session_key(sid);
         let mut call = self.scripts.revoke_session.prepare_invoke();
         call.key(&key);
-        let (code, acked) = self.run(Retry::Never, |c| {
+        let outcome = self.run(Retry::Never, |c| {
             let code = call.invoke::<i64>(c)?;
             Ok((code, self.wait_replicas(c)?))
-        })?;
+        });
+        if let Some(near) = &self.near {
+            near.invalidate(sid);
+        }
+        let (code, acked) = outcome?;
         self.check_replicated(acked)?;
         match code {
             1 => Ok(RevokeOutcome::Revoked),
@@ -445,8 +425,8 @@ impl SessionStore for RedisStore {
         let index = self.tagged_key("u:", user_id);
         let epoch = self.tagged_key("e:", user_id);
         let remember = remember_until.saturating_sub(now).max(1);
-        let (n, acked) = if self.link.is_cluster() {
-            self.revoke_user_in_steps(&index, &epoch, now, remember)?
+        let outcome = if self.link.is_cluster() {
+            self.revoke_user_in_steps(&index, &epoch, now, remember)
         } else {
             let mut call = self.scripts.revoke_user.prepare_invoke();
             call.key(&index)
@@ -457,8 +437,13 @@ impl SessionStore for RedisStore {
             self.run(Retry::Never, |c| {
                 let n: i64 = call.invoke(c)?;
                 Ok((n, self.wait_replicas(c)?))
-            })?
+            })
         };
+        if let Some(near) = &self.near {
+            // Other processes hear of each session; this one does not wait for them.
+            near.clear();
+        }
+        let (n, acked) = outcome?;
         self.check_replicated(acked)?;
         Ok(usize::try_from(n).unwrap_or(0))
     }

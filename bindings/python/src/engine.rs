@@ -74,6 +74,11 @@ enum CoreClock {
 /// - `dpop_iat_window_s=60`: how old a DPoP proof may be.
 /// - `dpop_replay_cache_size=100000`: the most DPoP proof ids remembered for replay
 ///   detection; when full of live ids, new proofs are refused.
+/// - `near_cache=True`: with a Redis store, validates are answered from this process's
+///   memory, kept true by Redis's invalidation messages (a revocation anywhere is refused
+///   here within milliseconds; with no news from Redis for 500 ms, every validate goes to
+///   Redis again). No effect with the memory store.
+/// - `near_cache_size=50000`: the most sessions the near cache holds per process.
 ///
 /// Durations (`*_s`) take whole seconds as an `int` or a `timedelta`, `*_ms` milliseconds.
 /// An unknown keyword or an impossible value raises `ConfigError` naming the field (never

@@ -108,6 +108,24 @@ class RedisServer:
         self.proc.send_signal(signal.SIGCONT)
         self.paused = False
 
+    def calls(self, command: str) -> int:
+        """How many times Redis has run `command` (INFO commandstats, scripts' own calls
+        included)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            s.sendall(b"INFO commandstats\r\n")
+            header = b""
+            while not header.endswith(b"\r\n"):
+                header += s.recv(1)
+            size = int(header[1:-2])
+            body = b""
+            while len(body) < size + 2:
+                body += s.recv(65536)
+        prefix = f"cmdstat_{command.lower()}:calls="
+        for line in body.decode().splitlines():
+            if line.startswith(prefix):
+                return int(line[len(prefix) :].split(",")[0])
+        return 0
+
     def log(self) -> str:
         path = self.workdir / "redis.log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""

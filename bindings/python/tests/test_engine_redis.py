@@ -90,6 +90,26 @@ def test_logout_on_one_engine_is_seen_by_the_other(redis_url: str, prefix: str) 
             worker_a.validate(pair.access)
 
 
+def test_the_near_cache_is_set_by_keywords(redis_url: str, prefix: str) -> None:
+    cached = shared(redis_url, prefix, near_cache=True, near_cache_size=10)
+    direct = shared(redis_url, prefix, near_cache=False)
+    pair = cached.login("dana")
+    for _ in range(3):
+        assert cached.validate(pair.access)["user_id"] == "dana"
+    direct.revoke(pair.access)
+    # Refused by the caching engine as soon as Redis has told it (polled, generously bounded).
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            cached.validate(pair.access)
+        except keyfob.RevokedError:
+            break
+        assert time.monotonic() < deadline, "the revocation never reached the cache"
+        time.sleep(0.005)
+    with pytest.raises(keyfob.ConfigError, match="near_cache_size"):
+        shared(redis_url, prefix, near_cache_size=0)
+
+
 def test_another_prefix_is_another_store(redis_url: str, prefix: str) -> None:
     pair = shared(redis_url, prefix).login("carol")
     with pytest.raises(keyfob.SessionUnknownError):

@@ -118,6 +118,8 @@ if KEYFOB["STORE"] != "memory":
     KEYFOB["ENGINE_OPTIONS"] = {
         "store_prefix": os.environ.get("KEYFOB_STORE_PREFIX", "django_jwt:"),
         "store_timeout_ms": int(os.environ.get("KEYFOB_STORE_TIMEOUT_MS", "200")),
+        # Validates from each worker's memory, kept true by Redis (docs/near-cache.md).
+        "near_cache": os.environ.get("KEYFOB_NEAR_CACHE", "1") == "1",
     }
 
 # Browser apps (docs/browser-apps.md). KEYFOB_COOKIE_MODE=1: the token views keep both tokens

@@ -11,13 +11,25 @@ local function alive(revoked, idle, absolute, now)
   return 0
 end
 
+-- The idle deadline: the session's own field `i` (set at login) or, once it has slid, the
+-- idle key's value, whichever is later. Slides go to the idle key, which the near cache does
+-- not track, so a touch does not make every process drop its cached copy of the session.
+local function idle_of(field, idle_key)
+  local slid = tonumber(redis.call('GET', idle_key) or '0')
+  return math.max(tonumber(field), slid)
+end
+
 -- session::slide + touch_needed: write only when the idle deadline moves, so touches within
--- the same second coalesce into none.
-local function slide(key, idle, absolute, now, idle_timeout)
+-- the same second coalesce into none. The idle key expires with the session. Returns the
+-- idle deadline after the slide.
+local function slide(idle_key, idle, absolute, now, idle_timeout)
   local moved = math.min(now + idle_timeout, absolute)
   if moved > idle then
-    redis.call('HSET', key, 'i', string.format('%.0f', moved))
+    redis.call('SET', idle_key, string.format('%.0f', moved), 'EX',
+      string.format('%.0f', math.max(absolute - now, 1)))
+    return moved
   end
+  return idle
 end
 
 -- session::check_binding. bound_client, bound_key: the session's client digest and DPoP key

@@ -1,5 +1,6 @@
 //! Opening the store: from a URL, or from the config with its TLS files and `WAIT`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -23,7 +24,8 @@ impl RedisStore {
 
     /// The store `config` describes: `store`, `store_prefix`, `store_timeout_ms`, the TLS
     /// files (`store_tls_ca`, `store_tls_cert`, `store_tls_key`) and `store_wait_replicas`
-    /// with `store_wait_timeout_ms`.
+    /// with `store_wait_timeout_ms`, and the near cache (`near_cache`, `near_cache_size`),
+    /// which stays off on a Cluster.
     pub fn from_config(config: &Config) -> Result<RedisStore> {
         let tls = TlsFiles {
             ca: config.store_tls_ca.clone(),
@@ -34,13 +36,18 @@ impl RedisStore {
             replicas: config.store_wait_replicas,
             timeout_ms: config.store_wait_timeout_ms,
         });
-        Self::build(
+        let store = Self::build(
             &config.store,
             &config.store_prefix,
             Duration::from_millis(config.store_timeout_ms),
             &tls,
             wait,
-        )
+        )?;
+        // On a Cluster the near cache is off, whatever `near_cache` says (see near_cache).
+        if config.near_cache && !store.link.is_cluster() {
+            return store.near_cache(config.near_cache_size);
+        }
+        Ok(store)
     }
 
     fn build(
@@ -62,7 +69,7 @@ impl RedisStore {
             ));
         }
         Ok(RedisStore {
-            link: Link::open(url, tls, timeout)?,
+            link: Arc::new(Link::open(url, tls, timeout)?),
             prefix: prefix.to_owned(),
             timeout,
             wait,
@@ -71,6 +78,7 @@ impl RedisStore {
                 idle: Vec::new(),
             }),
             scripts: Scripts::new(),
+            near: None,
         })
     }
 }

@@ -1,4 +1,4 @@
--- SessionStore::rotate as one compare-and-swap. KEYS[1]: the session.
+-- SessionStore::rotate as one compare-and-swap. KEYS[1]: the session, KEYS[2]: its idle key.
 -- ARGV: presented jti, next jti, now, idle_timeout, grace, then binding()'s mode, client
 -- digest and key thumbprint.
 -- Replies {code} or, on success, {code, absolute, current jti, current iat}.
@@ -6,7 +6,8 @@ local s = redis.call('HMGET', KEYS[1], 'r', 'i', 'a', 'j', 't', 'p', 'b', 'k')
 if not s[3] then return {1} end
 local mismatch = binding(KEYS[1], s[7], s[8], ARGV[6], ARGV[7], ARGV[8])
 if mismatch ~= 0 then return {mismatch} end
-local now, idle, absolute = tonumber(ARGV[3]), tonumber(s[2]), tonumber(s[3])
+local now, absolute = tonumber(ARGV[3]), tonumber(s[3])
+local idle = idle_of(s[2], KEYS[2])
 local presented = ARGV[1]
 -- session::decide_rotation. A replay is reported as one even once the session is revoked
 -- (e.g. by the replay that raced it): liveness only matters to a legitimate rotation.
@@ -18,11 +19,11 @@ if rotate or converge then
 end
 if rotate then
   redis.call('HSET', KEYS[1], 'p', s[4], 'j', ARGV[2], 't', ARGV[3])
-  slide(KEYS[1], idle, absolute, now, tonumber(ARGV[4]))
+  slide(KEYS[2], idle, absolute, now, tonumber(ARGV[4]))
   return {0, s[3], ARGV[2], ARGV[3]}
 end
 if converge then
-  slide(KEYS[1], idle, absolute, now, tonumber(ARGV[4]))
+  slide(KEYS[2], idle, absolute, now, tonumber(ARGV[4]))
   return {6, s[3], s[4], s[5]}
 end
 redis.call('HSET', KEYS[1], 'r', '1')

@@ -79,6 +79,15 @@ def test_a_bad_token_is_still_a_401_when_the_store_is_unreachable(settings, cloc
     assert reply.data["code"] == "token_not_valid"
 
 
+def test_near_cache_options_reach_the_engine(settings, redis_url: str) -> None:
+    settings.KEYFOB = {
+        "STORE": redis_url,
+        "ENGINE_OPTIONS": {"near_cache": False, "near_cache_size": 1000},
+    }
+    config = engine_config()
+    assert (config["near_cache"], config["near_cache_size"]) == (False, 1000)
+
+
 def test_store_setting_selects_redis(settings, clock, kf: Flavor, admin, redis_url: str):
     prefix = f"keyfob-drf-test:{uuid.uuid4().hex}:"
     settings.KEYFOB = {

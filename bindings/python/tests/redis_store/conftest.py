@@ -1,5 +1,6 @@
-"""Fixtures for the multi-process tests: examples/django under gunicorn (4 sync workers)
-against one throwaway Redis that writes every change to its AOF before answering.
+"""Fixtures for the multi-process tests: examples/django under gunicorn (4 sync workers,
+each with the Redis store's near cache on) against one throwaway Redis that writes every
+change to its AOF before answering.
 
 Each test gets its own redis-server (so it may crash, pause or restart it) and starts the
 gunicorn masters it needs; teardown kills whatever is left of them."""
@@ -112,6 +113,8 @@ class Site:
             KEYFOB_STORE_PREFIX="django_jwt-test:",
             KEYFOB_STORE_TIMEOUT_MS=str(timeout_ms),
             KEYFOB_REUSE_GRACE_S=str(grace_s),
+            # Every worker answers validates from its near cache, kept true by Redis.
+            KEYFOB_NEAR_CACHE="1",
         )
         self.master: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / f"gunicorn-{self.port}.log"

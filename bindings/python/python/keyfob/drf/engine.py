@@ -3,8 +3,10 @@
 The default store keeps sessions in this process's memory: every worker process has its own
 sessions until a shared store is configured. With several workers or hosts set
 ``KEYFOB["STORE"] = "redis://host:6379/0"`` (and ``ENGINE_OPTIONS`` ``store_prefix`` /
-``store_timeout_ms``): every process then sees every login, rotation and logout at once, and
-while Redis cannot be reached every endpoint answers 503 ``store_unavailable``.
+``store_timeout_ms``): every process then sees every login, rotation and logout, and while
+Redis cannot be reached every endpoint answers 503 ``store_unavailable``. Each process
+answers validates from its near cache, which Redis keeps true within milliseconds
+(``ENGINE_OPTIONS`` ``near_cache`` / ``near_cache_size``, see docs/near-cache.md).
 
 When a test changes ``KEYFOB`` or
 ``SECRET_KEY`` (``override_settings``), the engine is dropped and rebuilt on next use,

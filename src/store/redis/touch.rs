@@ -1,0 +1,220 @@
+//! The near cache on the Redis store: turning it on, and `touch` (every validate) answered
+//! from the cache when it can be, else by the touch script, whose reply refills the cache.
+//!
+//! From the cache: a revoked or absolutely expired session is refused (both are final); a
+//! binding mismatch that does not revoke is refused; a session alive by its cached idle
+//! deadline is accepted. The cached idle deadline only ever lags the true one (another
+//! process's slide is not announced), so "idle" by the cache is asked of Redis, and so is a
+//! slide this process has not written yet: at most one write per session per second, as
+//! without the cache.
+
+use super::codec::{binding_args, code_error, corrupt, digest_field, CLIENT_MISMATCH, OK};
+use super::invalidation::Tracking;
+use super::near_cache::Cached;
+use super::{RedisStore, Retry};
+use crate::error::{Error, Result};
+use crate::session::{self, BindingCheck, ClientBinding, Id};
+
+/// What the cache alone can answer, or `None` when Redis must be asked.
+fn answer(
+    c: &Cached,
+    now: i64,
+    idle_timeout: i64,
+    slide: bool,
+    presented: Option<&BindingCheck>,
+) -> Option<Result<()>> {
+    if let Some(check) = presented {
+        if let Err(m) = session::check_binding(&c.binding, check) {
+            // A mismatch that revokes must reach Redis.
+            return (!m.revokes(check)).then(|| Err(m.error()));
+        }
+    }
+    match session::check_alive(c.revoked, c.idle_deadline, c.absolute_deadline, now) {
+        Err(Error::SessionIdle) => None,
+        Err(e) => Some(Err(e)),
+        Ok(()) => {
+            let moved = session::slide(now, idle_timeout, c.absolute_deadline);
+            if slide && session::touch_needed(c.idle_deadline, moved) {
+                None
+            } else {
+                Some(Ok(()))
+            }
+        }
+    }
+}
+
+/// The touch script's reply for a session that exists, as the cache keeps it.
+fn cached_from(reply: &[String]) -> Result<Cached> {
+    let int = |i: usize| -> Result<i64> {
+        reply
+            .get(i)
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| corrupt("touch reply"))
+    };
+    let digest = |i: usize, name: &str| -> Result<Option<[u8; 32]>> {
+        let mut one = std::collections::HashMap::new();
+        if let Some(v) = reply.get(i) {
+            one.insert(name.to_owned(), v.clone());
+        }
+        digest_field(&one, name)
+    };
+    Ok(Cached {
+        revoked: reply.get(1).map(String::as_str) == Some("1"),
+        idle_deadline: int(2)?,
+        absolute_deadline: int(3)?,
+        binding: ClientBinding {
+            client: digest(4, "b")?,
+            jkt: digest(5, "k")?,
+        },
+    })
+}
+
+impl RedisStore {
+    /// This store with a near cache of up to `capacity` sessions: validates are answered
+    /// from this process's memory, and Redis tells every process at once when a cached
+    /// session changes. Without news from Redis for long (a link that broke or fell behind),
+    /// the cache is emptied and every validate goes to Redis until the link is back.
+    /// A Cluster store refuses it (a config error).
+    pub fn near_cache(mut self, capacity: usize) -> Result<RedisStore> {
+        if capacity == 0 {
+            return Err(Error::Config(
+                "near_cache_size must be greater than zero".into(),
+            ));
+        }
+        if self.link.is_cluster() {
+            // Invalidations come from each primary for its own slots; one link cannot follow
+            // them all, and a cache it cannot keep true is never used.
+            return Err(Error::Config(
+                "near_cache: not available on a Redis Cluster (redis+cluster://)".into(),
+            ));
+        }
+        self.near = Some(Tracking::new(self.link.clone(), &self.prefix, capacity)?);
+        Ok(self)
+    }
+
+    /// Whether validates may be answered from the near cache now: it is on, and its link
+    /// to Redis is up and keeping up.
+    pub fn near_cache_serving(&self) -> bool {
+        self.near.as_ref().is_some_and(|n| n.is_serving())
+    }
+
+    pub(super) fn touch_session(
+        &self,
+        sid: Id,
+        now: i64,
+        idle_timeout: i64,
+        slide: bool,
+        presented: Option<&BindingCheck>,
+    ) -> Result<()> {
+        if let Some(near) = &self.near {
+            if let Some(c) = near.get(sid) {
+                if let Some(answer) = answer(&c, now, idle_timeout, slide, presented) {
+                    return answer;
+                }
+            }
+        }
+        let ticket = self.near.as_ref().and_then(|near| near.ticket(sid));
+        let key = self.session_key(sid);
+        let idle_key = self.idle_key(sid);
+        let mut call = self.scripts.touch.prepare_invoke();
+        call.key(&key)
+            .key(&idle_key)
+            .arg(now)
+            .arg(idle_timeout)
+            .arg(if slide { "1" } else { "0" })
+            .arg(if presented.is_some() { "1" } else { "0" })
+            .arg(&binding_args(presented.unwrap_or(&BindingCheck::default()))[..]);
+        // A slide is idempotent (the deadline only moves forward to the same value), and so
+        // is a revocation for a client mismatch (which waits for the replicas).
+        let (reply, code, acked) = self.run(Retry::Safe, |c| {
+            let reply: Vec<String> = call.invoke(c)?;
+            let code: i64 = reply.first().and_then(|c| c.parse().ok()).unwrap_or(-1);
+            // A revocation for a client mismatch waits for the replicas.
+            let acked = if code == CLIENT_MISMATCH {
+                self.wait_replicas(c)?
+            } else {
+                u64::MAX
+            };
+            Ok((reply, code, acked))
+        })?;
+        if code < 0 {
+            return Err(corrupt("touch reply"));
+        }
+        self.check_replicated(acked)?;
+        if let Some(near) = &self.near {
+            if reply.len() > 1 {
+                let state = cached_from(&reply)?;
+                if state.revoked {
+                    near.invalidate(sid);
+                } else if let Some(ticket) = ticket {
+                    near.fill(sid, ticket, state);
+                }
+            }
+        }
+        match code {
+            OK => Ok(()),
+            code => Err(code_error(code)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::ClientCheck;
+
+    fn live() -> Cached {
+        Cached {
+            revoked: false,
+            idle_deadline: 100,
+            absolute_deadline: 1_000,
+            binding: ClientBinding::default(),
+        }
+    }
+
+    #[test]
+    fn the_cache_answers_only_what_redis_would_answer_alike() {
+        let c = live();
+        assert_eq!(answer(&c, 50, 50, true, None), Some(Ok(())), "no slide due");
+        assert_eq!(answer(&c, 51, 50, true, None), None, "a slide to write");
+        assert_eq!(answer(&c, 51, 50, false, None), Some(Ok(())), "peek");
+        assert_eq!(
+            answer(&c, 100, 50, false, None),
+            None,
+            "idle by a lagging deadline"
+        );
+        let revoked = Cached { revoked: true, ..c };
+        assert_eq!(
+            answer(&revoked, 50, 50, true, None),
+            Some(Err(Error::Revoked))
+        );
+        assert_eq!(
+            answer(&c, 1_000, 50, true, None),
+            Some(Err(Error::SessionExpired))
+        );
+    }
+
+    #[test]
+    fn a_mismatch_that_revokes_goes_to_redis() {
+        let c = Cached {
+            binding: ClientBinding {
+                client: Some([1; 32]),
+                jkt: None,
+            },
+            ..live()
+        };
+        let mut check = BindingCheck {
+            presented: ClientBinding {
+                client: Some([2; 32]),
+                jkt: None,
+            },
+            client_check: ClientCheck::Require,
+        };
+        assert_eq!(
+            answer(&c, 50, 50, false, Some(&check)),
+            Some(Err(Error::ClientMismatch))
+        );
+        check.client_check = ClientCheck::RequireOrRevoke;
+        assert_eq!(answer(&c, 50, 50, false, Some(&check)), None);
+    }
+}

@@ -1,0 +1,424 @@
+//! The Redis store's near cache: validates answered from memory, and never from state that
+//! Redis has changed since, once the change could have been heard. Two store handles on one
+//! Redis stand for two processes. Each test starts a redis-server of its own (it kills
+//! connections, freezes the server), so none disturbs another. Waits are polls with generous
+//! bounds: how fast a change is seen is measured by `make bench`, not asserted here.
+//! Run with `bash scripts/test-redis.sh`.
+#![cfg(feature = "redis")]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use keyfob::store::{RedisStore, SessionStore};
+use keyfob::{Config, Engine, Error, ManualClock, SystemClock};
+
+use keyfob::Clock as _;
+
+const SECRET: &str = "near-cache-test-secret-of-32-bytes-or-more";
+/// How long any wait may take before the test fails: far beyond what it should need.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A private redis-server, killed (thawed first) on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Server {
+    fn start() -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("keyfob-near-{port}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = std::env::var("KEYFOB_TEST_REDIS_SERVER").unwrap_or("redis-server".into());
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (install it, or run scripts/test-redis.sh)");
+        let server = Server { child, port, dir };
+        eventually("redis-server answers", || server.admin_try().is_some());
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    fn admin_try(&self) -> Option<redis::Connection> {
+        let mut c = redis::Client::open(self.url())
+            .ok()?
+            .get_connection_with_timeout(Duration::from_millis(500))
+            .ok()?;
+        redis::cmd("PING").query::<String>(&mut c).ok()?;
+        Some(c)
+    }
+
+    fn admin(&self) -> redis::Connection {
+        self.admin_try().expect("an admin connection")
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.signal("-CONT");
+        self.child.kill().ok();
+        self.child.wait().ok();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// Poll `what` until it holds; fail after PATIENCE.
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !f() {
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A process's engine on `server`: its own store handle, near cache on.
+fn process(server: &Server, prefix: &str, clock: &ManualClock) -> (Engine, Arc<RedisStore>) {
+    let store = RedisStore::open(&server.url(), prefix, Duration::from_secs(2))
+        .unwrap()
+        .near_cache(1_000)
+        .unwrap();
+    let store = Arc::new(store);
+    let engine = Engine::builder(Config::with_secret(SECRET))
+        .clock(clock.clone())
+        .store(store.clone() as Arc<dyn SessionStore>)
+        .build()
+        .unwrap();
+    (engine, store)
+}
+
+fn stat(admin: &mut redis::Connection, command: &str) -> u64 {
+    let info: String = redis::cmd("INFO").arg("commandstats").query(admin).unwrap();
+    let prefix = format!("cmdstat_{command}:calls=");
+    info.lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+        .unwrap_or(0)
+}
+
+/// Wait until `engine` answers `token` from its cache: 50 validates in a row that run no
+/// script on Redis (a link that lapsed meanwhile empties the cache, and the next validate
+/// would run one).
+fn served_from_cache(
+    engine: &Engine,
+    store: &RedisStore,
+    token: &str,
+    admin: &mut redis::Connection,
+) {
+    eventually("validates answered from the near cache", || {
+        if !store.near_cache_serving() {
+            return false;
+        }
+        assert!(engine.validate(token).is_ok());
+        let before = stat(admin, "evalsha");
+        for _ in 0..50 {
+            assert!(engine.validate(token).is_ok());
+        }
+        stat(admin, "evalsha") == before
+    });
+}
+
+fn prefix(test: &str) -> String {
+    format!("keyfob-near-test:{test}:")
+}
+
+#[test]
+fn a_change_by_another_process_is_refused_by_this_one() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (a, _) = process(&server, &prefix("change"), &clock);
+    let (b, b_store) = process(&server, &prefix("change"), &clock);
+
+    // Logout in another process.
+    let pair = a.login("ada", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+    a.revoke(&pair.access).unwrap();
+    eventually("a logout elsewhere is refused", || {
+        b.validate(&pair.access) == Err(Error::Revoked)
+    });
+
+    // Reuse detected in another process.
+    let pair = a.login("ada", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+    let refresh = pair.refresh.clone().unwrap();
+    a.refresh(&refresh).unwrap();
+    assert_eq!(a.refresh(&refresh).unwrap_err(), Error::ReuseDetected);
+    eventually("reuse detected elsewhere is refused", || {
+        b.validate(&pair.access) == Err(Error::Revoked)
+    });
+
+    // Every session of a user, from another process.
+    let pairs: Vec<_> = (0..3).map(|_| a.login("bo", None).unwrap()).collect();
+    for p in &pairs {
+        served_from_cache(&b, &b_store, &p.access, &mut admin);
+    }
+    assert_eq!(a.revoke_user("bo"), Ok(3));
+    for p in &pairs {
+        eventually("revoke_user elsewhere is refused", || {
+            b.validate(&p.access) == Err(Error::Revoked)
+        });
+    }
+
+    // A key Redis drops (as when it expires) is gone from every cache too.
+    let pair = a.login("cy", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{}s:{{{}}}", prefix("change"), pair.session_id))
+        .query(&mut admin)
+        .unwrap();
+    eventually("a dropped session is unknown", || {
+        b.validate(&pair.access) == Err(Error::SessionUnknown)
+    });
+}
+
+#[test]
+fn this_process_sees_its_own_changes_at_once() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (a, a_store) = process(&server, &prefix("own"), &clock);
+    let pair = a.login("di", None).unwrap();
+    served_from_cache(&a, &a_store, &pair.access, &mut admin);
+    a.revoke(&pair.access).unwrap();
+    assert_eq!(a.validate(&pair.access), Err(Error::Revoked));
+
+    let pairs: Vec<_> = (0..2).map(|_| a.login("ed", None).unwrap()).collect();
+    for p in &pairs {
+        served_from_cache(&a, &a_store, &p.access, &mut admin);
+    }
+    assert_eq!(a.revoke_user("ed"), Ok(2));
+    for p in &pairs {
+        assert_eq!(a.validate(&p.access), Err(Error::Revoked));
+    }
+}
+
+#[test]
+fn a_slide_elsewhere_leaves_cached_copies_in_place() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (a, a_store) = process(&server, &prefix("slide"), &clock);
+    let (b, b_store) = process(&server, &prefix("slide"), &clock);
+    let kept = a.login("flo", None).unwrap();
+    let marker = a.login("gus", None).unwrap();
+    served_from_cache(&b, &b_store, &kept.access, &mut admin);
+    served_from_cache(&b, &b_store, &marker.access, &mut admin);
+    served_from_cache(&a, &a_store, &kept.access, &mut admin);
+
+    let writes = stat(&mut admin, "set");
+    clock.advance(5);
+    // A slides `kept` (one write), then revokes `marker`: once B refuses `marker`, B has
+    // heard everything Redis announced before, the slide included, had it been announced.
+    assert!(a.validate(&kept.access).is_ok());
+    assert!(a.validate(&kept.access).is_ok());
+    assert!(stat(&mut admin, "set") > writes, "the slide was written");
+    a.revoke(&marker.access).unwrap();
+    eventually("the marker's revocation arrives", || {
+        b.validate(&marker.access) == Err(Error::Revoked)
+    });
+    // B still holds `kept`: a validate that needs no slide of its own runs nothing on Redis.
+    let before = stat(&mut admin, "evalsha");
+    assert!(b.verify(&kept.access).is_ok());
+    let after = stat(&mut admin, "evalsha");
+    assert!(
+        after == before || !b_store.near_cache_serving(),
+        "a peek at a session slid elsewhere went to Redis"
+    );
+}
+
+/// The number of connected clients, for refusing new ones.
+fn connected_clients(admin: &mut redis::Connection) -> u64 {
+    let info: String = redis::cmd("INFO").arg("clients").query(admin).unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("connected_clients:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn config_set(admin: &mut redis::Connection, name: &str, value: &str) {
+    redis::cmd("CONFIG")
+        .arg("SET")
+        .arg(name)
+        .arg(value)
+        .exec(admin)
+        .unwrap();
+}
+
+#[test]
+fn a_dropped_link_empties_the_cache_until_it_is_back() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (b, b_store) = process(&server, &prefix("drop"), &clock);
+    let pair = b.login("hal", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+
+    // Kill the link and keep it down: Redis takes no new connection.
+    let clients = connected_clients(&mut admin);
+    config_set(&mut admin, "maxclients", &(clients - 1).to_string());
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(killed, 1, "one invalidation link");
+    eventually("the cache stops answering", || {
+        !b_store.near_cache_serving()
+    });
+
+    // A change made now is announced to no one: B must not answer from what it cached.
+    redis::cmd("HSET")
+        .arg(format!("{}s:{{{}}}", prefix("drop"), pair.session_id))
+        .arg("r")
+        .arg("1")
+        .exec(&mut admin)
+        .unwrap();
+    assert_eq!(b.validate(&pair.access), Err(Error::Revoked));
+
+    // The link comes back, and the cache with it.
+    config_set(&mut admin, "maxclients", "10000");
+    let next = b.login("hal", None).unwrap();
+    served_from_cache(&b, &b_store, &next.access, &mut admin);
+    assert_eq!(b.validate(&pair.access), Err(Error::Revoked));
+}
+
+#[test]
+fn a_frozen_redis_is_not_trusted_for_long() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (b, b_store) = process(&server, &prefix("frozen"), &clock);
+    let pair = b.login("ivy", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+    drop(admin);
+
+    // Nothing is heard from a frozen Redis: the cache stops answering, and validates fail
+    // closed rather than trusting it.
+    server.signal("-STOP");
+    eventually("a frozen Redis fails validates closed", || {
+        matches!(b.validate(&pair.access), Err(Error::StoreUnavailable(_)))
+    });
+    assert!(!b_store.near_cache_serving());
+    server.signal("-CONT");
+    eventually("back after the thaw", || b.validate(&pair.access).is_ok());
+    let mut admin = server.admin();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+}
+
+/// A link that stays open but stops proving it keeps up (here: Redis refuses the heartbeat
+/// writes) is not trusted either; validates go to Redis meanwhile, and still work.
+#[test]
+fn a_link_that_cannot_prove_it_keeps_up_is_not_trusted() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (b, b_store) = process(&server, &prefix("behind"), &clock);
+    let pair = b.login("lou", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+
+    config_set(&mut admin, "maxmemory-policy", "noeviction");
+    config_set(&mut admin, "maxmemory", "1");
+    eventually("the cache stops answering", || {
+        !b_store.near_cache_serving()
+    });
+    let before = stat(&mut admin, "evalsha");
+    assert!(
+        b.validate(&pair.access).is_ok(),
+        "no slide due: a read, which Redis still serves"
+    );
+    assert!(
+        stat(&mut admin, "evalsha") > before || b_store.near_cache_serving(),
+        "answered from a cache that could not be trusted"
+    );
+
+    config_set(&mut admin, "maxmemory", "0");
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+}
+
+/// A forked child (a pre-forking server's worker) starts with a copy of its parent's cache
+/// but none of its link: it must not answer from that copy.
+#[cfg(unix)]
+#[test]
+fn a_forked_child_does_not_trust_the_cache_it_inherited() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (b, b_store) = process(&server, &prefix("fork"), &clock);
+    let pair = b.login("kai", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+
+    let mut go = [0 as libc::c_int; 2];
+    // SAFETY: a plain pipe(2) into a local array.
+    assert_eq!(unsafe { libc::pipe(go.as_mut_ptr()) }, 0);
+    // SAFETY: the child only waits on the pipe, validates and leaves with _exit.
+    let child = unsafe { libc::fork() };
+    assert!(child >= 0, "fork failed");
+    if child == 0 {
+        let mut byte = 0u8;
+        // SAFETY: reads one byte into a local.
+        unsafe { libc::read(go[0], (&mut byte as *mut u8).cast(), 1) };
+        let code = match b.validate(&pair.access) {
+            Err(Error::Revoked) => 0,
+            Ok(_) => 1,
+            Err(_) => 2,
+        };
+        // SAFETY: leaves the child without running the parent's destructors or harness.
+        unsafe { libc::_exit(code) };
+    }
+    // Changed after the fork: the child's copy is stale and no link of its tells it.
+    redis::cmd("HSET")
+        .arg(format!("{}s:{{{}}}", prefix("fork"), pair.session_id))
+        .arg("r")
+        .arg("1")
+        .exec(&mut admin)
+        .unwrap();
+    // SAFETY: writes one byte from a local.
+    unsafe { libc::write(go[1], [1u8].as_ptr().cast(), 1) };
+    let mut status = 0;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        // SAFETY: waits for our own child, without blocking.
+        let done = unsafe { libc::waitpid(child, &mut status, libc::WNOHANG) };
+        if done == child {
+            break;
+        }
+        if Instant::now() > deadline {
+            // SAFETY: our own child.
+            unsafe { libc::kill(child, libc::SIGKILL) };
+            panic!("the child never answered");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(libc::WIFEXITED(status), "the child died: {status}");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "the child answered from its parent's cache (1) or failed (2)"
+    );
+}
