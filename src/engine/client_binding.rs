@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::Engine;
 use crate::claims::Claims;
 use crate::dpop::{CheckedProof, DpopRequest};
+use crate::store::SessionStore;
 use crate::error::{Error, Result};
 use crate::session::{BindingCheck, ClientBinding, ClientCheck, Mismatch};
 
