@@ -153,7 +153,10 @@ impl fmt::Debug for Config {
             .field("dpop_iat_window_s", &self.dpop_iat_window_s)
             .field("dpop_replay_cache_size", &self.dpop_replay_cache_size)
             .field("max_sessions_per_user", &self.max_sessions_per_user)
-            .field("session_claims_on_validate", &self.session_claims_on_validate)
+            .field(
+                "session_claims_on_validate",
+                &self.session_claims_on_validate,
+            )
             .finish()
     }
 }

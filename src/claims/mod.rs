@@ -246,7 +246,11 @@ impl Claims {
 
     /// The same claims with `extra` in place of the token's extra claims (its `cnf` kept):
     /// the payload is written again and read back, so every accessor agrees.
-    pub(crate) fn with_extra(&self, extra: &Map<String, Value>, names: &ClaimNames) -> Result<Claims> {
+    pub(crate) fn with_extra(
+        &self,
+        extra: &Map<String, Value>,
+        names: &ClaimNames,
+    ) -> Result<Claims> {
         let mut payload: Map<String, Value> = serde_json::from_str(self.to_json())
             .map_err(|_| Error::Malformed("the payload is not a JSON object"))?;
         for k in self.extra.keys() {

@@ -138,9 +138,7 @@ impl EngineBuilder {
             dpop,
             client_mismatch_revokes: config.client_mismatch_revokes,
             bind_validate: config.bind_validate,
-            max_sessions_per_user: config
-                .max_sessions_per_user
-                .map(|cap| cap as usize), // bounded by Config::check
+            max_sessions_per_user: config.max_sessions_per_user.map(|cap| cap as usize), // bounded by Config::check
             session_claims_on_validate: config.session_claims_on_validate,
             metrics,
             events,

@@ -6,9 +6,9 @@ use serde_json::{Map, Value};
 
 use super::{Engine, Presentation};
 use crate::claims::{self, Claims, TokenType};
-use crate::store::SessionStore;
 use crate::error::{Error, Result};
 use crate::session::{BindingCheck, ClientCheck, Id};
+use crate::store::SessionStore;
 
 /// How a token must relate to a session for an operation.
 #[derive(Clone, Copy, PartialEq, Eq)]

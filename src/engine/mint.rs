@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 
 use super::{Engine, TokenPair};
 use crate::claims::{key, Claims, PayloadFields, PayloadWriter, TokenType};
-use crate::store::SessionStore;
 use crate::error::{Error, Result};
 use crate::session::{ClientBinding, Id, Session, SessionDetails, SessionMeta};
+use crate::store::SessionStore;
 
 /// What every token minted for one session (or one sessionless refresh) carries.
 #[derive(Clone, Copy)]

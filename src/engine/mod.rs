@@ -260,13 +260,8 @@ impl Engine {
         presentation: &Presentation<'_>,
         now: i64,
     ) -> Result<TokenPair> {
-        let check = self.binding_check(
-            claims,
-            presentation,
-            now,
-            None,
-            self.refresh_client_check(),
-        )?;
+        let check =
+            self.binding_check(claims, presentation, now, None, self.refresh_client_check())?;
         let grant = Grant {
             user_id: claims.user_id(),
             sid: Some(sid),

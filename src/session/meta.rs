@@ -41,7 +41,10 @@ pub struct SessionMeta {
 impl SessionMeta {
     /// Whether nothing is set (a store keeps nothing for such a session).
     pub fn is_empty(&self) -> bool {
-        self.label.is_none() && self.ip.is_none() && self.user_agent.is_none() && self.data.is_empty()
+        self.label.is_none()
+            && self.ip.is_none()
+            && self.user_agent.is_none()
+            && self.data.is_empty()
     }
 
     /// The bounds: text fields of at most [`MAX_TEXT_BYTES`] with no control characters,
@@ -97,9 +100,9 @@ fn json_len(map: &Map<String, Value>) -> usize {
 
 /// Parse an IP address given as text (C and Python pass strings).
 pub fn parse_ip(text: &str) -> Result<IpAddr> {
-    text.trim()
-        .parse()
-        .map_err(|_| Error::InvalidArgument(format!("ip must be an IPv4 or IPv6 address, got {text:?}")))
+    text.trim().parse().map_err(|_| {
+        Error::InvalidArgument(format!("ip must be an IPv4 or IPv6 address, got {text:?}"))
+    })
 }
 
 /// What a store keeps with a session besides its state: the login's metadata and the
@@ -169,8 +172,14 @@ mod tests {
 
     #[test]
     fn null_removes_a_claim() {
-        let mut claims = json!({"role": "admin", "team": 1}).as_object().unwrap().clone();
-        let changes = json!({"role": null, "plan": "pro"}).as_object().unwrap().clone();
+        let mut claims = json!({"role": "admin", "team": 1})
+            .as_object()
+            .unwrap()
+            .clone();
+        let changes = json!({"role": null, "plan": "pro"})
+            .as_object()
+            .unwrap()
+            .clone();
         merge_claims(&mut claims, &changes);
         assert_eq!(Value::Object(claims), json!({"team": 1, "plan": "pro"}));
     }

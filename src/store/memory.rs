@@ -316,7 +316,9 @@ impl SessionStore for MemoryStore {
     }
 
     fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
-        Ok(self.revoke_all_but(user_id, None, now, remember_until)?.len())
+        Ok(self
+            .revoke_all_but(user_id, None, now, remember_until)?
+            .len())
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {
@@ -370,5 +372,8 @@ fn claims_in(shard: &Shard, sid: Id) -> Option<Map<String, Value>> {
     if shard.details.is_empty() {
         return None;
     }
-    shard.details.get(&Packed::of(sid)).map(|d| d.claims.clone())
+    shard
+        .details
+        .get(&Packed::of(sid))
+        .map(|d| d.claims.clone())
 }

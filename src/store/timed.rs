@@ -73,7 +73,9 @@ impl SessionStore for TimedStore {
         changes: &Map<String, Value>,
         now: i64,
     ) -> Result<Map<String, Value>> {
-        self.timed(StoreOp::UpdateClaims, |s| s.update_claims(sid, changes, now))
+        self.timed(StoreOp::UpdateClaims, |s| {
+            s.update_claims(sid, changes, now)
+        })
     }
 
     #[inline(always)]

@@ -513,11 +513,15 @@ macro_rules! mount {
             }
             #[test]
             fn a_removed_claim_is_gone_on_the_next_refresh() {
-                $crate::conformance::sessions::a_removed_claim_is_gone_on_the_next_refresh(&backend());
+                $crate::conformance::sessions::a_removed_claim_is_gone_on_the_next_refresh(
+                    &backend(),
+                );
             }
             #[test]
             fn a_removed_claim_is_gone_at_once_with_the_option() {
-                $crate::conformance::sessions::a_removed_claim_is_gone_at_once_with_the_option(&backend());
+                $crate::conformance::sessions::a_removed_claim_is_gone_at_once_with_the_option(
+                    &backend(),
+                );
             }
             #[test]
             fn update_session_refuses_what_it_cannot_do() {
@@ -537,7 +541,9 @@ macro_rules! mount {
             }
             #[test]
             fn metrics_count_operations_errors_and_latency() {
-                $crate::conformance::sessions::metrics_count_operations_errors_and_latency(&backend());
+                $crate::conformance::sessions::metrics_count_operations_errors_and_latency(
+                    &backend(),
+                );
             }
         }
     };

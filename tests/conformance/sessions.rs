@@ -24,7 +24,12 @@ fn options(label: &str, ip: &str, agent: &str) -> LoginOptions<'static> {
 }
 
 /// An engine whose events are collected.
-fn recorded(b: &dyn Backend, name: &str, cfg: Config, clock: &ManualClock) -> (Engine, Arc<Mutex<Vec<Event>>>) {
+fn recorded(
+    b: &dyn Backend,
+    name: &str,
+    cfg: Config,
+    clock: &ManualClock,
+) -> (Engine, Arc<Mutex<Vec<Event>>>) {
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
     let e = Engine::builder(cfg)
@@ -91,29 +96,47 @@ pub fn metadata_is_kept_and_listed_newest_first(b: &dyn Backend) {
 
     // Ended sessions are not listed, and session() no longer answers for them.
     e.revoke_session(&second.session_id).unwrap();
-    let ids: Vec<String> = e.sessions("alice").unwrap().into_iter().map(|s| s.session_id).collect();
-    assert_eq!(ids, [first.session_id.clone()]);
+    let ids: Vec<String> = e
+        .sessions("alice")
+        .unwrap()
+        .into_iter()
+        .map(|s| s.session_id)
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(&first.session_id));
     assert_eq!(e.session(&second.session_id), Ok(None));
     clock.advance(1_801);
-    assert!(e.sessions("alice").unwrap().is_empty(), "idle sessions are over");
+    assert!(
+        e.sessions("alice").unwrap().is_empty(),
+        "idle sessions are over"
+    );
     assert_eq!(e.session(&first.session_id), Ok(None));
     assert!(e.sessions("nobody").unwrap().is_empty());
-    assert!(matches!(e.session("not-a-session-id"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        e.session("not-a-session-id"),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 pub fn metadata_out_of_bounds_is_refused(b: &dyn Backend) {
     let e = engine(b.store(&fresh_namespace("bounds")), config(), &clock());
     let long = LoginOptions::default().with_label("x".repeat(257));
-    assert!(matches!(e.login_with("alice", None, &long), Err(Error::InvalidArgument(m)) if m.contains("label")));
+    assert!(
+        matches!(e.login_with("alice", None, &long), Err(Error::InvalidArgument(m)) if m.contains("label"))
+    );
     let big = LoginOptions::default().with_data(object(json!({"blob": "y".repeat(5000)})));
-    assert!(matches!(e.login_with("alice", None, &big), Err(Error::InvalidArgument(m)) if m.contains("data")));
+    assert!(
+        matches!(e.login_with("alice", None, &big), Err(Error::InvalidArgument(m)) if m.contains("data"))
+    );
     let meta = SessionMeta {
         user_agent: Some("bad\u{0}agent".into()),
         ..SessionMeta::default()
     };
     let bad = LoginOptions::default().with_meta(meta);
     assert!(e.login_with("alice", None, &bad).is_err());
-    assert!(e.sessions("alice").unwrap().is_empty(), "nothing was created");
+    assert!(
+        e.sessions("alice").unwrap().is_empty(),
+        "nothing was created"
+    );
 }
 
 pub fn revoke_user_except_keeps_one(b: &dyn Backend) {
@@ -124,17 +147,28 @@ pub fn revoke_user_except_keeps_one(b: &dyn Backend) {
     let tablet = e.login("alice", None).unwrap();
     let bob = e.login("bob", None).unwrap();
     assert_eq!(e.revoke_user_except("alice", Some(&here.session_id)), Ok(2));
-    assert!(e.validate(&here.access).is_ok(), "the kept session lives on");
+    assert!(
+        e.validate(&here.access).is_ok(),
+        "the kept session lives on"
+    );
     for t in [&phone.access, &tablet.access] {
         assert_eq!(e.validate(t), Err(Error::Revoked));
     }
     assert!(e.validate(&bob.access).is_ok());
-    let ids: Vec<String> = e.sessions("alice").unwrap().into_iter().map(|s| s.session_id).collect();
-    assert_eq!(ids, [here.session_id.clone()]);
+    let ids: Vec<String> = e
+        .sessions("alice")
+        .unwrap()
+        .into_iter()
+        .map(|s| s.session_id)
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(&here.session_id));
     assert_eq!(e.revoke_user_except("alice", Some(&here.session_id)), Ok(0));
     assert_eq!(e.revoke_user_except("alice", None), Ok(1));
     assert_eq!(e.validate(&here.access), Err(Error::Revoked));
-    assert!(matches!(e.revoke_user_except("alice", Some("zz")), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        e.revoke_user_except("alice", Some("zz")),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 pub fn the_cap_ends_the_oldest_session(b: &dyn Backend) {
@@ -149,7 +183,11 @@ pub fn the_cap_ends_the_oldest_session(b: &dyn Backend) {
     e.login("bob", None).unwrap();
     kinds(&events);
     let third = e.login("alice", None).unwrap();
-    assert_eq!(e.validate(&first.access), Err(Error::Revoked), "the oldest ended");
+    assert_eq!(
+        e.validate(&first.access),
+        Err(Error::Revoked),
+        "the oldest ended"
+    );
     assert!(e.validate(&second.access).is_ok());
     assert!(e.validate(&third.access).is_ok());
     assert_eq!(e.sessions("alice").unwrap().len(), 2);
@@ -176,8 +214,11 @@ pub fn a_removed_claim_is_gone_on_the_next_refresh(b: &dyn Backend) {
     let pair = e.login("alice", Some(&extra)).unwrap();
     assert_eq!(e.session(&pair.session_id).unwrap().unwrap().claims, extra);
 
-    e.update_session(&pair.session_id, &object(json!({"role": null, "plan": "pro"})))
-        .unwrap();
+    e.update_session(
+        &pair.session_id,
+        &object(json!({"role": null, "plan": "pro"})),
+    )
+    .unwrap();
     // The access token minted before carries what it carried: without the option,
     // validate returns the token's claims.
     let before = e.validate(&pair.access).unwrap();
@@ -195,8 +236,11 @@ pub fn a_removed_claim_is_gone_on_the_next_refresh(b: &dyn Backend) {
     assert_eq!(info.claims, object(json!({"team": "blue", "plan": "pro"})));
 
     // Emptied claims stay empty (not the login's again).
-    e.update_session(&pair.session_id, &object(json!({"team": null, "plan": null})))
-        .unwrap();
+    e.update_session(
+        &pair.session_id,
+        &object(json!({"team": null, "plan": null})),
+    )
+    .unwrap();
     let last = e.refresh(again.refresh.as_deref().unwrap()).unwrap();
     assert!(e.validate(&last.access).unwrap().extra().is_empty());
 
@@ -205,7 +249,10 @@ pub fn a_removed_claim_is_gone_on_the_next_refresh(b: &dyn Backend) {
     e.update_session(&plain.session_id, &object(json!({"role": "viewer"})))
         .unwrap();
     let next = e.refresh(plain.refresh.as_deref().unwrap()).unwrap();
-    assert_eq!(e.validate(&next.access).unwrap().extra().get("role"), Some(&json!("viewer")));
+    assert_eq!(
+        e.validate(&next.access).unwrap().extra().get("role"),
+        Some(&json!("viewer"))
+    );
 }
 
 pub fn a_removed_claim_is_gone_at_once_with_the_option(b: &dyn Backend) {
@@ -213,8 +260,13 @@ pub fn a_removed_claim_is_gone_at_once_with_the_option(b: &dyn Backend) {
     let mut cfg = config();
     cfg.session_claims_on_validate = true;
     let e = engine(b.store(&fresh_namespace("claims-now")), cfg, &clock);
-    let pair = e.login("alice", Some(&object(json!({"role": "admin"})))).unwrap();
-    assert_eq!(e.validate(&pair.access).unwrap().extra().get("role"), Some(&json!("admin")));
+    let pair = e
+        .login("alice", Some(&object(json!({"role": "admin"}))))
+        .unwrap();
+    assert_eq!(
+        e.validate(&pair.access).unwrap().extra().get("role"),
+        Some(&json!("admin"))
+    );
     e.update_session(&pair.session_id, &object(json!({"role": null, "seat": 7})))
         .unwrap();
     let claims = e.validate(&pair.access).unwrap();
@@ -224,7 +276,10 @@ pub fn a_removed_claim_is_gone_at_once_with_the_option(b: &dyn Backend) {
     assert_eq!(claims.sid(), Some(pair.session_id.as_str()));
     assert!(!claims.to_json().contains("admin"));
     // verify still reports what the token says.
-    assert_eq!(e.verify(&pair.access).unwrap().extra().get("role"), Some(&json!("admin")));
+    assert_eq!(
+        e.verify(&pair.access).unwrap().extra().get("role"),
+        Some(&json!("admin"))
+    );
 }
 
 pub fn update_session_refuses_what_it_cannot_do(b: &dyn Backend) {
@@ -245,11 +300,17 @@ pub fn update_session_refuses_what_it_cannot_do(b: &dyn Backend) {
         Err(Error::InvalidArgument(_))
     ));
     let big = object(json!({"blob": "z".repeat(5000)}));
-    assert!(matches!(e.update_session(&pair.session_id, &big), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        e.update_session(&pair.session_id, &big),
+        Err(Error::InvalidArgument(_))
+    ));
     // Each half fits; together they do not, and the second changes nothing.
     let half = |k: &str| object(json!({ k: "h".repeat(2500) }));
     e.update_session(&pair.session_id, &half("a")).unwrap();
-    assert!(matches!(e.update_session(&pair.session_id, &half("b")), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        e.update_session(&pair.session_id, &half("b")),
+        Err(Error::InvalidArgument(_))
+    ));
     let claims = e.session(&pair.session_id).unwrap().unwrap().claims;
     assert_eq!(claims.keys().collect::<Vec<_>>(), ["a"]);
     e.revoke_session(&pair.session_id).unwrap();
@@ -269,18 +330,30 @@ pub fn events_report_what_happened(b: &dyn Backend) {
     assert_eq!(ev.kind, EventKind::Login);
     assert_eq!(ev.session_id.as_deref(), Some(pair.session_id.as_str()));
     assert_eq!(ev.user_id.as_deref(), Some("alice"));
-    assert_eq!((ev.label.as_deref(), ev.ip.as_deref(), ev.user_agent.as_deref()),
-        (Some("phone"), Some("198.51.100.2"), Some("app/1")));
+    assert_eq!(
+        (
+            ev.label.as_deref(),
+            ev.ip.as_deref(),
+            ev.user_agent.as_deref()
+        ),
+        (Some("phone"), Some("198.51.100.2"), Some("app/1"))
+    );
     assert_eq!(ev.at, clock.now());
     kinds(&events);
 
     let next = e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
     let ev = events.lock().unwrap()[0].clone();
-    assert_eq!((ev.kind, ev.label.as_deref()), (EventKind::Refresh, Some("phone")));
+    assert_eq!(
+        (ev.kind, ev.label.as_deref()),
+        (EventKind::Refresh, Some("phone"))
+    );
     kinds(&events);
 
     // The first refresh token again: reuse, and the session ends.
-    assert_eq!(e.refresh(pair.refresh.as_deref().unwrap()), Err(Error::ReuseDetected));
+    assert_eq!(
+        e.refresh(pair.refresh.as_deref().unwrap()),
+        Err(Error::ReuseDetected)
+    );
     let got = events.lock().unwrap().clone();
     assert_eq!(
         got.iter().map(|e| (e.kind, e.reason)).collect::<Vec<_>>(),
@@ -289,8 +362,10 @@ pub fn events_report_what_happened(b: &dyn Backend) {
             (EventKind::SessionRevoked, Some(RevokeReason::Reuse)),
         ]
     );
-    assert!(got.iter().all(|e| e.session_id.as_deref() == Some(pair.session_id.as_str())
-        && e.user_id.as_deref() == Some("alice")));
+    assert!(got.iter().all(
+        |e| e.session_id.as_deref() == Some(pair.session_id.as_str())
+            && e.user_id.as_deref() == Some("alice")
+    ));
     kinds(&events);
     let _ = next;
 
@@ -299,25 +374,43 @@ pub fn events_report_what_happened(b: &dyn Backend) {
     let c = e.login("alice", None).unwrap();
     kinds(&events);
     e.revoke(&a.access).unwrap();
-    assert_eq!(kinds(&events), [(EventKind::SessionRevoked, Some(RevokeReason::Logout))]);
+    assert_eq!(
+        kinds(&events),
+        [(EventKind::SessionRevoked, Some(RevokeReason::Logout))]
+    );
     e.revoke_session(&b2.session_id).unwrap();
     let got = events.lock().unwrap().clone();
-    assert_eq!((got[0].reason, got[0].user_id.as_deref()), (Some(RevokeReason::Admin), Some("alice")));
+    assert_eq!(
+        (got[0].reason, got[0].user_id.as_deref()),
+        (Some(RevokeReason::Admin), Some("alice"))
+    );
     kinds(&events);
     e.revoke_session(&b2.session_id).unwrap();
-    assert!(kinds(&events).is_empty(), "an already revoked session ends no more");
+    assert!(
+        kinds(&events).is_empty(),
+        "an already revoked session ends no more"
+    );
     e.revoke_user("alice").unwrap();
     let got = events.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
-    assert_eq!((got[0].reason, got[0].session_id.as_deref()), (Some(RevokeReason::RevokeUser), Some(c.session_id.as_str())));
+    assert_eq!(
+        (got[0].reason, got[0].session_id.as_deref()),
+        (Some(RevokeReason::RevokeUser), Some(c.session_id.as_str()))
+    );
     kinds(&events);
 
     // Idle expiry, when noticed.
     let idle = e.login("dave", None).unwrap();
     kinds(&events);
     clock.advance(1_800);
-    assert_eq!(e.validate(&idle.refresh.clone().unwrap()), Err(Error::WrongType));
-    assert!(kinds(&events).is_empty(), "a wrong token type says nothing of the session");
+    assert_eq!(
+        e.validate(idle.refresh.as_deref().unwrap()),
+        Err(Error::WrongType)
+    );
+    assert!(
+        kinds(&events).is_empty(),
+        "a wrong token type says nothing of the session"
+    );
     assert!(e.refresh(idle.refresh.as_deref().unwrap()).is_err());
     assert_eq!(kinds(&events), [(EventKind::IdleExpired, None)]);
 }
@@ -327,7 +420,11 @@ pub fn client_mismatch_is_an_event(b: &dyn Backend) {
     let (e, events) = recorded(b, "mismatch", config(), &clock);
     let bound = keyfob::Presentation::none().with_client_id("app-1");
     let pair = e
-        .login_with("alice", None, &LoginOptions::default().with_presentation(bound))
+        .login_with(
+            "alice",
+            None,
+            &LoginOptions::default().with_presentation(bound),
+        )
         .unwrap();
     kinds(&events);
     let other = keyfob::Presentation::none().with_client_id("app-2");
@@ -373,9 +470,15 @@ pub fn metrics_count_operations_errors_and_latency(b: &dyn Backend) {
     for _ in 0..3 {
         e.validate(&pair.access).unwrap();
     }
-    assert_eq!(e.validate("not.a.token").unwrap_err().code().name(), "malformed");
+    assert_eq!(
+        e.validate("not.a.token").unwrap_err().code().name(),
+        "malformed"
+    );
     e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
-    assert_eq!(e.refresh(pair.refresh.as_deref().unwrap()), Err(Error::ReuseDetected));
+    assert_eq!(
+        e.refresh(pair.refresh.as_deref().unwrap()),
+        Err(Error::ReuseDetected)
+    );
     e.sessions("alice").unwrap();
     e.revoke_session(&other.session_id).unwrap();
     let m = e.metrics();
@@ -393,7 +496,10 @@ pub fn metrics_count_operations_errors_and_latency(b: &dyn Backend) {
     assert_eq!(listed.count, 1);
     assert_eq!(m.store_latency["revoke_session"].count, 1);
     assert!(listed.sum > 0.0);
-    assert!(listed.buckets.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+    assert!(listed
+        .buckets
+        .windows(2)
+        .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
     assert!(listed.buckets.last().unwrap().1 <= listed.count);
     let live = e.login("carol", None).unwrap();
     assert_eq!(e.metrics().live_sessions, 1);

@@ -154,8 +154,9 @@ impl RedisStore {
 
     pub(super) fn claims_at(&self, sid: Id) -> Result<Option<Map<String, Value>>> {
         let key = self.session_key(sid);
-        let x: Option<String> =
-            self.run(Retry::Safe, |c| redis::cmd("HGET").arg(&key).arg("x").query(c))?;
+        let x: Option<String> = self.run(Retry::Safe, |c| {
+            redis::cmd("HGET").arg(&key).arg("x").query(c)
+        })?;
         claims_field(x.as_deref())
     }
 
@@ -194,8 +195,9 @@ impl RedisStore {
     ) -> Result<Map<String, Value>> {
         let key = self.session_key(sid);
         for _ in 0..MERGE_TRIES {
-            let read: Option<String> =
-                self.run(Retry::Safe, |c| redis::cmd("HGET").arg(&key).arg("x").query(c))?;
+            let read: Option<String> = self.run(Retry::Safe, |c| {
+                redis::cmd("HGET").arg(&key).arg("x").query(c)
+            })?;
             let read = read.unwrap_or_default();
             let mut claims = object(Some(&read), "x")?;
             session::merge_claims(&mut claims, changes);
