@@ -32,6 +32,36 @@ pub struct Metrics {
     pub near_cache: Option<NearCacheStats>,
 }
 
+impl Metrics {
+    /// As a JSON object with the field names above; a histogram is
+    /// `{"buckets": [[bound, count], ...], "sum": s, "count": n}`: what the C ABI hands out.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        let latency: serde_json::Map<String, serde_json::Value> = self
+            .store_latency
+            .iter()
+            .map(|(op, h)| {
+                let buckets: Vec<_> = h.buckets.iter().map(|(b, n)| json!([b, n])).collect();
+                (
+                    op.clone(),
+                    json!({"buckets": buckets, "sum": h.sum, "count": h.count}),
+                )
+            })
+            .collect();
+        json!({
+            "operations": self.operations,
+            "errors": self.errors,
+            "store_latency": latency,
+            "live_sessions": self.live_sessions,
+            "near_cache": self.near_cache.map(|c| json!({
+                "hits": c.hits,
+                "misses": c.misses,
+                "invalidations": c.invalidations,
+            })),
+        })
+    }
+}
+
 /// A latency histogram in seconds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {

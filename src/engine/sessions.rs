@@ -104,6 +104,26 @@ pub struct SessionInfo {
     pub claims: Map<String, Value>,
 }
 
+impl SessionInfo {
+    /// As a JSON object with the field names above (`ip` as text, absent values `null`):
+    /// what the C ABI hands out.
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "session_id": self.session_id,
+            "user_id": self.user_id,
+            "created_at": self.created_at,
+            "last_seen": self.last_seen,
+            "idle_deadline": self.idle_deadline,
+            "absolute_deadline": self.absolute_deadline,
+            "label": self.label,
+            "ip": self.ip.map(|ip| ip.to_string()),
+            "user_agent": self.user_agent,
+            "data": self.data,
+            "claims": self.claims,
+        })
+    }
+}
+
 impl Engine {
     /// Log `user_id` in with `options`: metadata kept with the session (label, IP, user
     /// agent, the application's data; checked against [`SessionMeta::check`]'s bounds) and
