@@ -146,6 +146,56 @@ typedef uint32_t keyfob_status;
 #endif // __cplusplus
 
 /**
+ * What an event reports (see `keyfob_event`).
+ */
+enum keyfob_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A session started.
+     */
+    KEYFOB_EVENT_LOGIN = 1,
+    /**
+     * A refresh token was exchanged.
+     */
+    KEYFOB_EVENT_REFRESH = 2,
+    /**
+     * A rotated-out refresh token was presented again; the session is revoked (a
+     * `KEYFOB_EVENT_SESSION_REVOKED` with reason "reuse" follows).
+     */
+    KEYFOB_EVENT_REUSE_DETECTED = 3,
+    /**
+     * A session was ended; `reason` says why.
+     */
+    KEYFOB_EVENT_SESSION_REVOKED = 4,
+    /**
+     * A token of a session that ended after inactivity was presented.
+     */
+    KEYFOB_EVENT_IDLE_EXPIRED = 5,
+    /**
+     * A request presented another client than its session is bound to.
+     */
+    KEYFOB_EVENT_CLIENT_MISMATCH = 6,
+    /**
+     * A DPoP proof was presented a second time.
+     */
+    KEYFOB_EVENT_DPOP_REPLAYED = 7,
+    /**
+     * An event this version of the header does not know.
+     */
+    KEYFOB_EVENT_OTHER = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum keyfob_event_kind keyfob_event_kind;
+#else
+typedef uint32_t keyfob_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The sliding-session engine: keys, session store and clock.
  *
  * Thread-safe: one engine may be used from any number of threads at once, with no
@@ -253,6 +303,57 @@ typedef struct {
      */
     size_t user_epochs;
 } keyfob_stats;
+
+/**
+ * One event, as the callback receives it. Every string is NUL-terminated, or NULL when
+ * absent, and borrowed: valid only until the callback returns (copy what you keep).
+ */
+typedef struct {
+    /**
+     * What happened.
+     */
+    keyfob_event_kind kind;
+    /**
+     * The kind's name: "login", "refresh", "reuse_detected", "session_revoked",
+     * "idle_expired", "client_mismatch", "dpop_replayed".
+     */
+    const char *kind_name;
+    /**
+     * The session (32 hex digits), or NULL.
+     */
+    const char *session_id;
+    /**
+     * The session's user, or NULL.
+     */
+    const char *user_id;
+    /**
+     * For a revoked session, why: "logout", "revoke_user", "reuse", "cap", "admin"; else NULL.
+     */
+    const char *reason;
+    /**
+     * When, on the engine's clock (Unix seconds).
+     */
+    int64_t at;
+    /**
+     * The session's label, given at login, or NULL.
+     */
+    const char *label;
+    /**
+     * The IP address the session logged in from, or NULL.
+     */
+    const char *ip;
+    /**
+     * The user agent the session logged in with, or NULL.
+     */
+    const char *user_agent;
+} keyfob_event;
+
+/**
+ * An event callback: `event` is valid only during the call; `ctx` is the pointer given
+ * to `keyfob_engine_set_event_callback`.
+ */
+typedef void (*keyfob_event_callback)(const keyfob_event *event,
+                                      void *ctx);
 
 #ifdef __cplusplus
 extern "C" {
