@@ -142,7 +142,7 @@ class Engine:
     login as a session with an idle timeout and an absolute lifetime, and validates,
     refreshes and revokes them. Thread-safe: build one per process and share it.
 
-    `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
+    `Engine(signing_key, *, clock=None, on_event=None, **config)`: `signing_key` is an HMAC secret (at
     least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
     `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
     as each call starts (`time.time`: freezegun and time-machine then move the engine;
