@@ -164,12 +164,12 @@ def test_a_removed_role_is_gone_on_the_next_refresh(
     pair = engine.login("carol", {"role": "admin", "team": "blue"})
     engine.update_session(pair.session_id, {"role": None, "plan": "pro"})
     # Without the option, the token minted before still says what it said.
-    assert engine.validate(pair.access)["role"] == "admin"
+    assert engine.validate(pair.access).get("role") == "admin"
     assert pair.refresh is not None
     renewed = engine.refresh(pair.refresh)
     claims = engine.validate(renewed.access)
     assert "role" not in claims
-    assert (claims["team"], claims["plan"]) == ("blue", "pro")
+    assert (claims.get("team"), claims.get("plan")) == ("blue", "pro")
     info = engine.session(pair.session_id)
     assert info is not None and info["claims"] == {"team": "blue", "plan": "pro"}
 
@@ -179,7 +179,7 @@ def test_a_removed_role_is_gone_at_once_with_the_option(
 ) -> None:
     engine = make(store, manual_clock, session_claims_on_validate=True)
     pair = engine.login("carol", {"role": "admin"})
-    assert engine.validate(pair.access)["role"] == "admin"
+    assert engine.validate(pair.access).get("role") == "admin"
     engine.update_session(pair.session_id, {"role": None})
     claims = engine.validate(pair.access)
     assert "role" not in claims

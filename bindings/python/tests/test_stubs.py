@@ -207,12 +207,10 @@ def test_metrics_describes_what_metrics_returns(engine: keyfob.Engine) -> None:
     hints = typing.get_type_hints(keyfob.Metrics)
     assert set(metrics) == set(hints)
     for key in ("operations", "errors", "live_sessions"):
-        assert conforms(metrics[key], hints[key])  # type: ignore[literal-required]
+        assert conforms(metrics[key], hints[key])
     histogram_keys = set(typing.get_type_hints(keyfob.Histogram))
     assert metrics["store_latency"]
     for histogram in metrics["store_latency"].values():
         assert set(histogram) == histogram_keys
-        assert all(
-            isinstance(b, float) and isinstance(n, int) for b, n in histogram["buckets"]
-        )
+        assert all(isinstance(b, float) and isinstance(n, int) for b, n in histogram["buckets"])
     assert metrics["near_cache"] is None
