@@ -327,9 +327,10 @@ class Engine:
     def update_session(self, session_id: str, claims: dict[str, Any]) -> None:
         """Merge `claims` into the session's claims; a value of None removes that claim. The
         session's next refresh mints them into its tokens, and with
-        `session_claims_on_validate` `validate` returns them at once. Reserved claim names
-        and claims over 4096 bytes as JSON raise `InvalidArgumentError`; an unknown or ended
-        session raises its `SessionError` (`SessionUnknownError`, `RevokedError`, ...)."""
+        `session_claims_on_validate` `validate` returns them at once. Reserved claim names,
+        `claims` over 4096 bytes as JSON and a session's claims growing past 65536 bytes
+        raise `InvalidArgumentError`; an unknown or ended session raises its `SessionError`
+        (`SessionUnknownError`, `RevokedError`, ...)."""
 
     def metrics(self) -> Metrics:
         """The engine's counters since its creation: calls per operation (`operations`),
