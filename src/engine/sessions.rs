@@ -149,7 +149,12 @@ impl Engine {
         self.check_login_args(extra)?;
         options.meta.check()?;
         let now = self.clock.now();
-        let binding = self.login_binding(&options.presentation, extra, now)?;
+        let binding = self
+            .login_binding(&options.presentation, extra, now)
+            .map_err(|e| {
+                self.emit_failure(None, user_id, &e);
+                e
+            })?;
         self.start_session(user_id, extra, now, binding, None, options.meta.clone())
     }
 
