@@ -147,7 +147,11 @@ fn listing_keeps_a_login_caught_between_its_two_steps_in_the_index() {
         .arg(format!("{ns}s:{{{sid}}}"))
         .query(&mut conn)
         .unwrap();
-    assert_eq!(e.sessions("ines").map(|l| l.len()), Ok(0), "not written yet");
+    assert_eq!(
+        e.sessions("ines").map(|l| l.len()),
+        Ok(0),
+        "not written yet"
+    );
     let score: Option<i64> = redis::cmd("ZSCORE")
         .arg(format!("{ns}u:{{ines}}"))
         .arg(sid.to_string())
