@@ -34,5 +34,5 @@ if [ "$#" -gt 0 ]; then
 else
   cargo test -p keyfob --features redis --test store_redis --test store_redis_tls \
     --test store_redis_sentinel --test store_redis_cluster --test near_cache \
-    --test client_binding --test dpop
+    --test client_binding --test dpop --test events
 fi

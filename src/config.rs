@@ -135,6 +135,12 @@ pub struct Config {
     pub near_cache: bool,
     /// Most sessions the near cache holds per process (least recently used go first).
     pub near_cache_size: usize,
+    /// Most live sessions a user may have: a login past it ends the user's oldest session.
+    /// `None` (default): no cap.
+    pub max_sessions_per_user: Option<u64>,
+    /// `validate` returns the session's current claims (changed by `update_session`) in
+    /// place of the token's, at the cost of one more store read per validate.
+    pub session_claims_on_validate: bool,
 }
 
 /// Keys show as `<redacted>` (see [`KeyMaterial`]) and a store URL without its password.
@@ -174,6 +180,11 @@ impl fmt::Debug for Config {
             .field("dpop_replay_cache_size", &self.dpop_replay_cache_size)
             .field("near_cache", &self.near_cache)
             .field("near_cache_size", &self.near_cache_size)
+            .field("max_sessions_per_user", &self.max_sessions_per_user)
+            .field(
+                "session_claims_on_validate",
+                &self.session_claims_on_validate,
+            )
             .finish()
     }
 }
@@ -224,6 +235,8 @@ impl Default for Config {
             dpop_replay_cache_size: 100_000,
             near_cache: true,
             near_cache_size: 50_000,
+            max_sessions_per_user: None,
+            session_claims_on_validate: false,
         }
     }
 }
@@ -363,6 +376,13 @@ impl Config {
             return Err(Error::Config(
                 "near_cache_size must be between 1 and 10000000".into(),
             ));
+        }
+        if let Some(cap) = self.max_sessions_per_user {
+            if !(1..=1_000_000).contains(&cap) {
+                return Err(Error::Config(
+                    "max_sessions_per_user must be between 1 and 1000000 (or null)".into(),
+                ));
+            }
         }
         if self.signing_key.is_empty() {
             return Err(Error::Config("signing_key is required".into()));

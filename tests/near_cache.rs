@@ -422,3 +422,48 @@ fn a_forked_child_does_not_trust_the_cache_it_inherited() {
         "the child answered from its parent's cache (1) or failed (2)"
     );
 }
+
+#[test]
+fn sign_out_other_devices_elsewhere_keeps_only_the_current_session_cached() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (a, _) = process(&server, &prefix("keep"), &clock);
+    let (b, b_store) = process(&server, &prefix("keep"), &clock);
+    let pairs: Vec<_> = (0..3).map(|_| a.login("dee", None).unwrap()).collect();
+    for p in &pairs {
+        served_from_cache(&b, &b_store, &p.access, &mut admin);
+    }
+    let kept = &pairs[0];
+    assert_eq!(a.revoke_user_except("dee", Some(&kept.session_id)), Ok(2));
+    for p in &pairs[1..] {
+        eventually("the other devices are refused elsewhere", || {
+            b.validate(&p.access) == Err(Error::Revoked)
+        });
+    }
+    assert!(b.validate(&kept.access).is_ok());
+}
+
+#[test]
+fn the_near_cache_counts_reach_the_engine_metrics() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let clock = ManualClock::new(SystemClock.now());
+    let (a, _) = process(&server, &prefix("metrics"), &clock);
+    let (b, b_store) = process(&server, &prefix("metrics"), &clock);
+    let pair = a.login("eve", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+    let counts = b
+        .metrics()
+        .near_cache
+        .expect("a near cache reports its counts");
+    assert!(counts.hits >= 50, "{counts:?}");
+    assert!(counts.misses >= 1, "{counts:?}");
+    a.revoke(&pair.access).unwrap();
+    eventually("the invalidation is counted", || {
+        b.metrics().near_cache.is_some_and(|c| c.invalidations >= 1)
+    });
+    // The memory store has no near cache to report.
+    let memory = Engine::new(Config::with_secret(SECRET)).unwrap();
+    assert_eq!(memory.metrics().near_cache, None);
+}

@@ -8,14 +8,16 @@
 //! - `s:{<sid>}` a hash per session: `u` user, `c` created, `i` idle deadline at login, `a`
 //!   absolute deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r`
 //!   revoked 0/1, `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""`
-//!   or absent when not bound).
+//!   or absent when not bound); and its details, each absent when empty: `l` label, `ip`,
+//!   `ua` user agent, `m` the application's data and `x` the session's claims (both JSON).
 //!   It expires with the session's absolute deadline.
 //! - `i:{<sid>}` the session's idle deadline once it has slid (the later of it and `i`
 //!   counts): kept apart so that a slide does not invalidate the session in every near cache.
 //!   It expires with the session.
 //! - `u:{<user>}` the user's index: a sorted set of sids scored by absolute deadline,
-//!   expiring with the user's last session. A login adds its sid here and writes its session
-//!   in one script, or on a Cluster here first, then the session.
+//!   expiring with the user's last session: how a user's sessions are listed and revoked,
+//!   never by a key scan. A login adds its sid here and writes its session in one script,
+//!   or on a Cluster here first, then the session.
 //! - `e:{<user>}` the user's not-before epoch, expiring when no token it covers can be alive.
 //! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
 //! - `p:<id>`   a DPoP proof seen (id: SHA-256 of key thumbprint and proof jti), expiring when
@@ -40,7 +42,9 @@
 //! user's sessions live in many slots: it sets the epoch and reads the index in one step,
 //! then revokes each listed session in a step of its own. A login that reached the index
 //! before that read is revoked (if its session is not written yet, it is born revoked); one
-//! that reaches it after is a new session.
+//! that reaches it after is a new session. Listing a user's sessions (and so the cap on
+//! them) goes the same way: one script, or on a Cluster the index read in the user's slot,
+//! then each listed session read in its own.
 //!
 //! With `store_wait_replicas`, every step that revokes or rotates returns only once that
 //! many replicas have it (`WAIT`), so a failover cannot bring a revoked session back; fewer
@@ -56,11 +60,15 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use redis::{ConnectionLike, Script};
 
-use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
+use serde_json::{Map, Value};
+
+use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats, StoredSession};
 use crate::error::Result;
-use crate::session::{BindingCheck, Id, Session};
+use crate::metrics::NearCacheStats;
+use crate::session::{BindingCheck, Id, Session, SessionDetails};
 
 mod codec;
+mod details;
 mod invalidation;
 mod link;
 mod near_cache;
@@ -81,8 +89,6 @@ use codec::{
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
 const MAX_IDLE_CONNECTIONS: usize = 16;
-/// Keys fetched per SCAN step by `stats`.
-const SCAN_BATCH: usize = 1_000;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
 const USER_LUA: &str = include_str!("redis/user.lua");
@@ -253,49 +259,18 @@ impl RedisStore {
         self.checkin(conn);
         Ok(v)
     }
-
-    /// Count the keys of one kind, and pass each batch of names to `each`.
-    fn scan<C: ConnectionLike>(
-        &self,
-        conn: &mut C,
-        kind: &str,
-        mut each: impl FnMut(&mut C, Vec<String>) -> redis::RedisResult<()>,
-    ) -> redis::RedisResult<usize> {
-        let pattern = format!("{}{kind}*", glob_escape(&self.prefix));
-        let mut cursor: u64 = 0;
-        let mut n = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(SCAN_BATCH)
-                .query(conn)?;
-            n += keys.len();
-            each(conn, keys)?;
-            if next == 0 {
-                return Ok(n);
-            }
-            cursor = next;
-        }
-    }
-}
-
-/// `*?[]\` taken literally in a SCAN pattern.
-fn glob_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl SessionStore for RedisStore {
+    fn near_cache(&self) -> Option<NearCacheStats> {
+        self.near.as_ref().map(invalidation::Tracking::stats)
+    }
+
     fn create(&self, s: Session, now: i64) -> Result<()> {
+        self.create_with(s, SessionDetails::default(), now)
+    }
+
+    fn create_with(&self, s: Session, details: SessionDetails, now: i64) -> Result<()> {
         let key = self.session_key(s.sid);
         let index = self.tagged_key("u:", &s.user_id);
         let previous = s.previous_jti.map(hex).unwrap_or_default();
@@ -314,18 +289,19 @@ impl SessionStore for RedisStore {
             digest_hex(s.binding.client),
             digest_hex(s.binding.jkt),
         ];
+        let details = details::create_args(&details);
         // Both steps never overwrite an existing session: safe to retry.
         if self.link.is_cluster() {
             // The index first: a revoke_user that reads it from now on finds this session.
             let mut call = self.scripts.index.prepare_invoke();
-            call.key(&index).arg(&args[..]);
+            call.key(&index).arg(&args[..]).arg(&details[..]);
             self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
             let mut call = self.scripts.create_indexed.prepare_invoke();
-            call.key(&key).arg(&args[..]);
+            call.key(&key).arg(&args[..]).arg(&details[..]);
             self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
         } else {
             let mut call = self.scripts.create.prepare_invoke();
-            call.key(&key).key(&index).arg(&args[..]);
+            call.key(&key).key(&index).arg(&args[..]).arg(&details[..]);
             self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
         }
         Ok(())
@@ -388,14 +364,17 @@ impl SessionStore for RedisStore {
                 .and_then(|v| Id::parse(v))
                 .ok_or_else(|| corrupt("rotate reply"))
         };
+        let claims = || details::claims_field(reply.get(4).map(String::as_str));
         match int(0)? {
             OK => Ok(RotateOutcome::Rotated {
                 absolute_deadline: int(1)?,
+                claims: claims()?,
             }),
             CONVERGED => Ok(RotateOutcome::Converged {
                 current_jti: jti()?,
                 current_iat: int(3)?,
                 absolute_deadline: int(1)?,
+                claims: claims()?,
             }),
             code => Err(code_error(code)),
         }
@@ -422,30 +401,67 @@ impl SessionStore for RedisStore {
     }
 
     fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
+        Ok(self
+            .revoke_user_except(user_id, None, now, remember_until)?
+            .len())
+    }
+
+    fn revoke_user_except(
+        &self,
+        user_id: &str,
+        keep: Option<Id>,
+        now: i64,
+        remember_until: i64,
+    ) -> Result<Vec<Id>> {
         let index = self.tagged_key("u:", user_id);
         let epoch = self.tagged_key("e:", user_id);
         let remember = remember_until.saturating_sub(now).max(1);
+        let keep = keep.map(hex).unwrap_or_default();
         let outcome = if self.link.is_cluster() {
-            self.revoke_user_in_steps(&index, &epoch, now, remember)
+            self.revoke_user_in_steps(&index, &epoch, now, remember, &keep)
         } else {
             let mut call = self.scripts.revoke_user.prepare_invoke();
             call.key(&index)
                 .key(&epoch)
                 .arg(now)
                 .arg(remember)
-                .arg(self.key("s:", ""));
+                .arg(self.key("s:", ""))
+                .arg(&keep);
             self.run(Retry::Never, |c| {
-                let n: i64 = call.invoke(c)?;
-                Ok((n, self.wait_replicas(c)?))
+                let sids: Vec<String> = call.invoke(c)?;
+                Ok((sids, self.wait_replicas(c)?))
             })
         };
         if let Some(near) = &self.near {
             // Other processes hear of each session; this one does not wait for them.
             near.clear();
         }
-        let (n, acked) = outcome?;
+        let (sids, acked) = outcome?;
         self.check_replicated(acked)?;
-        Ok(usize::try_from(n).unwrap_or(0))
+        sids.iter()
+            .map(|s| Id::parse(s).ok_or_else(|| corrupt("revoke_user reply")))
+            .collect()
+    }
+
+    fn details(&self, sid: Id) -> Result<Option<SessionDetails>> {
+        self.details_at(sid)
+    }
+
+    fn session_claims(&self, sid: Id) -> Result<Option<Map<String, Value>>> {
+        self.claims_at(sid)
+    }
+
+    fn user_sessions(&self, user_id: &str, now: i64) -> Result<Vec<StoredSession>> {
+        self.sessions_of(user_id, now)
+    }
+
+    fn update_claims(
+        &self,
+        sid: Id,
+        changes: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>> {
+        self.merge_claims_at(sid, changes, now)
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {

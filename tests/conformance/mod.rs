@@ -68,6 +68,9 @@ pub fn sid_of(e: &Engine, token: &str) -> keyfob::session::Id {
     keyfob::session::Id::parse(claims.sid().expect("sid")).expect("hex sid")
 }
 
+pub mod events;
+pub mod sessions;
+
 /// The behaviours, each a function of the backend.
 pub mod suite {
     use super::*;
@@ -493,6 +496,7 @@ macro_rules! mount {
             fn concurrent_refreshes_never_fork() {
                 $crate::conformance::suite::concurrent_refreshes_never_fork(&backend());
             }
+            $crate::conformance::sessions::mount_sessions!();
         }
     };
 }

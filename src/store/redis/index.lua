@@ -1,7 +1,8 @@
 -- The first of a login's two steps (create.lua holds the second); one script runs both
 -- where every key is on one server. ARGV (both steps): sid, user, created, idle,
 -- absolute, jti, iat, previous ('' for none), revoked, ttl (absolute - now, at least 1),
--- client digest, DPoP key thumbprint (both hex, '' when not bound).
+-- client digest, DPoP key thumbprint (both hex, '' when not bound), then the session's
+-- details (see create.lua).
 
 -- First, its sid into the user's index (a sorted set scored by each session's absolute
 -- deadline, so sessions that ended leave it in O(log n) without reading them: on a Cluster

@@ -30,6 +30,7 @@ use redis::{Connection, Value};
 
 use super::link::{Conn, Link};
 use super::near_cache::{Cached, NearCache, Ticket};
+use crate::metrics::NearCacheStats;
 use crate::session::Id;
 
 /// How often each process proves its link: one small write, heard by this process only.
@@ -75,6 +76,8 @@ struct Shared {
     /// Asks the listener to rebuild the link (it fell behind).
     rebuild: AtomicBool,
     stop: AtomicBool,
+    /// Cached sessions dropped because Redis said they changed.
+    invalidations: AtomicU64,
 }
 
 /// The near cache with its link; the link's threads start in each process on first use.
@@ -90,6 +93,9 @@ pub(super) struct Tracking {
     link: Arc<Link>,
     prefix: String,
     capacity: usize,
+    /// Validates answered from the cache, and those that went to Redis.
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl Tracking {
@@ -106,6 +112,8 @@ impl Tracking {
             link,
             prefix: prefix.to_owned(),
             capacity,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         })
     }
 
@@ -193,6 +201,21 @@ impl Tracking {
         self.shared().cache.clear();
     }
 
+    /// Counts one validate answered from the cache (`true`) or sent to Redis.
+    pub(super) fn count(&self, hit: bool) {
+        let counter = if hit { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// This process's counts, for `Engine::metrics`.
+    pub(super) fn stats(&self) -> NearCacheStats {
+        NearCacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            invalidations: self.shared().invalidations.load(Ordering::Relaxed),
+        }
+    }
+
     /// Whether cached answers may be given now (for tests and the bench).
     pub(super) fn is_serving(&self) -> bool {
         self.ensure_running();
@@ -224,6 +247,7 @@ impl Shared {
             sent: Mutex::new(VecDeque::new()),
             rebuild: AtomicBool::new(false),
             stop: AtomicBool::new(false),
+            invalidations: AtomicU64::new(0),
         })
     }
 
@@ -341,6 +365,7 @@ impl Shared {
                 .and_then(Id::parse);
             if let Some(sid) = sid {
                 self.cache.invalidate(sid);
+                self.invalidations.fetch_add(1, Ordering::Relaxed);
             }
         } else if let Some(seq) = key.strip_prefix(self.heartbeat.as_bytes()) {
             let Some(seq) = std::str::from_utf8(seq).ok().and_then(|s| s.parse().ok()) else {

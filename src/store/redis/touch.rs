@@ -107,10 +107,11 @@ impl RedisStore {
         presented: Option<&BindingCheck>,
     ) -> Result<()> {
         if let Some(near) = &self.near {
-            if let Some(c) = near.get(sid) {
-                if let Some(answer) = answer(&c, now, idle_timeout, slide, presented) {
-                    return answer;
-                }
+            let cached = near.get(sid);
+            let answered = cached.and_then(|c| answer(&c, now, idle_timeout, slide, presented));
+            near.count(answered.is_some());
+            if let Some(answer) = answered {
+                return answer;
             }
         }
         let ticket = self.near.as_ref().and_then(|near| near.ticket(sid));

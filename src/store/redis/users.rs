@@ -1,11 +1,14 @@
 //! Hash-tagged keys (a user's index and epoch share a slot, as do a session's keys),
-//! `revoke_user` in steps on a Cluster, and the key counts of `stats` on one node.
+//! `revoke_user_except` in steps on a Cluster, and the key counts of `stats` on one node.
 
 use redis::ConnectionLike;
 
 use super::{RedisStore, Retry};
 use crate::error::Result;
 use crate::store::Stats;
+
+/// Keys fetched per SCAN step by `stats`.
+const SCAN_BATCH: usize = 1_000;
 
 impl RedisStore {
     /// `<prefix><kind>{<tag>}`: every key of one tag lives in one Cluster slot, so a script
@@ -20,25 +23,32 @@ impl RedisStore {
         k
     }
 
-    /// A Cluster's revoke_user: the epoch and the index in the user's slot, then each listed
-    /// session in its own. Returns how many were revoked, and how many replicas acknowledged.
+    /// A Cluster's revoke_user_except: the epoch and the index in the user's slot, then each
+    /// listed session but `keep` (a sid in hex, `""` for none) in its own. Returns the sids
+    /// it revoked (live until then), and how many replicas acknowledged.
     pub(super) fn revoke_user_in_steps(
         &self,
         index: &str,
         epoch: &str,
         now: i64,
         remember: i64,
-    ) -> Result<(i64, u64)> {
+        keep: &str,
+    ) -> Result<(Vec<String>, u64)> {
         let mut call = self.scripts.epoch_and_index.prepare_invoke();
         call.key(index).key(epoch).arg(now).arg(remember);
         // All on one connection, so that the WAIT at the end covers every step's writes.
         self.run(Retry::Never, |c| {
             let listed: Vec<(String, i64)> = call.invoke(c)?;
-            let mut revoked = 0;
-            for (sid, absolute) in &listed {
+            let mut revoked = Vec::new();
+            for (sid, absolute) in listed {
+                if sid == keep {
+                    continue;
+                }
                 let mut step = self.scripts.revoke_listed.prepare_invoke();
-                step.key(self.tagged_key("s:", sid)).arg(now).arg(*absolute);
-                revoked += step.invoke::<i64>(c)?;
+                step.key(self.tagged_key("s:", &sid)).arg(now).arg(absolute);
+                if step.invoke::<i64>(c)? == 1 {
+                    revoked.push(sid);
+                }
             }
             Ok((revoked, self.wait_replicas(c)?))
         })
@@ -66,4 +76,43 @@ impl RedisStore {
         st.user_epochs += self.scan(conn, "e:", |_, _| Ok(()))?;
         Ok(())
     }
+
+    /// Count the keys of one kind, and pass each batch of names to `each`.
+    fn scan<C: ConnectionLike>(
+        &self,
+        conn: &mut C,
+        kind: &str,
+        mut each: impl FnMut(&mut C, Vec<String>) -> redis::RedisResult<()>,
+    ) -> redis::RedisResult<usize> {
+        let pattern = format!("{}{kind}*", glob_escape(&self.prefix));
+        let mut cursor: u64 = 0;
+        let mut n = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_BATCH)
+                .query(conn)?;
+            n += keys.len();
+            each(conn, keys)?;
+            if next == 0 {
+                return Ok(n);
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// `*?[]\` taken literally in a SCAN pattern.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
