@@ -1,3 +1,6 @@
+import os
+
+from django.contrib import admin
 from django.urls import include, path
 from jwt_api.views import BrowserAppView
 from keyfob.drf.jwks import JWKSView
@@ -12,4 +15,11 @@ urlpatterns = [
     path(".well-known/jwks.json", JWKSView.as_view(), name="jwks"),
     path("oauth/introspect/", IntrospectionView.as_view(), name="introspect"),
     path("oauth/revoke/", RevocationView.as_view(), name="revoke"),
+    # Each user's sessions, with buttons to end them (jwt_api/admin.py).
+    path("admin/", admin.site.urls),
 ]
+if os.environ.get("KEYFOB_METRICS", "1") == "1":
+    from jwt_api.metrics import metrics
+
+    # The engine's metrics for Prometheus; keep it reachable from your monitoring only.
+    urlpatterns.append(path("metrics", metrics, name="metrics"))

@@ -14,6 +14,7 @@ import keyfob
 from . import dpop
 from .engine import get_engine
 from .exceptions import TOKEN_IS_BLACKLISTED, EngineError, TokenError, raise_token_error
+from .metadata import login_request
 from .settings import api_settings
 from .tokens import (
     LOGIN_PRESENTATION,
@@ -79,9 +80,11 @@ class TokenObtainPairSerializer(TokenObtainSerializer):
         data = super().validate(attrs)
         with dpop.token_endpoint_errors():
             # A DPoP header (or KEYFOB["CLIENT_BINDING"]) binds the new session.
-            presented = LOGIN_PRESENTATION.set(dpop.presentation(self.context.get("request")))
+            request = self.context.get("request")
+            presented = LOGIN_PRESENTATION.set(dpop.presentation(request))
             try:
-                refresh = self.get_token(self.user)
+                with login_request(request):  # the client's IP and user agent
+                    refresh = self.get_token(self.user)
             finally:
                 LOGIN_PRESENTATION.reset(presented)
         data["refresh"] = str(refresh)

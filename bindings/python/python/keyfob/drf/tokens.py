@@ -83,6 +83,12 @@ LOGIN_PRESENTATION: ContextVar[dict[str, Any] | None] = ContextVar(
     "keyfob_login_presentation", default=None
 )
 
+# What a login records about its client (ip, user_agent, label: keyfob.drf.metadata), set
+# around ``get_token`` by the obtain serializer or ``metadata.login_request``.
+LOGIN_METADATA: ContextVar[dict[str, Any] | None] = ContextVar(
+    "keyfob_login_metadata", default=None
+)
+
 # The token types the engine mints and checks with a session.
 SESSION_TYPES = frozenset({"access", "refresh", "sliding"})
 
@@ -108,6 +114,12 @@ def engine_call(op: Any, *args: Any, **kwargs: Any) -> Any:
         return op(*args, **kwargs)
     except EngineError as e:
         raise_token_error(e)
+
+
+def login_arguments() -> dict[str, Any]:
+    """The keyword arguments of the engine's login for the login being made: the client
+    binding the request presents, and what it records about the client."""
+    return {**(LOGIN_PRESENTATION.get() or {}), **(LOGIN_METADATA.get() or {})}
 
 
 def decode_payload(raw: str) -> dict[str, Any]:
@@ -575,7 +587,7 @@ class AccessToken(Token):
             get_engine().login,
             self.payload[api_settings.USER_ID_CLAIM],
             self._login_extra(),
-            **(LOGIN_PRESENTATION.get() or {}),
+            **login_arguments(),
         )
         self._adopt(pair.access, decode_payload(pair.access), (api_settings.JTI_CLAIM,))
         self._session_deadline = decode_payload(pair.refresh).get("exp")
@@ -602,7 +614,7 @@ class RefreshToken(BlacklistMixin, Token):
             get_engine().login,
             self.payload[api_settings.USER_ID_CLAIM],
             self._login_extra(),
-            **(LOGIN_PRESENTATION.get() or {}),
+            **login_arguments(),
         )
         claims = decode_payload(pair.refresh)
         # The session knows this refresh token by its jti: the token carries the engine's.
