@@ -514,7 +514,11 @@ class BlacklistMixin:
             outstanding = self._outstanding()
             return BlacklistedToken.objects.get_or_create(token=outstanding)
         sid = self.payload.get("sid")
-        if isinstance(sid, str):
+        if isinstance(sid, str) and self._engine_checked and self._text is not None:
+            # The token the engine checked: revoking by it tells the engine (and the
+            # session_revoked event) that this is a logout.
+            engine_call(get_engine().revoke, self._text)
+        elif isinstance(sid, str):
             if not engine_call(get_engine().revoke_session, sid):
                 raise TokenError(TOKEN_IS_BLACKLISTED)
         elif api_settings.USER_ID_CLAIM in self.payload:
