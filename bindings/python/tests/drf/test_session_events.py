@@ -35,7 +35,7 @@ class Received:
 
 @pytest.fixture
 def received() -> Iterator[dict[str, Received]]:
-    """Receivers on every signal: ``received["session_event"]``, ``received["reuse_detected"]``..."""
+    """A receiver on every signal, by name: ``received["session_event"]``, ``received["login"]``."""
     found = {"session_event": Received(signals.session_event)}
     found.update({kind: Received(signal) for kind, signal in signals.BY_KIND.items()})
     for receiver in found.values():
