@@ -238,3 +238,32 @@ def test_an_unreachable_store_is_one_line(prefix: str) -> None:
     env = store_env(f"redis://127.0.0.1:{free_port()}/0", prefix)
     env["KEYFOB_STORE_TIMEOUT_MS"] = "100"
     assert one_error_line(run("sessions", "alice", env=env)).startswith("keyfob: store_unavailable")
+
+
+def test_django_mode_uses_the_projects_settings(redis_url: str, prefix: str) -> None:
+    """``--django`` builds the engine from examples/django's settings.KEYFOB: the key is the
+    project's SECRET_KEY, the store and prefix the ones its environment names."""
+    secret = "cli-django-mode-secret-key-0123456789abcdef"
+    server = keyfob.Engine(secret, store=redis_url, store_prefix=prefix)
+    pair = server.login("1", ip="192.0.2.99")
+    example = Path(__file__).resolve().parents[3] / "examples" / "django"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "django_jwt.settings",
+        "DJANGO_SECRET_KEY": secret,
+        "KEYFOB_STORE": redis_url,
+        "KEYFOB_STORE_PREFIX": prefix,
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KEYFOB_", "DJANGO_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "keyfob", "--django", "sessions", "1", "--json"],
+        cwd=example,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [s["ip"] for s in json.loads(done.stdout)] == ["192.0.2.99"]
+    assert json.loads(done.stdout)[0]["session_id"] == server.verify(pair.access)["sid"]
+    no_module = run("--django", "sessions", "1")
+    assert "DJANGO_SETTINGS_MODULE" in one_error_line(no_module)
