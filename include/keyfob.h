@@ -146,6 +146,56 @@ typedef uint32_t keyfob_status;
 #endif // __cplusplus
 
 /**
+ * What an event reports (see `keyfob_event`).
+ */
+enum keyfob_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+    /**
+     * A session started.
+     */
+    KEYFOB_EVENT_LOGIN = 1,
+    /**
+     * A refresh token was exchanged.
+     */
+    KEYFOB_EVENT_REFRESH = 2,
+    /**
+     * A rotated-out refresh token was presented again; the session is revoked (a
+     * `KEYFOB_EVENT_SESSION_REVOKED` with reason "reuse" follows).
+     */
+    KEYFOB_EVENT_REUSE_DETECTED = 3,
+    /**
+     * A session was ended; `reason` says why.
+     */
+    KEYFOB_EVENT_SESSION_REVOKED = 4,
+    /**
+     * A token of a session that ended after inactivity was presented.
+     */
+    KEYFOB_EVENT_IDLE_EXPIRED = 5,
+    /**
+     * A request presented another client than its session is bound to.
+     */
+    KEYFOB_EVENT_CLIENT_MISMATCH = 6,
+    /**
+     * A DPoP proof was presented a second time.
+     */
+    KEYFOB_EVENT_DPOP_REPLAYED = 7,
+    /**
+     * An event this version of the header does not know.
+     */
+    KEYFOB_EVENT_OTHER = 99,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum keyfob_event_kind keyfob_event_kind;
+#else
+typedef uint32_t keyfob_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * The sliding-session engine: keys, session store and clock.
  *
  * Thread-safe: one engine may be used from any number of threads at once, with no
@@ -253,6 +303,57 @@ typedef struct {
      */
     size_t user_epochs;
 } keyfob_stats;
+
+/**
+ * One event, as the callback receives it. Every string is NUL-terminated, or NULL when
+ * absent, and borrowed: valid only until the callback returns (copy what you keep).
+ */
+typedef struct {
+    /**
+     * What happened.
+     */
+    keyfob_event_kind kind;
+    /**
+     * The kind's name: "login", "refresh", "reuse_detected", "session_revoked",
+     * "idle_expired", "client_mismatch", "dpop_replayed".
+     */
+    const char *kind_name;
+    /**
+     * The session (32 hex digits), or NULL.
+     */
+    const char *session_id;
+    /**
+     * The session's user, or NULL.
+     */
+    const char *user_id;
+    /**
+     * For a revoked session, why: "logout", "revoke_user", "reuse", "cap", "admin"; else NULL.
+     */
+    const char *reason;
+    /**
+     * When, on the engine's clock (Unix seconds).
+     */
+    int64_t at;
+    /**
+     * The session's label, given at login, or NULL.
+     */
+    const char *label;
+    /**
+     * The IP address the session logged in from, or NULL.
+     */
+    const char *ip;
+    /**
+     * The user agent the session logged in with, or NULL.
+     */
+    const char *user_agent;
+} keyfob_event;
+
+/**
+ * An event callback: `event` is valid only during the call; `ctx` is the pointer given
+ * to `keyfob_engine_set_event_callback`.
+ */
+typedef void (*keyfob_event_callback)(const keyfob_event *event,
+                                      void *ctx);
 
 #ifdef __cplusplus
 extern "C" {
@@ -668,6 +769,24 @@ keyfob_status keyfob_engine_now(const keyfob_engine *engine,
                                 int64_t *now_out);
 
 /**
+ * Call `callback(event, ctx)` for every event (a login, a refresh, reuse detected, a
+ * session revoked and why, an idle session noticed, a client mismatch, a replayed DPoP
+ * proof); NULL `callback` stops events. The callback runs on the thread whose call caused
+ * the event, after that call's work, with no lock of the engine held, so it may call the
+ * engine; it must not unwind (C++ exceptions must not escape it).
+ *
+ * Ownership: keyfob keeps `callback` and `ctx` until they are replaced or the engine is
+ * freed; `ctx` stays the caller's and must stay valid, and safe to use from every thread
+ * that calls the engine, until then.
+ *
+ * # Safety
+ * `engine` NULL or live; `callback` NULL or a function safe to call with any `ctx` given.
+ */
+keyfob_status keyfob_engine_set_event_callback(const keyfob_engine *engine,
+                                               keyfob_event_callback callback,
+                                               void *ctx);
+
+/**
  * The public keys of the signing key and of every verifying key as a JWK Set (RFC 7517):
  * `{"keys":[{"kty":..., "kid":..., "use":"sig", "alg":..., ...}]}`, the signing key first.
  * Serve it (e.g. at `/.well-known/jwks.json`) so gateways and other services verify tokens
@@ -682,6 +801,116 @@ keyfob_status keyfob_engine_now(const keyfob_engine *engine,
  */
 keyfob_status keyfob_engine_jwks(const keyfob_engine *engine,
                                  keyfob_string **jwks_out);
+
+/**
+ * Log a user in with metadata kept with the session. `metadata_json` (NULL for none) is a
+ * JSON object with any of `"label"`, `"ip"` (an IPv4 or IPv6 address), `"user_agent"`
+ * (strings of at most 256 bytes) and `"data"` (an object of at most 4096 bytes as JSON);
+ * anything else answers `KEYFOB_INVALID_ARGUMENT`. `presentation` (NULL for none) binds
+ * the session as `keyfob_engine_login_bound` does. With `max_sessions_per_user` in the
+ * config, the user's oldest sessions past the cap end.
+ *
+ * Ownership: inputs are only read during the call. On success `*pair_out` is a new pair
+ * the caller frees with `keyfob_token_pair_free`; on error it is set to NULL.
+ *
+ * # Safety
+ * `engine` NULL or live; each `(ptr, len)` NULL or readable for `len` bytes;
+ * `presentation` NULL or valid for reads; `pair_out` NULL or writable.
+ */
+keyfob_status keyfob_engine_login_with(const keyfob_engine *engine,
+                                       const uint8_t *user_id,
+                                       size_t user_id_len,
+                                       const uint8_t *extra_claims_json,
+                                       size_t extra_claims_json_len,
+                                       const uint8_t *metadata_json,
+                                       size_t metadata_json_len,
+                                       const keyfob_presentation *presentation,
+                                       keyfob_token_pair **pair_out);
+
+/**
+ * A user's live sessions, newest first, as a JSON array of objects with `session_id`,
+ * `user_id`, `created_at`, `last_seen`, `idle_deadline`, `absolute_deadline` (Unix
+ * seconds), `label`, `ip`, `user_agent` (strings or null), `data` and `claims` (objects).
+ *
+ * Ownership: `user_id` is only read during the call. On success `*json_out` is a new
+ * string the caller frees with `keyfob_string_free`; on error it is set to NULL.
+ *
+ * # Safety
+ * `engine` NULL or live; `user_id` NULL or readable for `user_id_len` bytes; `json_out`
+ * NULL or writable.
+ */
+keyfob_status keyfob_engine_list_sessions(const keyfob_engine *engine,
+                                          const uint8_t *user_id,
+                                          size_t user_id_len,
+                                          keyfob_string **json_out);
+
+/**
+ * One live session as a JSON object (the fields of `keyfob_engine_list_sessions`). A
+ * session that is unknown or no longer alive answers `KEYFOB_SESSION_UNKNOWN`; an id that
+ * is not 32 lowercase hex digits `KEYFOB_INVALID_ARGUMENT`.
+ *
+ * Ownership: as `keyfob_engine_list_sessions`.
+ *
+ * # Safety
+ * `engine` NULL or live; `session_id` NULL or readable for `session_id_len` bytes;
+ * `json_out` NULL or writable.
+ */
+keyfob_status keyfob_engine_session_info(const keyfob_engine *engine,
+                                         const uint8_t *session_id,
+                                         size_t session_id_len,
+                                         keyfob_string **json_out);
+
+/**
+ * Revoke every session of a user but `keep` (a session id, or NULL with length 0 for
+ * none: then this is `keyfob_engine_revoke_user`), and every sessionless token issued to
+ * them until now. When `revoked_out` is not NULL it receives how many sessions were revoked.
+ *
+ * Ownership: inputs are only read during the call; nothing is allocated.
+ *
+ * # Safety
+ * `engine` NULL or live; `user_id` NULL or readable for `user_id_len` bytes; `keep` NULL
+ * or readable for `keep_len` bytes; `revoked_out` NULL or writable.
+ */
+keyfob_status keyfob_engine_revoke_user_except(const keyfob_engine *engine,
+                                               const uint8_t *user_id,
+                                               size_t user_id_len,
+                                               const uint8_t *keep,
+                                               size_t keep_len,
+                                               size_t *revoked_out);
+
+/**
+ * Merge `claims_json` (a JSON object; a `null` value removes that claim) into the
+ * session's claims. The session's next refresh mints them into its tokens; with
+ * `session_claims_on_validate` in the config, `keyfob_engine_validate` returns them at
+ * once. Reserved claim names and claims over 4096 bytes as JSON answer
+ * `KEYFOB_INVALID_ARGUMENT`; an unknown or ended session its status
+ * (`KEYFOB_SESSION_UNKNOWN`, `KEYFOB_REVOKED`, ...).
+ *
+ * Ownership: inputs are only read during the call; nothing is allocated.
+ *
+ * # Safety
+ * `engine` NULL or live; `session_id` and `claims_json` NULL or readable for their lengths.
+ */
+keyfob_status keyfob_engine_update_session(const keyfob_engine *engine,
+                                           const uint8_t *session_id,
+                                           size_t session_id_len,
+                                           const uint8_t *claims_json,
+                                           size_t claims_json_len);
+
+/**
+ * The engine's metrics as a JSON object: `operations` and `errors` (name → count),
+ * `store_latency` (store operation → `{"buckets": [[upper bound in seconds, cumulative
+ * count], ...], "sum": seconds, "count": n}`), `live_sessions`, and `near_cache`
+ * (`{"hits", "misses", "invalidations"}`, or null when the store has none).
+ *
+ * Ownership: on success `*json_out` is a new string the caller frees with
+ * `keyfob_string_free`; on error it is set to NULL.
+ *
+ * # Safety
+ * `engine` NULL or live; `json_out` NULL or writable.
+ */
+keyfob_status keyfob_engine_metrics(const keyfob_engine *engine,
+                                    keyfob_string **json_out);
 
 /**
  * The snake_case name of a status number, e.g. `"reuse_detected"`; `"ok"` for 0 and

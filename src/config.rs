@@ -114,6 +114,12 @@ pub struct Config {
     /// Most DPoP proof ids remembered at once (for replay detection, each until its `iat`
     /// leaves the window); past it new proofs are refused until old ones expire.
     pub dpop_replay_cache_size: usize,
+    /// Most live sessions a user may have: a login past it ends the user's oldest session.
+    /// `None` (default): no cap.
+    pub max_sessions_per_user: Option<u64>,
+    /// `validate` returns the session's current claims (changed by `update_session`) in
+    /// place of the token's, at the cost of one more store read per validate.
+    pub session_claims_on_validate: bool,
 }
 
 /// Keys show as `<redacted>` (see [`KeyMaterial`]) and a store URL without its password.
@@ -146,6 +152,11 @@ impl fmt::Debug for Config {
             .field("bind_validate", &self.bind_validate)
             .field("dpop_iat_window_s", &self.dpop_iat_window_s)
             .field("dpop_replay_cache_size", &self.dpop_replay_cache_size)
+            .field("max_sessions_per_user", &self.max_sessions_per_user)
+            .field(
+                "session_claims_on_validate",
+                &self.session_claims_on_validate,
+            )
             .finish()
     }
 }
@@ -189,6 +200,8 @@ impl Default for Config {
             bind_validate: false,
             dpop_iat_window_s: 60,
             dpop_replay_cache_size: 100_000,
+            max_sessions_per_user: None,
+            session_claims_on_validate: false,
         }
     }
 }
@@ -301,6 +314,13 @@ impl Config {
             return Err(Error::Config(
                 "dpop_replay_cache_size must be between 1 and 10000000".into(),
             ));
+        }
+        if let Some(cap) = self.max_sessions_per_user {
+            if !(1..=1_000_000).contains(&cap) {
+                return Err(Error::Config(
+                    "max_sessions_per_user must be between 1 and 1000000 (or null)".into(),
+                ));
+            }
         }
         if self.signing_key.is_empty() {
             return Err(Error::Config("signing_key is required".into()));

@@ -47,9 +47,14 @@ pub use crate::claims::{Claims, TokenType};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::config::{Config, KeyMaterial};
 pub use crate::dpop::{jwk_thumbprint, DpopRequest};
-pub use crate::engine::{Engine, EngineBuilder, Presentation, SlidingToken, TokenPair};
+pub use crate::engine::{
+    Engine, EngineBuilder, Event, EventHandler, EventKind, LoginOptions, Presentation,
+    RevokeReason, SessionInfo, SlidingToken, TokenPair,
+};
 pub use crate::error::{Error, ErrorCode, Result};
 pub use crate::keys::{Algorithm, Jwk, JwkParams, Jwks, MIN_HMAC_KEY_BYTES};
+pub use crate::metrics::{Histogram, Metrics, NearCacheStats, LATENCY_SAMPLE};
+pub use crate::session::SessionMeta;
 #[cfg(feature = "redis")]
 pub use crate::store::RedisStore;
 pub use crate::store::{MemoryStore, SessionStore, Stats};
@@ -75,6 +80,7 @@ mod error;
 mod id;
 mod jws;
 mod keys;
+mod metrics;
 mod random;
 mod swar;
 

@@ -6,6 +6,11 @@
 use crate::error::{Error, Result};
 
 pub use crate::id::Id;
+pub use meta::{
+    merge_claims, parse_ip, SessionDetails, SessionMeta, MAX_DATA_BYTES, MAX_TEXT_BYTES,
+};
+
+pub(crate) mod meta;
 
 /// One login.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -244,6 +244,30 @@ impl Claims {
         }
     }
 
+    /// The same claims with `extra` in place of the token's extra claims (its `cnf` kept):
+    /// the payload is written again and read back, so every accessor agrees.
+    pub(crate) fn with_extra(
+        &self,
+        extra: &Map<String, Value>,
+        names: &ClaimNames,
+    ) -> Result<Claims> {
+        let mut payload: Map<String, Value> = serde_json::from_str(self.to_json())
+            .map_err(|_| Error::Malformed("the payload is not a JSON object"))?;
+        for k in self.extra.keys() {
+            if k != "cnf" {
+                payload.remove(k);
+            }
+        }
+        for (k, v) in extra {
+            if k != "cnf" && !names.is_reserved(k) {
+                payload.insert(k.clone(), v.clone());
+            }
+        }
+        let text = serde_json::to_vec(&payload)
+            .map_err(|_| Error::Malformed("the payload is not a JSON object"))?;
+        parse_read(&text, read_early(&text, names), names)
+    }
+
     fn get(&self, span: Span) -> &str {
         &self.text[span.start as usize..span.end as usize]
     }

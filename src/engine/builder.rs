@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::events::{Event, EventHandler, EventSink};
 use super::Engine;
 use crate::claims::{ClaimNames, PayloadTemplate};
 use crate::clock::{Clock, SystemClock};
@@ -11,7 +12,8 @@ use crate::dpop::Verifier;
 use crate::error::Result;
 use crate::jws::Jws;
 use crate::keys::KeyRing;
-use crate::store::SessionStore;
+use crate::metrics::Recorder;
+use crate::store::{SessionStore, TimedStore};
 
 /// Builds an [`Engine`] on a chosen clock or store; [`Engine::new`] is
 /// `Engine::builder(config).build()`.
@@ -41,6 +43,7 @@ pub struct EngineBuilder {
     config: Config,
     clock: Arc<dyn Clock>,
     store: Option<Arc<dyn SessionStore>>,
+    on_event: Option<EventHandler>,
 }
 
 impl std::fmt::Debug for EngineBuilder {
@@ -58,7 +61,15 @@ impl EngineBuilder {
             config,
             clock: Arc::new(SystemClock),
             store: None,
+            on_event: None,
         }
+    }
+
+    /// Call `handler` with every [`Event`] (see [`Engine::set_event_handler`]): after the
+    /// operation, with no lock held; a panic in it is caught and logged.
+    pub fn on_event(mut self, handler: impl Fn(&Event) + Send + Sync + 'static) -> EngineBuilder {
+        self.on_event = Some(Arc::new(handler));
+        self
     }
 
     /// Tell time with `clock` instead of the wall clock (e.g. a [`crate::ManualClock`]).
@@ -80,6 +91,7 @@ impl EngineBuilder {
             config,
             clock,
             store,
+            on_event,
         } = self;
         config.check()?;
         let keys = KeyRing::from_config(&config)?;
@@ -100,6 +112,10 @@ impl EngineBuilder {
         );
         let template =
             PayloadTemplate::new(&names, config.issuer.as_deref(), config.audience.as_deref());
+        let metrics = Arc::new(Recorder::default());
+        let store = TimedStore::new(store, metrics.clone());
+        let events = EventSink::default();
+        events.set(on_event);
         let mut jws = Jws::new(keys, config.max_token_bytes);
         jws.precompute(&template.starts());
         Ok(Engine {
@@ -122,6 +138,10 @@ impl EngineBuilder {
             dpop,
             client_mismatch_revokes: config.client_mismatch_revokes,
             bind_validate: config.bind_validate,
+            max_sessions_per_user: config.max_sessions_per_user.map(|cap| cap as usize), // bounded by Config::check
+            session_claims_on_validate: config.session_claims_on_validate,
+            metrics,
+            events,
         })
     }
 }

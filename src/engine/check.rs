@@ -8,6 +8,7 @@ use super::{Engine, Presentation};
 use crate::claims::{self, Claims, TokenType};
 use crate::error::{Error, Result};
 use crate::session::{BindingCheck, ClientCheck, Id};
+use crate::store::SessionStore;
 
 /// How a token must relate to a session for an operation.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,7 +92,7 @@ impl Engine {
         token: &[u8],
         want: Option<TokenType>,
         now: i64,
-        then: impl FnOnce(&Claims) -> Result<()>,
+        then: impl FnOnce(&mut Claims) -> Result<()>,
     ) -> Result<Claims> {
         self.jws.verify(
             token,
@@ -113,7 +114,7 @@ impl Engine {
                 // One `Result` returned on every path, so it is built where the caller
                 // receives it.
                 let mut result = claims::parse_read(payload, early, &self.names);
-                if let Ok(claims) = &result {
+                if let Ok(claims) = &mut result {
                     if let Err(e) = self
                         .check_claim_values(claims, want, now)
                         .and_then(|()| then(claims))
@@ -191,7 +192,7 @@ impl Engine {
     #[inline(always)]
     fn check_session(
         &self,
-        claims: &Claims,
+        claims: &mut Claims,
         token: &[u8],
         now: i64,
         check: SessionCheck,
@@ -200,6 +201,31 @@ impl Engine {
         let Some(sid) = claims.session_id()? else {
             return self.check_sessionless(claims);
         };
+        let checked = self.check_bound_session(claims, sid, token, now, check, presentation);
+        if let Err(e) = &checked {
+            self.emit_failure(Some(sid), claims.user_id(), e);
+            return checked;
+        }
+        // Only a validate presents: verify returns the token's own claims.
+        if self.session_claims_on_validate && presentation.is_some() {
+            if let Some(current) = self.store.session_claims(sid)? {
+                *claims = claims.with_extra(&current, &self.names)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The session `sid` is alive and fits what `presentation` shows; slides it for `Touch`.
+    #[inline(always)]
+    fn check_bound_session(
+        &self,
+        claims: &Claims,
+        sid: Id,
+        token: &[u8],
+        now: i64,
+        check: SessionCheck,
+        presentation: Option<&Presentation<'_>>,
+    ) -> Result<()> {
         let client_check = if self.bind_validate {
             self.refresh_client_check()
         } else {

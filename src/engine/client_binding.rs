@@ -11,6 +11,7 @@ use crate::claims::Claims;
 use crate::dpop::{CheckedProof, DpopRequest};
 use crate::error::{Error, Result};
 use crate::session::{BindingCheck, ClientBinding, ClientCheck, Mismatch};
+use crate::store::SessionStore;
 
 /// Longest client binding value accepted: it is hashed, never stored, but it is input.
 const MAX_CLIENT_ID_BYTES: usize = 1024;

@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 use super::{Engine, TokenPair};
 use crate::claims::{key, Claims, PayloadFields, PayloadWriter, TokenType};
 use crate::error::{Error, Result};
-use crate::session::{ClientBinding, Id, Session};
+use crate::session::{ClientBinding, Id, Session, SessionDetails, SessionMeta};
+use crate::store::SessionStore;
 
 /// What every token minted for one session (or one sessionless refresh) carries.
 #[derive(Clone, Copy)]
@@ -57,7 +58,8 @@ impl Engine {
         Ok(session)
     }
 
-    /// Start a session: mint its first refresh and access tokens, then store it.
+    /// Start a session: mint its first refresh and access tokens, then store it with `meta`
+    /// and `extra` as its claims; then apply the per-user cap and tell the event handler.
     pub(super) fn start_session(
         &self,
         user_id: &str,
@@ -65,6 +67,7 @@ impl Engine {
         now: i64,
         binding: ClientBinding,
         ends_by: Option<i64>,
+        meta: SessionMeta,
     ) -> Result<TokenPair> {
         let session = self.new_session(user_id, now, binding, ends_by)?;
         let sid = session.sid;
@@ -77,7 +80,18 @@ impl Engine {
         };
         let refresh = self.mint_refresh(&grant, session.current_jti, now)?;
         let access = self.mint_access(now, &grant)?;
-        self.store.create(session, now)?;
+        let details = SessionDetails {
+            meta,
+            claims: extra.cloned().unwrap_or_default(),
+        };
+        if self.listening() {
+            let kept = details.clone();
+            self.store.create_with(session, details, now)?;
+            self.after_login(user_id, sid, now, Some(&kept))?;
+        } else {
+            self.store.create_with(session, details, now)?;
+            self.after_login(user_id, sid, now, None)?;
+        }
         Ok(TokenPair {
             access,
             refresh: Some(refresh),
@@ -115,6 +129,7 @@ impl Engine {
             now,
             ClientBinding::default(),
             Some(claims.exp()),
+            SessionMeta::default(),
         )
     }
 

@@ -13,17 +13,24 @@ use crate::config::Config;
 use crate::dpop::Verifier;
 use crate::error::{Error, Result};
 use crate::jws::Jws;
-use crate::session::{BindingCheck, ClientBinding, Id};
-use crate::store::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
+use crate::metrics::{Op, Recorder};
+use crate::session::{BindingCheck, ClientBinding, Id, SessionDetails};
+use crate::store::{RevokeOutcome, RotateOutcome, SessionStore, Stats, TimedStore};
 
 mod builder;
 mod check;
 mod client_binding;
+mod events;
 mod keys;
 mod mint;
+mod sessions;
 
 pub use builder::EngineBuilder;
 pub use client_binding::Presentation;
+pub use events::{Event, EventHandler, EventKind, RevokeReason};
+pub use sessions::{LoginOptions, SessionInfo};
+
+use events::{About, EventSink};
 
 use mint::Grant;
 
@@ -74,7 +81,7 @@ pub struct Engine {
     /// The constant text of the payloads this engine mints.
     template: PayloadTemplate,
     names: ClaimNames,
-    store: Arc<dyn SessionStore>,
+    store: TimedStore,
     clock: Arc<dyn Clock>,
     access_lifetime: i64,
     refresh_lifetime: i64,
@@ -90,6 +97,10 @@ pub struct Engine {
     dpop: Verifier,
     client_mismatch_revokes: bool,
     bind_validate: bool,
+    max_sessions_per_user: Option<usize>,
+    session_claims_on_validate: bool,
+    metrics: Arc<Recorder>,
+    events: EventSink,
 }
 
 impl std::fmt::Debug for Engine {
@@ -135,16 +146,19 @@ impl Engine {
         extra: Option<&Map<String, Value>>,
         presentation: &Presentation<'_>,
     ) -> Result<TokenPair> {
-        self.check_login_args(extra)?;
-        let now = self.clock.now();
-        let binding = self.login_binding(presentation, extra, now)?;
-        self.start_session(user_id, extra, now, binding, None)
+        self.login_with(
+            user_id,
+            extra,
+            &LoginOptions::default().with_presentation(*presentation),
+        )
     }
 
     /// Authenticate a request: an access token, all checks, the session alive;
     /// slides the idle deadline (when `touch_on_validate`).
     pub fn validate(&self, access: impl AsRef<[u8]>) -> Result<Claims> {
-        self.validate_as(access.as_ref(), TokenType::Access, &Presentation::none())
+        let result = self.validate_as(access.as_ref(), TokenType::Access, &Presentation::none());
+        self.metrics.count(Op::Validate, &result);
+        result
     }
 
     /// Like [`Engine::validate`] for a request that presents its client: a session bound to
@@ -157,19 +171,25 @@ impl Engine {
         access: impl AsRef<[u8]>,
         presentation: &Presentation<'_>,
     ) -> Result<Claims> {
-        self.validate_as(access.as_ref(), TokenType::Access, presentation)
+        let result = self.validate_as(access.as_ref(), TokenType::Access, presentation);
+        self.metrics.count(Op::Validate, &result);
+        result
     }
 
     /// Like [`Engine::validate`] for a sliding token (simplejwt's single-token mode).
     pub fn validate_sliding(&self, token: impl AsRef<[u8]>) -> Result<Claims> {
-        self.validate_as(token.as_ref(), TokenType::Sliding, &Presentation::none())
+        let result = self.validate_as(token.as_ref(), TokenType::Sliding, &Presentation::none());
+        self.metrics.count(Op::Validate, &result);
+        result
     }
 
     /// Check any token (any type): signature, claims and session, without sliding anything.
     /// A refresh token that was rotated out (and is not inside the grace window) answers
     /// `revoked`, as simplejwt's blacklist would.
     pub fn verify(&self, token: impl AsRef<[u8]>) -> Result<Claims> {
-        self.verify_bytes(token.as_ref())
+        let result = self.verify_bytes(token.as_ref());
+        self.metrics.count(Op::Verify, &result);
+        result
     }
 
     /// Exchange a refresh token for a new access token (and, rotating, a new refresh token).
@@ -204,7 +224,9 @@ impl Engine {
         presentation: &Presentation<'_>,
     ) -> Result<TokenPair> {
         let refresh = refresh.as_ref();
-        check::answer_for(refresh, self.refresh_bytes(refresh, presentation))
+        let result = check::answer_for(refresh, self.refresh_bytes(refresh, presentation));
+        self.metrics.count(Op::Refresh, &result);
+        result
     }
 
     fn refresh_bytes(&self, refresh: &[u8], presentation: &Presentation<'_>) -> Result<TokenPair> {
@@ -213,13 +235,33 @@ impl Engine {
         let Some(sid) = claims.session_id()? else {
             return self.refresh_sessionless(&claims, now);
         };
-        let check = self.binding_check(
-            &claims,
-            presentation,
-            now,
-            None,
-            self.refresh_client_check(),
-        )?;
+        let result = self.refresh_session(&claims, sid, presentation, now);
+        match &result {
+            Ok(_) if self.listening() => self.emit(
+                EventKind::Refresh,
+                About {
+                    sid: Some(sid),
+                    user_id: Some(claims.user_id()),
+                    reason: None,
+                    details: None,
+                },
+            ),
+            Ok(_) => {}
+            Err(e) => self.emit_failure(Some(sid), claims.user_id(), e),
+        }
+        result
+    }
+
+    /// A refresh of the session `sid`, which `claims` (a checked refresh token) names.
+    fn refresh_session(
+        &self,
+        claims: &Claims,
+        sid: Id,
+        presentation: &Presentation<'_>,
+        now: i64,
+    ) -> Result<TokenPair> {
+        let check =
+            self.binding_check(claims, presentation, now, None, self.refresh_client_check())?;
         let grant = Grant {
             user_id: claims.user_id(),
             sid: Some(sid),
@@ -230,6 +272,11 @@ impl Engine {
         if !self.rotate_refresh {
             self.store
                 .touch(sid, now, self.idle_timeout, true, Some(&check))?;
+            let current = self.store.session_claims(sid)?;
+            let grant = Grant {
+                extra: current.as_ref().or(grant.extra),
+                ..grant
+            };
             return Ok(TokenPair {
                 access: self.mint_access(now, &grant)?,
                 refresh: None,
@@ -248,15 +295,23 @@ impl Engine {
             self.reuse_grace,
             &check,
         )?;
-        let (jti, iat, ends) = match outcome {
-            RotateOutcome::Rotated { absolute_deadline } => (next, now, absolute_deadline),
+        let (jti, iat, ends, current) = match outcome {
+            RotateOutcome::Rotated {
+                absolute_deadline,
+                claims,
+            } => (next, now, absolute_deadline, claims),
             RotateOutcome::Converged {
                 current_jti,
                 current_iat,
                 absolute_deadline,
-            } => (current_jti, current_iat, absolute_deadline),
+                claims,
+            } => (current_jti, current_iat, absolute_deadline, claims),
         };
-        let grant = Grant { ends, ..grant };
+        let grant = Grant {
+            ends,
+            extra: current.as_ref().or(grant.extra),
+            ..grant
+        };
         Ok(TokenPair {
             refresh: Some(self.mint_refresh(&grant, jti, iat)?),
             access: self.mint_access(now, &grant)?,
@@ -280,6 +335,16 @@ impl Engine {
         user_id: &str,
         extra: Option<&Map<String, Value>>,
     ) -> Result<SlidingToken> {
+        let result = self.login_sliding_inner(user_id, extra);
+        self.metrics.count(Op::Login, &result);
+        result
+    }
+
+    fn login_sliding_inner(
+        &self,
+        user_id: &str,
+        extra: Option<&Map<String, Value>>,
+    ) -> Result<SlidingToken> {
         self.check_login_args(extra)?;
         let now = self.clock.now();
         let session = self.new_session(user_id, now, ClientBinding::default(), None)?;
@@ -294,7 +359,12 @@ impl Engine {
                 cnf: None,
             },
         )?;
-        self.store.create(session, now)?;
+        let details = SessionDetails {
+            claims: extra.cloned().unwrap_or_default(),
+            ..SessionDetails::default()
+        };
+        self.store.create_with(session, details, now)?;
+        self.after_login(user_id, sid, now, None)?;
         Ok(SlidingToken {
             token,
             session_id: sid.to_hex_string(),
@@ -304,7 +374,9 @@ impl Engine {
     /// Renew an unexpired sliding token whose session is alive; slides the session.
     pub fn refresh_sliding(&self, token: impl AsRef<[u8]>) -> Result<SlidingToken> {
         let token = token.as_ref();
-        check::answer_for(token, self.refresh_sliding_bytes(token))
+        let result = check::answer_for(token, self.refresh_sliding_bytes(token));
+        self.metrics.count(Op::Refresh, &result);
+        result
     }
 
     fn refresh_sliding_bytes(&self, token: &[u8]) -> Result<SlidingToken> {
@@ -318,23 +390,37 @@ impl Engine {
         }
         let sid = claims.session_id()?.ok_or(Error::SessionRequired)?;
         // Sliding sessions are never bound; the check still refuses a bound one.
-        self.store.touch(
+        let touched = self.store.touch(
             sid,
             now,
             self.idle_timeout,
             true,
             Some(&BindingCheck::default()),
-        )?;
+        );
+        if let Err(e) = touched {
+            self.emit_failure(Some(sid), claims.user_id(), &e);
+            return Err(e);
+        }
+        let current = self.store.session_claims(sid)?;
         let token = self.mint_sliding(
             now,
             &Grant {
                 user_id: claims.user_id(),
                 sid: Some(sid),
                 ends: refresh_exp,
-                extra: Some(claims.extra()),
+                extra: current.as_ref().or(Some(claims.extra())),
                 cnf: None,
             },
         )?;
+        self.emit(
+            EventKind::Refresh,
+            About {
+                sid: Some(sid),
+                user_id: Some(claims.user_id()),
+                reason: None,
+                details: None,
+            },
+        );
         Ok(SlidingToken {
             token,
             session_id: sid.to_hex_string(),
@@ -346,7 +432,9 @@ impl Engine {
     /// A token of an already revoked session answers `revoked`.
     pub fn revoke(&self, token: impl AsRef<[u8]>) -> Result<()> {
         let token = token.as_ref();
-        check::answer_for(token, self.revoke_bytes(token))
+        let result = check::answer_for(token, self.revoke_bytes(token));
+        self.metrics.count(Op::Revoke, &result);
+        result
     }
 
     fn revoke_bytes(&self, token: &[u8]) -> Result<()> {
@@ -354,7 +442,18 @@ impl Engine {
         let claims = self.check_claims(token, None, now)?;
         match claims.session_id()? {
             Some(sid) => match self.store.revoke_session(sid)? {
-                RevokeOutcome::Revoked => Ok(()),
+                RevokeOutcome::Revoked => {
+                    self.emit(
+                        EventKind::SessionRevoked,
+                        About {
+                            sid: Some(sid),
+                            user_id: Some(claims.user_id()),
+                            reason: Some(RevokeReason::Logout),
+                            details: None,
+                        },
+                    );
+                    Ok(())
+                }
                 RevokeOutcome::AlreadyRevoked => Err(Error::Revoked),
                 RevokeOutcome::Unknown => Err(Error::SessionUnknown),
             },
@@ -374,11 +473,26 @@ impl Engine {
 
     /// Revoke a session by id. Returns whether it was live (false: already revoked).
     pub fn revoke_session(&self, session_id: &str) -> Result<bool> {
-        let sid = Id::parse(session_id).ok_or_else(|| {
-            Error::InvalidArgument("session id must be 32 lowercase hex digits".into())
-        })?;
+        let result = self.revoke_session_inner(session_id);
+        self.metrics.count(Op::RevokeSession, &result);
+        result
+    }
+
+    fn revoke_session_inner(&self, session_id: &str) -> Result<bool> {
+        let sid = parse_session_id(session_id)?;
         match self.store.revoke_session(sid)? {
-            RevokeOutcome::Revoked => Ok(true),
+            RevokeOutcome::Revoked => {
+                self.emit(
+                    EventKind::SessionRevoked,
+                    About {
+                        sid: Some(sid),
+                        user_id: None,
+                        reason: Some(RevokeReason::Admin),
+                        details: None,
+                    },
+                );
+                Ok(true)
+            }
             RevokeOutcome::AlreadyRevoked => Ok(false),
             RevokeOutcome::Unknown => Err(Error::SessionUnknown),
         }
@@ -387,16 +501,7 @@ impl Engine {
     /// Revoke every session of a user, and every sessionless token issued to them until now.
     /// Returns how many live sessions were revoked.
     pub fn revoke_user(&self, user_id: &str) -> Result<usize> {
-        if user_id.is_empty() {
-            return Err(Error::InvalidArgument("user_id must not be empty".into()));
-        }
-        let now = self.clock.now();
-        let longest = self.longest_lifetime();
-        self.store.revoke_user(
-            user_id,
-            now,
-            now.saturating_add(longest).saturating_add(self.leeway),
-        )
+        self.revoke_user_except(user_id, None)
     }
 
     /// Drop ended sessions and expired denylist entries now. Writes also do this,
@@ -409,6 +514,12 @@ impl Engine {
     pub fn stats(&self) -> Result<Stats> {
         self.store.stats()
     }
+}
+
+/// A session id as the API takes it: 32 lowercase hex digits.
+fn parse_session_id(session_id: &str) -> Result<Id> {
+    Id::parse(session_id)
+        .ok_or_else(|| Error::InvalidArgument("session id must be 32 lowercase hex digits".into()))
 }
 
 #[cfg(test)]

@@ -15,11 +15,14 @@
 
 use parking_lot::{Mutex, RwLock, RwLockReadGuard};
 
-use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
+use serde_json::{Map, Value};
+
+use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats, StoredSession};
 use crate::error::{Error, Result};
-use crate::session::{self, BindingCheck, Id, Rotation, Session};
+use crate::session::{self, BindingCheck, Id, Rotation, Session, SessionDetails};
 
 mod block;
+mod details;
 mod expiring;
 mod locate;
 mod place;
@@ -143,15 +146,66 @@ impl SessionStore for MemoryStore {
     }
 
     fn create(&self, s: Session, now: i64) -> Result<()> {
+        self.create_with(s, SessionDetails::default(), now)
+    }
+
+    fn create_with(&self, s: Session, details: SessionDetails, now: i64) -> Result<()> {
         let sid = s.sid;
         let entry = Entry::live(s);
+        // Boxed before the lock is taken.
+        let details = (!details.is_empty()).then(|| Box::new(details));
         let (no, at) = self.locator.locate(sid);
         let mut shard = self.write_shard(no)?;
+        let key = Packed::of(sid);
         // Filling a reservation is no new write: the reservation was counted.
-        if !shard.insert(Packed::of(sid), at, entry)? {
+        if !shard.insert(key, at, entry)? {
             shard.wrote(now);
         }
+        match details {
+            Some(d) => {
+                shard.details.insert(key, d);
+            }
+            None if !shard.details.is_empty() => {
+                shard.details.remove(&key);
+            }
+            None => {}
+        }
         Ok(())
+    }
+
+    fn details(&self, sid: Id) -> Result<Option<SessionDetails>> {
+        self.details_of(sid)
+    }
+
+    fn session_claims(&self, sid: Id) -> Result<Option<Map<String, Value>>> {
+        self.claims_of(sid)
+    }
+
+    fn user_sessions(&self, user_id: &str, now: i64) -> Result<Vec<StoredSession>> {
+        self.sessions_of(user_id, now)
+    }
+
+    fn update_claims(
+        &self,
+        sid: Id,
+        changes: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>> {
+        self.merge_claims(sid, changes, now)
+    }
+
+    fn revoke_user_except(
+        &self,
+        user_id: &str,
+        keep: Option<Id>,
+        now: i64,
+        remember_until: i64,
+    ) -> Result<Vec<Id>> {
+        self.revoke_all_but(user_id, keep, now, remember_until)
+    }
+
+    fn live_sessions(&self, now: i64) -> Result<usize> {
+        Ok(self.count_live(now))
     }
 
     fn get(&self, sid: Id) -> Result<Option<Session>> {
@@ -228,16 +282,20 @@ impl SessionStore for MemoryStore {
                 place.rotate(Packed::of(next), now);
                 let rotated = place.as_ref();
                 rotated.slide(now, idle_timeout);
+                let absolute_deadline = rotated.absolute();
                 Ok(RotateOutcome::Rotated {
-                    absolute_deadline: rotated.absolute(),
+                    absolute_deadline,
+                    claims: claims_in(&shard, sid),
                 })
             }
             Rotation::Converge => {
                 seen.slide(now, idle_timeout);
+                let absolute_deadline = seen.absolute();
                 Ok(RotateOutcome::Converged {
                     current_jti,
                     current_iat,
-                    absolute_deadline: seen.absolute(),
+                    absolute_deadline,
+                    claims: claims_in(&shard, sid),
                 })
             }
             Rotation::Reuse => {
@@ -258,21 +316,9 @@ impl SessionStore for MemoryStore {
     }
 
     fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
-        // Epoch first: a sessionless token checked meanwhile is already refused.
-        self.epochs
-            .write()
-            .insert(user_id, now, remember_until, now);
-        let mut n = 0;
-        for shard in self.healthy_shards() {
-            for place in shard.values() {
-                // Bytes: no UTF-8 check for each of a million places.
-                if place.locked().user_id.as_bytes() == Some(user_id.as_bytes()) && !place.revoke()
-                {
-                    n += 1;
-                }
-            }
-        }
-        Ok(n)
+        Ok(self
+            .revoke_all_but(user_id, None, now, remember_until)?
+            .len())
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {
@@ -319,4 +365,15 @@ impl SessionStore for MemoryStore {
         st.user_epochs = self.epochs.read().map.len();
         Ok(st)
     }
+}
+
+/// The claims the shard keeps for `sid`, if any.
+fn claims_in(shard: &Shard, sid: Id) -> Option<Map<String, Value>> {
+    if shard.details.is_empty() {
+        return None;
+    }
+    shard
+        .details
+        .get(&Packed::of(sid))
+        .map(|d| d.claims.clone())
 }

@@ -20,9 +20,16 @@ pub use memory::MemoryStore;
 
 use std::sync::Arc;
 
+use serde_json::{Map, Value};
+
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::session::{BindingCheck, Id, Session};
+use crate::metrics::NearCacheStats;
+use crate::session::{BindingCheck, Id, Session, SessionDetails};
+
+mod timed;
+
+pub(crate) use timed::TimedStore;
 
 /// The store `config.store` names: `"memory"`, or a Redis URL (feature `redis`).
 pub(crate) fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
@@ -39,12 +46,15 @@ pub(crate) fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
 }
 
 /// Outcome of a successful [`SessionStore::rotate`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RotateOutcome {
     /// The presented token was current; `next` is now current.
     Rotated {
         /// The session's absolute deadline.
         absolute_deadline: i64,
+        /// The session's claims ([`SessionDetails::claims`]) when the store keeps any;
+        /// `None`: the tokens carry on with the claims they were minted with.
+        claims: Option<Map<String, Value>>,
     },
     /// The presented token was the previous one, inside the grace window.
     Converged {
@@ -54,7 +64,23 @@ pub enum RotateOutcome {
         current_iat: i64,
         /// The session's absolute deadline.
         absolute_deadline: i64,
+        /// As for `Rotated`.
+        claims: Option<Map<String, Value>>,
     },
+}
+
+/// A live session and what the store keeps beside it, from [`SessionStore::user_sessions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// The session's state.
+    pub session: Session,
+    /// Its metadata and claims.
+    pub details: SessionDetails,
+}
+
+/// What a store that cannot keep session details answers to the calls that need them.
+fn details_unsupported() -> Error {
+    Error::InvalidArgument("this session store keeps no session details".into())
 }
 
 /// Outcome of [`SessionStore::revoke_session`].
@@ -99,6 +125,74 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Insert a new session.
     fn create(&self, session: Session, now: i64) -> Result<()>;
+
+    /// Insert a new session with its details (kept away from what `touch` reads). The
+    /// default drops the details: for a store written before they existed.
+    fn create_with(&self, session: Session, details: SessionDetails, now: i64) -> Result<()> {
+        let _ = details;
+        self.create(session, now)
+    }
+
+    /// A session's details, if the store holds the session.
+    fn details(&self, sid: Id) -> Result<Option<SessionDetails>> {
+        let _ = sid;
+        Ok(None)
+    }
+
+    /// The session's claims ([`SessionDetails::claims`]), if the store keeps any for it.
+    fn session_claims(&self, sid: Id) -> Result<Option<Map<String, Value>>> {
+        Ok(self
+            .details(sid)?
+            .map(|d| d.claims)
+            .filter(|c| !c.is_empty()))
+    }
+
+    /// Every session of `user_id` alive at `now` ([`Session::check_alive`]), with its
+    /// details, in any order. A shared store finds them through a per-user index, never
+    /// by scanning every session.
+    fn user_sessions(&self, user_id: &str, now: i64) -> Result<Vec<StoredSession>> {
+        let _ = (user_id, now);
+        Err(details_unsupported())
+    }
+
+    /// Merge `changes` into the session's claims ([`crate::session::merge_claims`]) as one
+    /// step, if the session is alive at `now`; returns the claims as they now are. A merge
+    /// whose outcome would be over [`crate::session::MAX_DATA_BYTES`] as JSON is refused
+    /// (`invalid_argument`) and changes nothing.
+    fn update_claims(
+        &self,
+        sid: Id,
+        changes: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>> {
+        let _ = (sid, changes, now);
+        Err(details_unsupported())
+    }
+
+    /// [`SessionStore::revoke_user`], sparing the session `keep`; returns the ids of the
+    /// sessions it revoked (live until then).
+    fn revoke_user_except(
+        &self,
+        user_id: &str,
+        keep: Option<Id>,
+        now: i64,
+        remember_until: i64,
+    ) -> Result<Vec<Id>> {
+        let _ = (user_id, keep, now, remember_until);
+        Err(details_unsupported())
+    }
+
+    /// How many sessions are alive at `now`. The default counts from [`SessionStore::stats`].
+    fn live_sessions(&self, now: i64) -> Result<usize> {
+        let _ = now;
+        let st = self.stats()?;
+        Ok(st.sessions.saturating_sub(st.revoked_sessions))
+    }
+
+    /// The counts of a cache in front of the store, when it has one.
+    fn near_cache(&self) -> Option<NearCacheStats> {
+        None
+    }
 
     /// A copy of a session, if the store holds it.
     fn get(&self, sid: Id) -> Result<Option<Session>>;

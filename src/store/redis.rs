@@ -5,9 +5,11 @@
 //! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
 //!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
 //!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
-//!   when not bound).
+//!   when not bound); and its details, each absent when empty: `l` label, `ip`, `ua` user
+//!   agent, `m` the application's data and `x` the session's claims (both JSON).
 //!   It expires with the session's absolute deadline.
-//! - `u:<user>` the set of the user's sids, expiring with the user's last session.
+//! - `u:<user>` the set of the user's sids, expiring with the user's last session: how a
+//!   user's sessions are listed and revoked, never by a key scan.
 //! - `e:<user>` the user's not-before epoch, expiring when no token it covers can be alive.
 //! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
 //! - `p:<id>`   a DPoP proof seen (id: SHA-256 of key thumbprint and proof jti), expiring when
@@ -34,11 +36,14 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use redis::{Connection, ConnectionLike, Script};
 
-use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats};
+use serde_json::{Map, Value};
+
+use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats, StoredSession};
 use crate::error::{Error, Result};
-use crate::session::{BindingCheck, ClientBinding, Id, Session};
+use crate::session::{BindingCheck, ClientBinding, Id, Session, SessionDetails};
 
 mod codec;
+mod details;
 
 use codec::{
     binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
@@ -58,7 +63,6 @@ struct Scripts {
     touch: Script,
     rotate: Script,
     revoke_session: Script,
-    revoke_user: Script,
 }
 
 impl Scripts {
@@ -69,7 +73,6 @@ impl Scripts {
             touch: with_rules(include_str!("redis/touch.lua")),
             rotate: with_rules(include_str!("redis/rotate.lua")),
             revoke_session: Script::new(include_str!("redis/revoke_session.lua")),
-            revoke_user: Script::new(include_str!("redis/revoke_user.lua")),
         }
     }
 }
@@ -266,6 +269,10 @@ fn glob_escape(s: &str) -> String {
 
 impl SessionStore for RedisStore {
     fn create(&self, s: Session, now: i64) -> Result<()> {
+        self.create_with(s, SessionDetails::default(), now)
+    }
+
+    fn create_with(&self, s: Session, details: SessionDetails, now: i64) -> Result<()> {
         let sid = hex(s.sid);
         let key = self.session_key(s.sid);
         let users = self.key("u:", &s.user_id);
@@ -285,7 +292,8 @@ impl SessionStore for RedisStore {
             .arg(if s.revoked { "1" } else { "0" })
             .arg(ttl)
             .arg(digest_hex(s.binding.client))
-            .arg(digest_hex(s.binding.jkt));
+            .arg(digest_hex(s.binding.jkt))
+            .arg(&details::create_args(&details)[..]);
         // The script never overwrites an existing session: safe to retry.
         self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
         Ok(())
@@ -375,14 +383,17 @@ impl SessionStore for RedisStore {
                 .and_then(|v| Id::parse(v))
                 .ok_or_else(|| corrupt("rotate reply"))
         };
+        let claims = || details::claims_field(reply.get(4).map(String::as_str));
         match int(0)? {
             OK => Ok(RotateOutcome::Rotated {
                 absolute_deadline: int(1)?,
+                claims: claims()?,
             }),
             CONVERGED => Ok(RotateOutcome::Converged {
                 current_jti: jti()?,
                 current_iat: int(3)?,
                 absolute_deadline: int(1)?,
+                claims: claims()?,
             }),
             code => Err(code_error(code)),
         }
@@ -400,14 +411,40 @@ impl SessionStore for RedisStore {
     }
 
     fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
-        let mut call = self.scripts.revoke_user.prepare_invoke();
-        call.key(self.key("u:", user_id))
-            .key(self.key("e:", user_id))
-            .arg(now)
-            .arg(remember_until.saturating_sub(now).max(1))
-            .arg(self.key("s:", ""));
-        let n: i64 = self.run(Retry::Never, |c| call.invoke(c))?;
-        Ok(usize::try_from(n).unwrap_or(0))
+        Ok(self
+            .revoke_all_but(user_id, None, now, remember_until)?
+            .len())
+    }
+
+    fn revoke_user_except(
+        &self,
+        user_id: &str,
+        keep: Option<Id>,
+        now: i64,
+        remember_until: i64,
+    ) -> Result<Vec<Id>> {
+        self.revoke_all_but(user_id, keep, now, remember_until)
+    }
+
+    fn details(&self, sid: Id) -> Result<Option<SessionDetails>> {
+        self.details_at(sid)
+    }
+
+    fn session_claims(&self, sid: Id) -> Result<Option<Map<String, Value>>> {
+        self.claims_at(sid)
+    }
+
+    fn user_sessions(&self, user_id: &str, now: i64) -> Result<Vec<StoredSession>> {
+        self.sessions_of(user_id, now)
+    }
+
+    fn update_claims(
+        &self,
+        sid: Id,
+        changes: &Map<String, Value>,
+        now: i64,
+    ) -> Result<Map<String, Value>> {
+        self.merge_claims_at(sid, changes, now)
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {

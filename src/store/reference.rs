@@ -153,11 +153,13 @@ impl SessionStore for ReferenceStore {
         Ok(match decision {
             Rotation::Rotate => RotateOutcome::Rotated {
                 absolute_deadline: s.absolute_deadline,
+                claims: None,
             },
             _ => RotateOutcome::Converged {
                 current_jti: s.current_jti,
                 current_iat: s.current_iat,
                 absolute_deadline: s.absolute_deadline,
+                claims: None,
             },
         })
     }

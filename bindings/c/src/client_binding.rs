@@ -55,7 +55,7 @@ pub struct keyfob_presentation {
 /// # Safety
 /// A non-NULL `ptr` must point to a `keyfob_presentation` whose non-NULL members are
 /// readable for their lengths during `'a`.
-unsafe fn presentation<'a>(ptr: *const keyfob_presentation) -> Result<Presentation<'a>> {
+pub(crate) unsafe fn presentation<'a>(ptr: *const keyfob_presentation) -> Result<Presentation<'a>> {
     // SAFETY: forwarded contract.
     let Some(p) = (unsafe { ptr.as_ref() }) else {
         return Ok(Presentation::none());

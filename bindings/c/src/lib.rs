@@ -16,15 +16,19 @@ mod args;
 mod client_binding;
 mod clock;
 mod engine;
+mod events;
 mod jwks;
 mod panic;
+mod sessions;
 mod status;
 mod strings;
 
 pub use client_binding::*;
 pub use clock::*;
 pub use engine::*;
+pub use events::*;
 pub use jwks::*;
+pub use sessions::*;
 pub use status::*;
 pub use strings::*;
 

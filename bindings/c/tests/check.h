@@ -72,6 +72,10 @@ void test_token_errors(void);
 void test_threads(void);
 void test_binding(void);
 void test_jwks(void);
+void test_session_management(void);
+/* The session-management suite on the memory store (`redis_url` NULL) or on the Redis at
+ * `redis_url`, under keys starting with `prefix`. */
+void test_sessions_on(const char *redis_url, const char *prefix);
 /* Returns 1 when it also ran against a live Redis (KEYFOB_TEST_REDIS_URL), else 0. */
 int test_redis(void);
 

@@ -39,6 +39,8 @@ int main(void) {
     printf("client binding and DPoP: ok\n");
     test_jwks();
     printf("jwks: ok\n");
+    test_session_management();
+    printf("sessions, events and metrics: ok\n");
     if (test_redis()) {
         printf("redis store (unreachable and live): ok\n");
     } else {

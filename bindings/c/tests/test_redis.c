@@ -60,7 +60,7 @@ static void test_shared_redis(const char *url) {
     keyfob_token_pair *pair = NULL, *next = NULL, *p = SENTINEL(keyfob_token_pair);
     dpop_key *key = dpop_key_new(DPOP_ES256);
     keyfob_presentation presented = {NULL, 0, NULL, 0, NULL, 0, NULL, 0};
-    char config[512], *proof;
+    char config[512], prefix[128], *proof;
     int64_t now = 0;
     int n;
 
@@ -72,11 +72,16 @@ static void test_shared_redis(const char *url) {
                  " \"store_prefix\": \"keyfob-c-test:%s:\", \"store_timeout_ms\": 5000}",
                  url, keyfob_token_pair_session_id(pair, NULL));
     CHECK(n > 0 && (size_t)n < sizeof config);
+    n = snprintf(prefix, sizeof prefix, "keyfob-c-test:%s:", keyfob_token_pair_session_id(pair, NULL));
+    CHECK(n > 0 && (size_t)n < sizeof prefix);
     keyfob_token_pair_free(pair);
     keyfob_engine_free(memory);
 
     CHECK_OK(keyfob_engine_new(STR(config), &a));
     CHECK_OK(keyfob_engine_new(STR(config), &b));
+
+    /* The session-management suite, on Redis. */
+    test_sessions_on(url, prefix);
 
     /* A login on one engine is known to the other; a logout on one is seen by the other. */
     CHECK_OK(keyfob_engine_login(a, STR("alice"), NULL, 0, &pair));

@@ -87,7 +87,8 @@ fn field_value(name: &str, kind: Kind, obj: &Bound<'_, PyAny>) -> PyResult<Value
             .cast::<PyString>()
             .map_err(|_| type_error(name, "str", obj))
             .and_then(|s| Ok(Value::String(s.to_str()?.to_owned()))),
-        Kind::OptionalStr if obj.is_none() => Ok(Value::Null),
+        Kind::OptionalStr | Kind::OptionalUnsigned if obj.is_none() => Ok(Value::Null),
+        Kind::OptionalUnsigned => field_value(name, Kind::Unsigned, obj),
         Kind::OptionalStr => obj
             .cast::<PyString>()
             .map_err(|_| type_error(name, "str or None", obj))

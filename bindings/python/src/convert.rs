@@ -175,7 +175,7 @@ pub(crate) fn extra_claims(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Ma
     dict_to_json(dict, "extra", 0).map(Some)
 }
 
-fn dict_to_json(
+pub(crate) fn dict_to_json(
     dict: &Bound<'_, PyDict>,
     path: &str,
     depth: usize,

@@ -4,16 +4,17 @@
 //! shorter than a GIL handoff and keeps the GIL (see `Engine::run_read`). Calls whose work grows
 //! with the store (`revoke_user`, `sweep`, `stats`) and key parsing always detach.
 
-use keyfob::{Claims, Engine as CoreEngine};
+use keyfob::{Claims, Engine as CoreEngine, LoginOptions};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 use crate::claims::ClaimsDict;
 use crate::client_binding::Evidence;
 use crate::clock::{CallTime, CallerClock, ManualClock, PythonTime};
 use crate::convert::{extra_claims, text, type_name};
 use crate::errors::to_py_err;
+use crate::sessions;
 use crate::tokens::{SlidingToken, TokenPair};
 
 /// The sliding-session engine: it issues access, refresh and sliding tokens, keeps each
@@ -66,6 +67,13 @@ enum CoreClock {
 /// - `dpop_iat_window_s=60`: how old a DPoP proof may be.
 /// - `dpop_replay_cache_size=100000`: the most DPoP proof ids remembered for replay
 ///   detection; when full of live ids, new proofs are refused.
+/// - `max_sessions_per_user=None`: a login past this many live sessions of its user ends
+///   the user's oldest session.
+/// - `session_claims_on_validate=False`: `validate` returns the session's current claims
+///   (see `update_session`).
+///
+/// `on_event` is called with an event dict after each login, refresh, detected reuse,
+/// ended session and noticed idle expiry (see `set_event_handler`).
 ///
 /// Durations (`*_s`) take whole seconds as an `int` or a `timedelta`, `*_ms` milliseconds.
 /// An unknown keyword or an impossible value raises `ConfigError` naming the field (never
@@ -128,14 +136,16 @@ impl Engine {
 #[pymethods]
 impl Engine {
     #[new]
-    #[pyo3(signature = (signing_key, *, clock = None, **config))]
+    #[pyo3(signature = (signing_key, *, clock = None, on_event = None, **config))]
     fn new(
         py: Python<'_>,
         signing_key: &Bound<'_, PyAny>,
         clock: Option<&Bound<'_, PyAny>>,
+        on_event: Option<&Bound<'_, PyAny>>,
         config: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let config = crate::config::build(signing_key, config)?;
+        let handler = sessions::event_handler(on_event)?;
         let max_token_bytes = config.max_token_bytes;
         let in_process = config.store == "memory";
         let claims = ClaimsDict::new(
@@ -177,6 +187,7 @@ impl Engine {
                 None => CoreEngine::new(config),
             })
             .map_err(|e| to_py_err(py, e))?;
+        inner.set_event_handler(handler);
         Ok(Engine {
             inner,
             max_token_bytes,
@@ -195,7 +206,16 @@ impl Engine {
     /// must present it again. `dpop`, a proof over this login request, binds the session
     /// to the proof's key: refresh and validate then need proofs from that key, and the
     /// tokens carry `cnf.jkt`.
-    #[pyo3(signature = (user_id, extra = None, *, client_id = None, dpop = None))]
+    ///
+    /// `label` (a client name such as "Firefox on macOS"), `ip` (an IPv4 or IPv6 address)
+    /// and `user_agent` are kept with the session, as is `data`, the application's own
+    /// JSON-serialisable dict; `sessions()` shows them. Text over 256 bytes, `data` over
+    /// 4096 bytes as JSON and an `ip` that is no address raise `InvalidArgumentError`
+    /// (a `ValueError`). With `max_sessions_per_user`, the user's oldest sessions past the
+    /// cap end.
+    #[pyo3(signature = (user_id, extra = None, *, client_id = None, dpop = None,
+        label = None, ip = None, user_agent = None, data = None))]
+    #[allow(clippy::too_many_arguments)]
     fn login(
         &self,
         py: Python<'_>,
@@ -203,14 +223,21 @@ impl Engine {
         extra: Option<&Bound<'_, PyAny>>,
         client_id: Option<&Bound<'_, PyAny>>,
         dpop: Option<&Bound<'_, PyAny>>,
+        label: Option<&Bound<'_, PyAny>>,
+        ip: Option<&Bound<'_, PyAny>>,
+        user_agent: Option<&Bound<'_, PyAny>>,
+        data: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<TokenPair> {
         let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
         let extra = extra_claims(extra)?;
         let evidence = Evidence::from_args(client_id, dpop)?;
+        let meta = sessions::meta(py, label, ip, user_agent, data)?;
         py.detach(|| {
-            self.inner
-                .login_bound(&user, extra.as_ref(), &evidence.presentation())
+            let options = LoginOptions::default()
+                .with_meta(meta)
+                .with_presentation(evidence.presentation());
+            self.inner.login_with(&user, extra.as_ref(), &options)
         })
         .map(TokenPair::from)
         .map_err(|e| to_py_err(py, e))
@@ -334,12 +361,93 @@ impl Engine {
     }
 
     /// Revoke every session of a user, and their sessionless tokens issued until now.
-    /// Returns how many sessions were live.
-    fn revoke_user(&self, py: Python<'_>, user_id: &Bound<'_, PyAny>) -> PyResult<usize> {
+    /// `keep`, a session id, is spared ("sign out my other devices"). Returns how many
+    /// sessions were live.
+    #[pyo3(signature = (user_id, keep = None))]
+    fn revoke_user(
+        &self,
+        py: Python<'_>,
+        user_id: &Bound<'_, PyAny>,
+        keep: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<usize> {
         let _time = self.call_time(py)?;
         let user = crate::convert::user_id(user_id)?;
-        py.detach(|| self.inner.revoke_user(&user))
+        let keep = keep
+            .filter(|k| !k.is_none())
+            .map(|k| text(k, "keep"))
+            .transpose()?;
+        py.detach(|| self.inner.revoke_user_except(&user, keep))
             .map_err(|e| to_py_err(py, e))
+    }
+
+    /// The user's live sessions, newest first, each with its id, times (`created_at`,
+    /// `last_seen`, `idle_deadline`, `absolute_deadline`), login metadata (`label`, `ip`,
+    /// `user_agent`, `data`) and current `claims`.
+    fn sessions<'py>(
+        &self,
+        py: Python<'py>,
+        user_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let _time = self.call_time(py)?;
+        let user = crate::convert::user_id(user_id)?;
+        let list = py
+            .detach(|| self.inner.sessions(&user))
+            .map_err(|e| to_py_err(py, e))?;
+        sessions::session_list(py, &list)
+    }
+
+    /// One live session by id, or None when it is unknown or has ended. An id that is
+    /// not 32 lowercase hex digits raises `InvalidArgumentError`.
+    fn session<'py>(
+        &self,
+        py: Python<'py>,
+        session_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let _time = self.call_time(py)?;
+        let sid = text(session_id, "session_id")?;
+        let info = py
+            .detach(|| self.inner.session(sid))
+            .map_err(|e| to_py_err(py, e))?;
+        info.map(|s| sessions::session_dict(py, &s)).transpose()
+    }
+
+    /// Merge `claims` into the session's claims; a value of None removes that claim. The
+    /// session's next refresh mints them into its tokens, and with
+    /// `session_claims_on_validate` `validate` returns them at once. Reserved claim names
+    /// and claims over 4096 bytes as JSON raise `InvalidArgumentError`; an unknown or ended
+    /// session raises its `SessionError` (`SessionUnknownError`, `RevokedError`, ...).
+    fn update_session(
+        &self,
+        py: Python<'_>,
+        session_id: &Bound<'_, PyAny>,
+        claims: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let _time = self.call_time(py)?;
+        let sid = text(session_id, "session_id")?;
+        let claims = sessions::json_object(Some(claims), "claims")?;
+        py.detach(|| self.inner.update_session(sid, &claims))
+            .map_err(|e| to_py_err(py, e))
+    }
+
+    /// The engine's counters since its creation: calls per operation (`operations`),
+    /// failures per error name (`errors`), the store's latency per store operation
+    /// (`store_latency`, cumulative buckets in seconds), `live_sessions`, and the near
+    /// cache's counts (`near_cache`, None when the store has none).
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let _time = self.call_time(py)?;
+        let m = py.detach(|| self.inner.metrics());
+        sessions::metrics_dict(py, &m)
+    }
+
+    /// Call `handler(event)` after each login, refresh, detected reuse, ended session
+    /// (with its `reason`), noticed idle expiry, client mismatch and replayed DPoP proof;
+    /// None stops events. It runs on the thread of the call that caused the event, after
+    /// that call's work and with no lock held, so it may call the engine. What it raises is
+    /// logged on the "keyfob" logger and never reaches the caller.
+    fn set_event_handler(&self, handler: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner
+            .set_event_handler(sessions::event_handler(Some(handler))?);
+        Ok(())
     }
 
     /// Drop ended sessions and expired revocations now, and return how many went. Not

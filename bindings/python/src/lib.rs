@@ -10,6 +10,7 @@ mod convert;
 mod engine;
 mod errors;
 mod schema;
+mod sessions;
 mod tokens;
 
 use pyo3::prelude::*;

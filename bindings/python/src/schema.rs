@@ -20,6 +20,8 @@ pub(crate) enum Kind {
     Str,
     /// `Option<String>`.
     OptionalStr,
+    /// `Option<u64>` (and the other unsigned widths).
+    OptionalUnsigned,
     /// A map of name to text (key ids to keys).
     StrMap,
     /// Anything else: not settable from Python.
@@ -154,6 +156,7 @@ impl KindProbe<'_> {
         self.kind.set(match (self.in_option, kind) {
             (false, kind) => kind,
             (true, Kind::Str) => Kind::OptionalStr,
+            (true, Kind::Unsigned) => Kind::OptionalUnsigned,
             (true, _) => Kind::Other,
         });
         Err(Stop)

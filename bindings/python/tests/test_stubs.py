@@ -36,11 +36,12 @@ def stub_engine_kwargs() -> set[str]:
 
 
 def test_every_config_field_is_in_the_stub() -> None:
-    assert stub_engine_kwargs() == config_fields() | {"clock"}
+    assert stub_engine_kwargs() == config_fields() | {"clock", "on_event"}
 
 
 def test_the_package_reexports_the_native_module() -> None:
-    assert set(keyfob.__all__) == set(keyfob._keyfob.__all__) | {"Claims", "Stats"}
+    typed_dicts = {"Claims", "Stats", "SessionInfo", "Event", "Metrics", "Histogram", "NearCache"}
+    assert set(keyfob.__all__) == set(keyfob._keyfob.__all__) | typed_dicts
     for name in keyfob._keyfob.__all__:
         assert getattr(keyfob, name) is getattr(keyfob._keyfob, name)
 

@@ -14,12 +14,12 @@ use super::slab::Slab;
 use super::view::ShardView;
 use super::SWEEP_MIN_WRITES;
 use crate::error::{Error, Result};
-use crate::session::Id;
+use crate::session::{Id, SessionDetails};
 
 /// For the side index of ids the store did not choose: those are random, so mixing their
 /// bytes is hash enough.
 #[derive(Default)]
-struct IdHasher(u64);
+pub(super) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -43,7 +43,7 @@ impl std::hash::Hash for Packed {
     }
 }
 
-type IdMap<V> = HashMap<Packed, V, BuildHasherDefault<IdHasher>>;
+pub(super) type IdMap<V> = HashMap<Packed, V, BuildHasherDefault<IdHasher>>;
 
 pub(super) struct Shard {
     pub(super) slab: Slab,
@@ -51,6 +51,10 @@ pub(super) struct Shard {
     /// Sessions created under an id this store did not choose (a caller's own, or one
     /// whose reservation was swept): found through this index. Empty in normal use.
     foreign: IdMap<u32>,
+    /// What sessions carry besides their state (metadata, claims), for those that carry
+    /// any: away from the places, so a validate never reads it. Entries go with their
+    /// session when a sweep frees its place.
+    pub(super) details: IdMap<Box<SessionDetails>>,
     pub(super) live: usize,
     pub(super) writes_since_sweep: usize,
     /// No place can be over before this time (the least of their [`PlaceRef::ends`], or
@@ -68,6 +72,7 @@ impl Default for Shard {
             slab: Slab::default(),
             free: Vec::new(),
             foreign: IdMap::default(),
+            details: IdMap::default(),
             live: 0,
             writes_since_sweep: 0,
             nothing_ends_before: i64::MAX,
@@ -196,10 +201,14 @@ impl Shard {
         let mut ended = 0;
         let mut nothing_ends_before = i64::MAX;
         let free = &mut self.free;
+        let details = &mut self.details;
         self.slab.for_each_mut(|at, mut place| {
             let seen = place.as_ref();
             if seen.is_over(now) {
                 ended += usize::from(seen.state() == State::Live);
+                if !details.is_empty() {
+                    details.remove(&seen.id());
+                }
                 place.clear();
                 free.push(at as u32);
             } else {

@@ -1,6 +1,7 @@
 -- Insert a session (KEYS[1]) and index its sid in its user's set (KEYS[2]).
 -- ARGV: sid, user, created, idle, absolute, jti, iat, previous ('' for none), revoked, ttl,
--- client digest, DPoP key thumbprint (both hex, '' when not bound).
+-- client digest, DPoP key thumbprint (both hex, '' when not bound), then the details: label,
+-- ip, user agent, data (JSON), claims (JSON); each '' when absent, and then not written.
 -- Both keys expire with the session's absolute deadline (ttl = absolute - now, in seconds).
 -- Sids are random: an existing key is this same session written by an earlier attempt whose
 -- reply was lost, and it may have been revoked since. Never overwrite it.
@@ -8,6 +9,12 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local ttl = tonumber(ARGV[10])
 redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 'i', ARGV[4], 'a', ARGV[5],
   'j', ARGV[6], 't', ARGV[7], 'p', ARGV[8], 'r', ARGV[9], 'b', ARGV[11], 'k', ARGV[12])
+local details = {'l', 'ip', 'ua', 'm', 'x'}
+for i, field in ipairs(details) do
+  if ARGV[12 + i] and ARGV[12 + i] ~= '' then
+    redis.call('HSET', KEYS[1], field, ARGV[12 + i])
+  end
+end
 redis.call('EXPIRE', KEYS[1], ttl)
 local size = redis.call('SADD', KEYS[2], ARGV[1]) == 1 and redis.call('SCARD', KEYS[2]) or 0
 if redis.call('TTL', KEYS[2]) < ttl then

@@ -10,7 +10,8 @@ immediate revocation), implemented in Rust.
 
 `Engine` is the whole API; `help(keyfob.Engine)` lists its settings and methods.
 `validate`, `validate_sliding` and `verify` return the token's claims as a dict, typed
-`Claims`; `stats` returns a `Stats`. Sessions can be bound to one client:
+`Claims`; `stats` returns a `Stats`, `sessions` a list of `SessionInfo`, `metrics` a
+`Metrics`, and an event handler receives `Event`s. Sessions can be bound to one client:
 `login(..., client_id=...)` and/or `login(..., dpop=keyfob.DpopRequest(proof, method, url))`
 (RFC 9449).
 
@@ -70,7 +71,7 @@ from keyfob._keyfob import (
     __version__,
     jwk_thumbprint,
 )
-from keyfob._types import Claims, Stats
+from keyfob._types import Claims, Event, Histogram, Metrics, NearCache, SessionInfo, Stats
 
 __all__ = [
     "AlgorithmNotAllowedError",
@@ -83,14 +84,18 @@ __all__ = [
     "DpopReplayedError",
     "DpopRequest",
     "Engine",
+    "Event",
     "ExpiredError",
+    "Histogram",
     "InvalidArgumentError",
     "InvalidClaimError",
     "InvalidTokenError",
     "KeyfobError",
     "MalformedError",
     "ManualClock",
+    "Metrics",
     "MissingClaimError",
+    "NearCache",
     "NotYetValidError",
     "PanicError",
     "ReuseDetectedError",
@@ -98,6 +103,7 @@ __all__ = [
     "SessionError",
     "SessionExpiredError",
     "SessionIdleError",
+    "SessionInfo",
     "SessionRequiredError",
     "SessionUnknownError",
     "SlidingToken",

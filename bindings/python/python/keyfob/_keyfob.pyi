@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar, TypeAlias, final
 
-from keyfob._types import Claims, Stats
+from keyfob._types import Claims, Event, Metrics, SessionInfo, Stats
 
 __all__ = [
     "AlgorithmNotAllowedError",
@@ -181,6 +181,13 @@ class Engine:
     - `dpop_iat_window_s=60`: how old a DPoP proof may be.
     - `dpop_replay_cache_size=100000`: the most DPoP proof ids remembered for replay
       detection; when full of live ids, new proofs are refused.
+    - `max_sessions_per_user=None`: a login past this many live sessions of its user ends
+      the user's oldest session.
+    - `session_claims_on_validate=False`: `validate` returns the session's current claims
+      (see `update_session`).
+
+    `on_event` is called with an event dict after each login, refresh, detected reuse,
+    ended session and noticed idle expiry (see `set_event_handler`).
 
     Durations (`*_s`) take whole seconds as an `int` or a `timedelta`, `*_ms` milliseconds.
     An unknown keyword or an impossible value raises `ConfigError` naming the field (never
@@ -196,6 +203,7 @@ class Engine:
         signing_key: _Key,
         *,
         clock: ManualClock | Callable[[], float] | None = None,
+        on_event: Callable[[Event], object] | None = None,
         algorithm: str = "HS256",
         key_id: str | None = None,
         verifying_keys: dict[str, _Key] = ...,
@@ -221,6 +229,8 @@ class Engine:
         bind_validate: bool = False,
         dpop_iat_window_s: _Seconds = 60,
         dpop_replay_cache_size: int = 100000,
+        max_sessions_per_user: int | None = None,
+        session_claims_on_validate: bool = False,
     ) -> Engine: ...
     def login(
         self,
@@ -229,6 +239,10 @@ class Engine:
         *,
         client_id: str | None = None,
         dpop: DpopRequest | None = None,
+        label: str | None = None,
+        ip: str | None = None,
+        user_agent: str | None = None,
+        data: dict[str, Any] | None = None,
     ) -> TokenPair:
         """Log a user in: a new session, and its access and refresh tokens.
 
@@ -238,6 +252,13 @@ class Engine:
         must present it again. `dpop`, a proof over this login request, binds the session
         to the proof's key: refresh and validate then need proofs from that key, and the
         tokens carry `cnf.jkt`.
+
+        `label` (a client name such as "Firefox on macOS"), `ip` (an IPv4 or IPv6 address)
+        and `user_agent` are kept with the session, as is `data`, the application's own
+        JSON-serialisable dict; `sessions()` shows them. Text over 256 bytes, `data` over
+        4096 bytes as JSON and an `ip` that is no address raise `InvalidArgumentError`
+        (a `ValueError`). With `max_sessions_per_user`, the user's oldest sessions past the
+        cap end.
         """
 
     def validate(
@@ -289,9 +310,39 @@ class Engine:
         """Revoke a session by its id. Returns False when it was already revoked; raises
         `SessionUnknownError` when no such session is stored."""
 
-    def revoke_user(self, user_id: str | int) -> int:
+    def revoke_user(self, user_id: str | int, keep: str | None = None) -> int:
         """Revoke every session of a user, and their sessionless tokens issued until now.
-        Returns how many sessions were live."""
+        `keep`, a session id, is spared ("sign out my other devices"). Returns how many
+        sessions were live."""
+
+    def sessions(self, user_id: str | int) -> list[SessionInfo]:
+        """The user's live sessions, newest first, each with its id, times (`created_at`,
+        `last_seen`, `idle_deadline`, `absolute_deadline`), login metadata (`label`, `ip`,
+        `user_agent`, `data`) and current `claims`."""
+
+    def session(self, session_id: str) -> SessionInfo | None:
+        """One live session by id, or None when it is unknown or has ended. An id that is
+        not 32 lowercase hex digits raises `InvalidArgumentError`."""
+
+    def update_session(self, session_id: str, claims: dict[str, Any]) -> None:
+        """Merge `claims` into the session's claims; a value of None removes that claim. The
+        session's next refresh mints them into its tokens, and with
+        `session_claims_on_validate` `validate` returns them at once. Reserved claim names
+        and claims over 4096 bytes as JSON raise `InvalidArgumentError`; an unknown or ended
+        session raises its `SessionError` (`SessionUnknownError`, `RevokedError`, ...)."""
+
+    def metrics(self) -> Metrics:
+        """The engine's counters since its creation: calls per operation (`operations`),
+        failures per error name (`errors`), the store's latency per store operation
+        (`store_latency`, cumulative buckets in seconds), `live_sessions`, and the near
+        cache's counts (`near_cache`, None when the store has none)."""
+
+    def set_event_handler(self, handler: Callable[[Event], object] | None) -> None:
+        """Call `handler(event)` after each login, refresh, detected reuse, ended session
+        (with its `reason`), noticed idle expiry, client mismatch and replayed DPoP proof;
+        None stops events. It runs on the thread of the call that caused the event, after
+        that call's work and with no lock held, so it may call the engine. What it raises is
+        logged on the "keyfob" logger and never reaches the caller."""
 
     def sweep(self) -> int:
         """Drop ended sessions and expired revocations now, and return how many went. Not

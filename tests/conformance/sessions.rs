@@ -1,0 +1,507 @@
+//! The session-management behaviours of the conformance suite: metadata kept with a
+//! session, listing a user's sessions, ending all but one, the per-user cap, claims that
+//! change mid-session, events and metrics. Each is a function of the backend, mounted by
+//! [`super::mount!`].
+use std::sync::{Arc, Mutex};
+
+use keyfob::{
+    Clock, Config, Engine, Error, Event, EventKind, LoginOptions, ManualClock, RevokeReason,
+    SessionMeta,
+};
+use serde_json::{json, Map, Value};
+
+use super::{clock, config, engine, fresh_namespace, Backend};
+
+fn object(v: Value) -> Map<String, Value> {
+    v.as_object().expect("a JSON object").clone()
+}
+
+fn options(label: &str, ip: &str, agent: &str) -> LoginOptions<'static> {
+    LoginOptions::default()
+        .with_label(label)
+        .with_ip(ip.parse().unwrap())
+        .with_user_agent(agent)
+}
+
+/// An engine whose events are collected.
+fn recorded(
+    b: &dyn Backend,
+    name: &str,
+    cfg: Config,
+    clock: &ManualClock,
+) -> (Engine, Arc<Mutex<Vec<Event>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let e = Engine::builder(cfg)
+        .clock(clock.clone())
+        .store(b.store(&fresh_namespace(name)))
+        .on_event(move |ev: &Event| sink.lock().unwrap().push(ev.clone()))
+        .build()
+        .unwrap();
+    (e, events)
+}
+
+fn kinds(events: &Mutex<Vec<Event>>) -> Vec<(EventKind, Option<RevokeReason>)> {
+    let mut events = events.lock().unwrap();
+    let out = events.iter().map(|e| (e.kind, e.reason)).collect();
+    events.clear();
+    out
+}
+
+pub fn metadata_is_kept_and_listed_newest_first(b: &dyn Backend) {
+    let clock = clock();
+    let e = engine(b.store(&fresh_namespace("meta")), config(), &clock);
+    let data = object(json!({"device": "laptop", "n": 3}));
+    let first = e
+        .login_with(
+            "alice",
+            None,
+            &options("Firefox on macOS", "203.0.113.7", "Mozilla/5.0").with_data(data.clone()),
+        )
+        .unwrap();
+    let created = clock.now();
+    clock.advance(10);
+    let second = e
+        .login_with("alice", None, &options("curl", "2001:db8::1", "curl/8"))
+        .unwrap();
+    e.login("bob", None).unwrap();
+
+    let list = e.sessions("alice").unwrap();
+    let ids: Vec<&str> = list.iter().map(|s| s.session_id.as_str()).collect();
+    assert_eq!(ids, [second.session_id.as_str(), first.session_id.as_str()]);
+    let old = &list[1];
+    assert_eq!(old.user_id, "alice");
+    assert_eq!(old.created_at, created);
+    assert_eq!(old.last_seen, created);
+    assert_eq!(old.label.as_deref(), Some("Firefox on macOS"));
+    assert_eq!(old.ip.unwrap().to_string(), "203.0.113.7");
+    assert_eq!(old.user_agent.as_deref(), Some("Mozilla/5.0"));
+    assert_eq!(old.data, data);
+    assert_eq!(old.absolute_deadline, created + 43_200);
+    assert_eq!(old.idle_deadline, created + 1_800);
+    assert_eq!(list[0].ip.unwrap().to_string(), "2001:db8::1");
+
+    // Activity slides the idle deadline, and last_seen with it.
+    clock.advance(5);
+    e.validate(&first.access).unwrap();
+    let seen = e.session(&first.session_id).unwrap().unwrap();
+    assert_eq!(seen.last_seen, clock.now());
+    assert_eq!(seen.idle_deadline, clock.now() + 1_800);
+
+    // A session without metadata lists with none.
+    let plain = e.login("carol", None).unwrap();
+    let info = e.session(&plain.session_id).unwrap().unwrap();
+    assert_eq!((info.label, info.ip, info.user_agent), (None, None, None));
+    assert!(info.data.is_empty() && info.claims.is_empty());
+
+    // Ended sessions are not listed, and session() no longer answers for them.
+    e.revoke_session(&second.session_id).unwrap();
+    let ids: Vec<String> = e
+        .sessions("alice")
+        .unwrap()
+        .into_iter()
+        .map(|s| s.session_id)
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(&first.session_id));
+    assert_eq!(e.session(&second.session_id), Ok(None));
+    clock.advance(1_801);
+    assert!(
+        e.sessions("alice").unwrap().is_empty(),
+        "idle sessions are over"
+    );
+    assert_eq!(e.session(&first.session_id), Ok(None));
+    assert!(e.sessions("nobody").unwrap().is_empty());
+    assert!(matches!(
+        e.session("not-a-session-id"),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+pub fn metadata_out_of_bounds_is_refused(b: &dyn Backend) {
+    let e = engine(b.store(&fresh_namespace("bounds")), config(), &clock());
+    let long = LoginOptions::default().with_label("x".repeat(257));
+    assert!(
+        matches!(e.login_with("alice", None, &long), Err(Error::InvalidArgument(m)) if m.contains("label"))
+    );
+    let big = LoginOptions::default().with_data(object(json!({"blob": "y".repeat(5000)})));
+    assert!(
+        matches!(e.login_with("alice", None, &big), Err(Error::InvalidArgument(m)) if m.contains("data"))
+    );
+    let meta = SessionMeta {
+        user_agent: Some("bad\u{0}agent".into()),
+        ..SessionMeta::default()
+    };
+    let bad = LoginOptions::default().with_meta(meta);
+    assert!(e.login_with("alice", None, &bad).is_err());
+    assert!(
+        e.sessions("alice").unwrap().is_empty(),
+        "nothing was created"
+    );
+}
+
+pub fn revoke_user_except_keeps_one(b: &dyn Backend) {
+    let clock = clock();
+    let e = engine(b.store(&fresh_namespace("keep")), config(), &clock);
+    let here = e.login("alice", None).unwrap();
+    let phone = e.login("alice", None).unwrap();
+    let tablet = e.login("alice", None).unwrap();
+    let bob = e.login("bob", None).unwrap();
+    assert_eq!(e.revoke_user_except("alice", Some(&here.session_id)), Ok(2));
+    assert!(
+        e.validate(&here.access).is_ok(),
+        "the kept session lives on"
+    );
+    for t in [&phone.access, &tablet.access] {
+        assert_eq!(e.validate(t), Err(Error::Revoked));
+    }
+    assert!(e.validate(&bob.access).is_ok());
+    let ids: Vec<String> = e
+        .sessions("alice")
+        .unwrap()
+        .into_iter()
+        .map(|s| s.session_id)
+        .collect();
+    assert_eq!(ids, std::slice::from_ref(&here.session_id));
+    assert_eq!(e.revoke_user_except("alice", Some(&here.session_id)), Ok(0));
+    assert_eq!(e.revoke_user_except("alice", None), Ok(1));
+    assert_eq!(e.validate(&here.access), Err(Error::Revoked));
+    assert!(matches!(
+        e.revoke_user_except("alice", Some("zz")),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+pub fn the_cap_ends_the_oldest_session(b: &dyn Backend) {
+    let clock = clock();
+    let mut cfg = config();
+    cfg.max_sessions_per_user = Some(2);
+    let (e, events) = recorded(b, "cap", cfg, &clock);
+    let first = e.login("alice", None).unwrap();
+    clock.advance(1);
+    let second = e.login("alice", None).unwrap();
+    clock.advance(1);
+    e.login("bob", None).unwrap();
+    kinds(&events);
+    let third = e.login("alice", None).unwrap();
+    assert_eq!(
+        e.validate(&first.access),
+        Err(Error::Revoked),
+        "the oldest ended"
+    );
+    assert!(e.validate(&second.access).is_ok());
+    assert!(e.validate(&third.access).is_ok());
+    assert_eq!(e.sessions("alice").unwrap().len(), 2);
+    assert_eq!(
+        kinds(&events),
+        [
+            (EventKind::Login, None),
+            (EventKind::SessionRevoked, Some(RevokeReason::Cap)),
+        ]
+    );
+    // Logins in the same second never end the session just made.
+    let fourth = e.login("alice", None).unwrap();
+    let fifth = e.login("alice", None).unwrap();
+    assert!(e.validate(&fifth.access).is_ok());
+    assert_eq!(e.sessions("alice").unwrap().len(), 2);
+    assert_eq!(e.validate(&second.access), Err(Error::Revoked));
+    let _ = fourth;
+}
+
+pub fn a_removed_claim_is_gone_on_the_next_refresh(b: &dyn Backend) {
+    let clock = clock();
+    let e = engine(b.store(&fresh_namespace("claims")), config(), &clock);
+    let extra = object(json!({"role": "admin", "team": "blue"}));
+    let pair = e.login("alice", Some(&extra)).unwrap();
+    assert_eq!(e.session(&pair.session_id).unwrap().unwrap().claims, extra);
+
+    e.update_session(
+        &pair.session_id,
+        &object(json!({"role": null, "plan": "pro"})),
+    )
+    .unwrap();
+    // The access token minted before carries what it carried: without the option,
+    // validate returns the token's claims.
+    let before = e.validate(&pair.access).unwrap();
+    assert_eq!(before.extra().get("role"), Some(&json!("admin")));
+
+    let next = e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
+    let claims = e.validate(&next.access).unwrap();
+    assert_eq!(claims.extra().get("role"), None, "the role is gone");
+    assert_eq!(claims.extra().get("plan"), Some(&json!("pro")));
+    assert_eq!(claims.extra().get("team"), Some(&json!("blue")));
+    // The rotated refresh token carries them too, so the next refresh keeps them.
+    let again = e.refresh(next.refresh.as_deref().unwrap()).unwrap();
+    assert_eq!(e.validate(&again.access).unwrap().extra().get("role"), None);
+    let info = e.session(&pair.session_id).unwrap().unwrap();
+    assert_eq!(info.claims, object(json!({"team": "blue", "plan": "pro"})));
+
+    // Emptied claims stay empty (not the login's again).
+    e.update_session(
+        &pair.session_id,
+        &object(json!({"team": null, "plan": null})),
+    )
+    .unwrap();
+    let last = e.refresh(again.refresh.as_deref().unwrap()).unwrap();
+    assert!(e.validate(&last.access).unwrap().extra().is_empty());
+
+    // A session without claims at login gets some.
+    let plain = e.login("bob", None).unwrap();
+    e.update_session(&plain.session_id, &object(json!({"role": "viewer"})))
+        .unwrap();
+    let next = e.refresh(plain.refresh.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        e.validate(&next.access).unwrap().extra().get("role"),
+        Some(&json!("viewer"))
+    );
+}
+
+pub fn a_removed_claim_is_gone_at_once_with_the_option(b: &dyn Backend) {
+    let clock = clock();
+    let mut cfg = config();
+    cfg.session_claims_on_validate = true;
+    let e = engine(b.store(&fresh_namespace("claims-now")), cfg, &clock);
+    let pair = e
+        .login("alice", Some(&object(json!({"role": "admin"}))))
+        .unwrap();
+    assert_eq!(
+        e.validate(&pair.access).unwrap().extra().get("role"),
+        Some(&json!("admin"))
+    );
+    e.update_session(&pair.session_id, &object(json!({"role": null, "seat": 7})))
+        .unwrap();
+    let claims = e.validate(&pair.access).unwrap();
+    assert_eq!(claims.extra().get("role"), None, "gone at once");
+    assert_eq!(claims.extra().get("seat"), Some(&json!(7)));
+    assert_eq!(claims.user_id(), "alice");
+    assert_eq!(claims.sid(), Some(pair.session_id.as_str()));
+    assert!(!claims.to_json().contains("admin"));
+    // verify still reports what the token says.
+    assert_eq!(
+        e.verify(&pair.access).unwrap().extra().get("role"),
+        Some(&json!("admin"))
+    );
+}
+
+pub fn update_session_refuses_what_it_cannot_do(b: &dyn Backend) {
+    let clock = clock();
+    let e = engine(b.store(&fresh_namespace("update-bad")), config(), &clock);
+    let pair = e.login("alice", None).unwrap();
+    let unknown = "0123456789abcdef0123456789abcdef";
+    assert_eq!(
+        e.update_session(unknown, &object(json!({"a": 1}))),
+        Err(Error::SessionUnknown)
+    );
+    assert!(matches!(
+        e.update_session(&pair.session_id, &object(json!({"user_id": "mallory"}))),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        e.update_session(&pair.session_id, &object(json!({"exp": 1}))),
+        Err(Error::InvalidArgument(_))
+    ));
+    let big = object(json!({"blob": "z".repeat(5000)}));
+    assert!(matches!(
+        e.update_session(&pair.session_id, &big),
+        Err(Error::InvalidArgument(_))
+    ));
+    // Each half fits; together they do not, and the second changes nothing.
+    let half = |k: &str| object(json!({ k: "h".repeat(2500) }));
+    e.update_session(&pair.session_id, &half("a")).unwrap();
+    assert!(matches!(
+        e.update_session(&pair.session_id, &half("b")),
+        Err(Error::InvalidArgument(_))
+    ));
+    let claims = e.session(&pair.session_id).unwrap().unwrap().claims;
+    assert_eq!(claims.keys().collect::<Vec<_>>(), ["a"]);
+    e.revoke_session(&pair.session_id).unwrap();
+    assert_eq!(
+        e.update_session(&pair.session_id, &object(json!({"a": 1}))),
+        Err(Error::Revoked)
+    );
+}
+
+pub fn events_report_what_happened(b: &dyn Backend) {
+    let clock = clock();
+    let (e, events) = recorded(b, "events", config(), &clock);
+    let pair = e
+        .login_with("alice", None, &options("phone", "198.51.100.2", "app/1"))
+        .unwrap();
+    let ev = events.lock().unwrap()[0].clone();
+    assert_eq!(ev.kind, EventKind::Login);
+    assert_eq!(ev.session_id.as_deref(), Some(pair.session_id.as_str()));
+    assert_eq!(ev.user_id.as_deref(), Some("alice"));
+    assert_eq!(
+        (
+            ev.label.as_deref(),
+            ev.ip.as_deref(),
+            ev.user_agent.as_deref()
+        ),
+        (Some("phone"), Some("198.51.100.2"), Some("app/1"))
+    );
+    assert_eq!(ev.at, clock.now());
+    kinds(&events);
+
+    let next = e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
+    let ev = events.lock().unwrap()[0].clone();
+    assert_eq!(
+        (ev.kind, ev.label.as_deref()),
+        (EventKind::Refresh, Some("phone"))
+    );
+    kinds(&events);
+
+    // The first refresh token again: reuse, and the session ends.
+    assert_eq!(
+        e.refresh(pair.refresh.as_deref().unwrap()),
+        Err(Error::ReuseDetected)
+    );
+    let got = events.lock().unwrap().clone();
+    assert_eq!(
+        got.iter().map(|e| (e.kind, e.reason)).collect::<Vec<_>>(),
+        [
+            (EventKind::ReuseDetected, None),
+            (EventKind::SessionRevoked, Some(RevokeReason::Reuse)),
+        ]
+    );
+    assert!(got.iter().all(
+        |e| e.session_id.as_deref() == Some(pair.session_id.as_str())
+            && e.user_id.as_deref() == Some("alice")
+    ));
+    kinds(&events);
+    let _ = next;
+
+    let a = e.login("alice", None).unwrap();
+    let b2 = e.login("alice", None).unwrap();
+    let c = e.login("alice", None).unwrap();
+    kinds(&events);
+    e.revoke(&a.access).unwrap();
+    assert_eq!(
+        kinds(&events),
+        [(EventKind::SessionRevoked, Some(RevokeReason::Logout))]
+    );
+    e.revoke_session(&b2.session_id).unwrap();
+    let got = events.lock().unwrap().clone();
+    assert_eq!(
+        (got[0].reason, got[0].user_id.as_deref()),
+        (Some(RevokeReason::Admin), Some("alice"))
+    );
+    kinds(&events);
+    e.revoke_session(&b2.session_id).unwrap();
+    assert!(
+        kinds(&events).is_empty(),
+        "an already revoked session ends no more"
+    );
+    e.revoke_user("alice").unwrap();
+    let got = events.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (got[0].reason, got[0].session_id.as_deref()),
+        (Some(RevokeReason::RevokeUser), Some(c.session_id.as_str()))
+    );
+    kinds(&events);
+
+    // Idle expiry, when noticed.
+    let idle = e.login("dave", None).unwrap();
+    kinds(&events);
+    clock.advance(1_800);
+    assert_eq!(
+        e.validate(idle.refresh.as_deref().unwrap()),
+        Err(Error::WrongType)
+    );
+    assert!(
+        kinds(&events).is_empty(),
+        "a wrong token type says nothing of the session"
+    );
+    assert!(e.refresh(idle.refresh.as_deref().unwrap()).is_err());
+    assert_eq!(kinds(&events), [(EventKind::IdleExpired, None)]);
+}
+
+pub fn client_mismatch_is_an_event(b: &dyn Backend) {
+    let clock = clock();
+    let (e, events) = recorded(b, "mismatch", config(), &clock);
+    let bound = keyfob::Presentation::none().with_client_id("app-1");
+    let pair = e
+        .login_with(
+            "alice",
+            None,
+            &LoginOptions::default().with_presentation(bound),
+        )
+        .unwrap();
+    kinds(&events);
+    let other = keyfob::Presentation::none().with_client_id("app-2");
+    assert_eq!(
+        e.refresh_bound(pair.refresh.as_deref().unwrap(), &other),
+        Err(Error::ClientMismatch)
+    );
+    assert_eq!(kinds(&events), [(EventKind::ClientMismatch, None)]);
+}
+
+pub fn a_panicking_handler_is_contained(b: &dyn Backend) {
+    let clock = clock();
+    let e = Arc::new(engine(b.store(&fresh_namespace("panic")), config(), &clock));
+    e.set_event_handler(Some(Arc::new(|_: &Event| panic!("handler bug"))));
+    let pair = e.login("alice", None).unwrap();
+    assert!(e.refresh(pair.refresh.as_deref().unwrap()).is_ok());
+
+    // The handler may call the engine: no lock is held while it runs.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (weak, sink) = (Arc::downgrade(&e), seen.clone());
+    e.set_event_handler(Some(Arc::new(move |ev: &Event| {
+        if let Some(e) = weak.upgrade() {
+            let n = e.sessions(ev.user_id.as_deref().unwrap()).unwrap().len();
+            sink.lock().unwrap().push((ev.kind, n));
+        }
+    })));
+    let other = e.login("alice", None).unwrap();
+    e.revoke_session(&other.session_id).unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(EventKind::Login, 2), (EventKind::SessionRevoked, 1)]
+    );
+    e.set_event_handler(None);
+    e.login("alice", None).unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 2, "no handler, no events");
+}
+
+pub fn metrics_count_operations_errors_and_latency(b: &dyn Backend) {
+    let clock = clock();
+    let e = engine(b.store(&fresh_namespace("metrics")), config(), &clock);
+    let pair = e.login("alice", None).unwrap();
+    let other = e.login("bob", None).unwrap();
+    for _ in 0..3 {
+        e.validate(&pair.access).unwrap();
+    }
+    assert_eq!(
+        e.validate("not.a.token").unwrap_err().code().name(),
+        "malformed"
+    );
+    e.refresh(pair.refresh.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        e.refresh(pair.refresh.as_deref().unwrap()),
+        Err(Error::ReuseDetected)
+    );
+    e.sessions("alice").unwrap();
+    e.revoke_session(&other.session_id).unwrap();
+    let m = e.metrics();
+    assert_eq!(m.operations["login"], 2);
+    assert_eq!(m.operations["validate"], 4);
+    assert_eq!(m.operations["refresh"], 2);
+    assert_eq!(m.operations["sessions"], 1);
+    assert_eq!(m.operations["revoke_session"], 1);
+    assert_eq!(m.errors["malformed"], 1);
+    assert_eq!(m.errors["reuse_detected"], 1);
+    assert_eq!(m.errors.get("expired"), None);
+    assert_eq!(m.live_sessions, 0, "alice's ended by reuse, bob's revoked");
+    // Rare calls are timed every time.
+    let listed = &m.store_latency["user_sessions"];
+    assert_eq!(listed.count, 1);
+    assert_eq!(m.store_latency["revoke_session"].count, 1);
+    assert!(listed.sum > 0.0);
+    assert!(listed
+        .buckets
+        .windows(2)
+        .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+    assert!(listed.buckets.last().unwrap().1 <= listed.count);
+    let live = e.login("carol", None).unwrap();
+    assert_eq!(e.metrics().live_sessions, 1);
+    let _ = live;
+}
