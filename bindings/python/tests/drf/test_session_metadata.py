@@ -135,3 +135,20 @@ def test_logins_in_code_record_the_request_inside_login_request(admin):
     assert info is not None and (info["ip"], info["user_agent"]) == ("192.0.2.77", "my-app/2")
     info = get_engine().session(outside.session_id)
     assert info is not None and (info["ip"], info["user_agent"]) == (None, None)
+
+
+def test_claims_a_custom_serializer_adds_become_the_sessions_and_survive_refresh(
+    settings, clock, admin
+):
+    configure(
+        settings,
+        clock,
+        TOKEN_OBTAIN_SERIALIZER="django_project.serializers.ClaimsTokenObtainPairSerializer",
+    )
+    tokens = obtain(REMOTE_ADDR="198.51.100.9")
+    info = session_of(tokens)
+    assert info["ip"] == "198.51.100.9"
+    assert info["claims"] == {"username": "admin", "roles": ["reader"]}
+    reply = APIClient().post("/api/token/refresh/", {"refresh": tokens["refresh"]})
+    claims = get_engine().verify(reply.json()["access"])
+    assert (claims["username"], claims["roles"]) == ("admin", ["reader"])

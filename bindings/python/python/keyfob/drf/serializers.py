@@ -87,6 +87,8 @@ class TokenObtainPairSerializer(TokenObtainSerializer):
                     refresh = self.get_token(self.user)
             finally:
                 LOGIN_PRESENTATION.reset(presented)
+            # Claims get_token added: the session's, so that refreshes keep them.
+            refresh.save_claims_to_session()
         data["refresh"] = str(refresh)
         data["access"] = str(refresh.access_token)  # type: ignore[attr-defined]
         if dpop.is_bound(data["refresh"]):
@@ -101,7 +103,9 @@ class TokenObtainSlidingSerializer(TokenObtainSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         data = super().validate(attrs)
-        data["token"] = str(self.get_token(self.user))
+        token = self.get_token(self.user)
+        token.save_claims_to_session()
+        data["token"] = str(token)
         if api_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)
         return data

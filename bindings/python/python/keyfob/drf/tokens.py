@@ -89,6 +89,9 @@ LOGIN_METADATA: ContextVar[dict[str, Any] | None] = ContextVar(
     "keyfob_login_metadata", default=None
 )
 
+# Claims the engine writes itself, whatever the session's claims say.
+ENGINE_CLAIMS = frozenset({"exp", "iat", "nbf", "sid", "cnf", "iss", "aud"})
+
 # The token types the engine mints and checks with a session.
 SESSION_TYPES = frozenset({"access", "refresh", "sliding"})
 
@@ -166,8 +169,12 @@ class SettingLifetime:
         self.setting = setting
 
     def __get__(self, obj: object, owner: type | None = None) -> timedelta:
-        value: timedelta = getattr(api_settings, self.setting)
-        return value
+        value = getattr(api_settings, self.setting)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # The engine takes lifetimes in seconds too; tokens built in code need a timedelta.
+            return timedelta(seconds=value)
+        lifetime: timedelta = value
+        return lifetime
 
 
 class Token:
@@ -193,6 +200,8 @@ class Token:
     _engine_checked = False
     # The absolute deadline of this token's session, when known (Unix seconds).
     _session_deadline: int | None = None
+    # The claims the engine's login minted, for ``save_claims_to_session``.
+    _minted_claims: dict[str, Any] | None = None
 
     def __init__(self, token: str | bytes | None = None, verify: bool = True) -> None:
         if self.token_type is None:
@@ -418,6 +427,29 @@ class Token:
                 self.payload[name] = claims[name]
         self._text = minted
         self._text_payload = claims
+        self._minted_claims = claims
+
+    def save_claims_to_session(self) -> None:
+        """Store the claims code added to (or removed from) this new token since its login
+        (``get_token`` overrides do) with its session: the session's claims are what every
+        refresh mints into the next tokens. Nothing to do when there were no such changes."""
+        minted, sid = self._minted_claims, self.session_id
+        if minted is None or sid is None:
+            return
+        own = {
+            *ENGINE_CLAIMS,
+            api_settings.TOKEN_TYPE_CLAIM,
+            api_settings.JTI_CLAIM,
+            api_settings.USER_ID_CLAIM,
+            api_settings.SLIDING_TOKEN_REFRESH_EXP_CLAIM,
+        }
+        changes = {
+            k: v for k, v in self.payload.items() if k not in own and (k, v) not in minted.items()
+        }
+        changes.update({k: None for k in minted if k not in own and k not in self.payload})
+        if changes:
+            engine_call(get_engine().update_session, sid, changes)
+            self._minted_claims = dict(self.payload)
 
     # -- the mapping interface ---------------------------------------------------------------
 
