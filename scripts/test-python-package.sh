@@ -54,7 +54,8 @@ for needed in (
     assert needed in files, f"the wheel lacks {needed}"
 entry_points = next(f for f in files if f.endswith(".dist-info/entry_points.txt"))
 with zipfile.ZipFile(wheel) as whl:
-    assert "keyfob = keyfob.cli:run" in whl.read(entry_points).decode(), "no keyfob script"
+    scripts = whl.read(entry_points).decode().replace(" ", "").splitlines()
+    assert "keyfob=keyfob.cli:run" in scripts, "the wheel installs no keyfob command"
 assert any(f.startswith("keyfob/_keyfob.") and f.endswith(".so") for f in files), files
 print(f"sdist: {len(names)} files; wheel: {len(files)} files")
 PY
