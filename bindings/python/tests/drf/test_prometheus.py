@@ -65,6 +65,8 @@ def test_the_example_metrics_page_counts_what_the_engine_did(admin):
     assert client.get("/api/hello/").status_code == 200
     assert APIClient().post("/api/token/blacklist/", {"refresh": first["refresh"]}).status_code
     assert client.get("/api/hello/").status_code == 401  # revoked
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {second['access']}")
+    assert client.get("/api/sessions/").status_code == 200  # one listing, timed every time
     page = APIClient().get("/metrics")
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/plain")
@@ -77,8 +79,17 @@ def test_the_example_metrics_page_counts_what_the_engine_did(admin):
     assert validated is not None and validated >= 2
     assert sample(families, "keyfob_errors", "keyfob_errors_total", error="revoked") == 1
     assert sample(families, "keyfob_live_sessions", "keyfob_live_sessions") == 1
-    check_histograms(families)
-    assert second["access"]
+    assert (
+        sample(families, "keyfob_operations", "keyfob_operations_total", operation="sessions") == 1
+    )
+    assert "user_sessions" in check_histograms(families)
+    listing = sample(
+        families,
+        "keyfob_store_latency_seconds",
+        "keyfob_store_latency_seconds_count",
+        operation="user_sessions",
+    )
+    assert listing == 1
 
 
 class FixedEngine:
