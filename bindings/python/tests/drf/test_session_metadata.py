@@ -152,3 +152,23 @@ def test_claims_a_custom_serializer_adds_become_the_sessions_and_survive_refresh
     reply = APIClient().post("/api/token/refresh/", {"refresh": tokens["refresh"]})
     claims = get_engine().verify(reply.json()["access"])
     assert (claims["username"], claims["roles"]) == ("admin", ["reader"])
+
+
+@pytest.mark.parametrize(
+    "keys, complaint",
+    [
+        ({"CLIENT_IP_HEADER": ""}, "CLIENT_IP_HEADER"),
+        ({"CLIENT_IP_HEADER": 5}, "CLIENT_IP_HEADER"),
+        ({"CLIENT_IP_PROXY_COUNT": 0}, "CLIENT_IP_PROXY_COUNT"),
+        ({"CLIENT_IP_PROXY_COUNT": "2"}, "CLIENT_IP_PROXY_COUNT"),
+    ],
+)
+def test_the_system_checks_refuse_address_settings_that_cannot_work(
+    settings, clock, keys, complaint
+):
+    from keyfob.drf.checks import check_session_settings
+
+    assert check_session_settings() == []
+    configure(settings, clock, **keys)
+    (error,) = check_session_settings()
+    assert error.id == "keyfob.E003" and complaint in error.msg

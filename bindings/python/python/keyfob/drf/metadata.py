@@ -59,7 +59,7 @@ def client_ip(request: Any) -> str | None:
         count = api_settings.CLIENT_IP_PROXY_COUNT
         if entries:
             # Fewer entries than proxies: the first proxy saw the client itself.
-            index = max(len(entries) - max(int(count), 1), 0)
+            index = max(len(entries) - count, 0)
             return parse_ip(entries[index])
     remote = meta.get("REMOTE_ADDR")
     return parse_ip(remote) if isinstance(remote, str) else None
