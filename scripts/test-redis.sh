@@ -44,5 +44,5 @@ echo "== redis-server $(redis-server --version | grep -o 'v=[0-9.]*') on $KEYFOB
 if [ "$#" -gt 0 ]; then
   "$@"
 else
-  cargo test -p keyfob --features redis --test store_redis --test client_binding --test dpop
+  cargo test -p keyfob --features redis --test store_redis --test client_binding --test dpop --test events
 fi

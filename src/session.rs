@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 
 pub use crate::id::Id;
 pub use meta::{
-    merge_claims, parse_ip, SessionDetails, SessionMeta, MAX_DATA_BYTES, MAX_TEXT_BYTES,
+    merge_claims, parse_ip, SessionDetails, SessionMeta, MAX_CLAIMS_BYTES, MAX_DATA_BYTES,
+    MAX_TEXT_BYTES,
 };
 
 pub(crate) mod meta;

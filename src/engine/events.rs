@@ -211,7 +211,10 @@ impl Engine {
             Error::DpopReplayed => self.emit(EventKind::DpopReplayed, about(None)),
             Error::ReuseDetected => {
                 self.emit(EventKind::ReuseDetected, about(None));
-                self.emit(EventKind::SessionRevoked, about(Some(RevokeReason::Reuse)));
+                // A sessionless token used twice is reuse too, with no session to end.
+                if sid.is_some() {
+                    self.emit(EventKind::SessionRevoked, about(Some(RevokeReason::Reuse)));
+                }
             }
             _ => {}
         }

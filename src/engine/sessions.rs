@@ -148,11 +148,13 @@ impl Engine {
     ) -> Result<TokenPair> {
         self.check_login_args(extra)?;
         options.meta.check()?;
-        if let Some(extra) = extra {
-            session::meta::check_json_size("extra", extra)?;
-        }
         let now = self.clock.now();
-        let binding = self.login_binding(&options.presentation, extra, now)?;
+        let binding = self
+            .login_binding(&options.presentation, extra, now)
+            .map_err(|e| {
+                self.emit_failure(None, user_id, &e);
+                e
+            })?;
         self.start_session(user_id, extra, now, binding, None, options.meta.clone())
     }
 
@@ -279,8 +281,11 @@ impl Engine {
 
     /// Merge `claims` into the session's claims (a `null` value removes one). The session's
     /// next refresh mints them into its tokens; with `session_claims_on_validate`,
-    /// `validate` returns them at once. Reserved claim names are refused; an unknown or
-    /// ended session is `session_unknown` / `revoked` / `session_idle` / `session_expired`.
+    /// `validate` returns them at once. Reserved claim names, `claims` over
+    /// [`MAX_DATA_BYTES`](crate::session::MAX_DATA_BYTES) and a merge over
+    /// [`MAX_CLAIMS_BYTES`](crate::session::MAX_CLAIMS_BYTES) (both as JSON) are refused; an
+    /// unknown or ended session is `session_unknown` / `revoked` / `session_idle` /
+    /// `session_expired`.
     pub fn update_session(&self, session_id: &str, claims: &Map<String, Value>) -> Result<()> {
         let result = self.update_session_inner(session_id, claims);
         self.metrics.count(Op::UpdateSession, &result);

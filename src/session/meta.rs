@@ -11,8 +11,11 @@ use crate::error::{Error, Result};
 
 /// Longest `label` and `user_agent`, in bytes.
 pub const MAX_TEXT_BYTES: usize = 256;
-/// Largest `data` (and largest session claims), serialised as JSON, in bytes.
+/// Largest `data`, and largest change of `update_session`, serialised as JSON, in bytes.
 pub const MAX_DATA_BYTES: usize = 4096;
+/// Largest a session's claims may grow to through `update_session`, as JSON, in bytes
+/// (a login's own extra claims are bounded by `max_token_bytes`).
+pub const MAX_CLAIMS_BYTES: usize = 64 * 1024;
 
 /// Metadata given at login and kept with the session.
 ///
@@ -73,9 +76,18 @@ fn check_text(what: &str, text: Option<&str>) -> Result<()> {
 
 /// `map` serialised fits in [`MAX_DATA_BYTES`].
 pub(crate) fn check_json_size(what: &str, map: &Map<String, Value>) -> Result<()> {
-    if json_len(map) > MAX_DATA_BYTES {
+    check_json_bound(what, map, MAX_DATA_BYTES)
+}
+
+/// `map`, a session's merged claims, serialised fits in [`MAX_CLAIMS_BYTES`].
+pub(crate) fn check_claims_size(map: &Map<String, Value>) -> Result<()> {
+    check_json_bound("the session's claims", map, MAX_CLAIMS_BYTES)
+}
+
+fn check_json_bound(what: &str, map: &Map<String, Value>, bound: usize) -> Result<()> {
+    if json_len(map) > bound {
         return Err(Error::InvalidArgument(format!(
-            "{what} must be at most {MAX_DATA_BYTES} bytes as JSON"
+            "{what} must be at most {bound} bytes as JSON"
         )));
     }
     Ok(())

@@ -157,7 +157,7 @@ pub trait SessionStore: Send + Sync + 'static {
 
     /// Merge `changes` into the session's claims ([`crate::session::merge_claims`]) as one
     /// step, if the session is alive at `now`; returns the claims as they now are. A merge
-    /// whose outcome would be over [`crate::session::MAX_DATA_BYTES`] as JSON is refused
+    /// whose outcome would be over [`crate::session::MAX_CLAIMS_BYTES`] as JSON is refused
     /// (`invalid_argument`) and changes nothing.
     fn update_claims(
         &self,

@@ -173,8 +173,8 @@ pub unsafe extern "C" fn keyfob_engine_revoke_user_except(
 /// Merge `claims_json` (a JSON object; a `null` value removes that claim) into the
 /// session's claims. The session's next refresh mints them into its tokens; with
 /// `session_claims_on_validate` in the config, `keyfob_engine_validate` returns them at
-/// once. Reserved claim names and claims over 4096 bytes as JSON answer
-/// `KEYFOB_INVALID_ARGUMENT`; an unknown or ended session its status
+/// once. Reserved claim names, `claims_json` over 4096 bytes and a session's claims growing
+/// past 65536 bytes as JSON answer `KEYFOB_INVALID_ARGUMENT`; an unknown or ended session its status
 /// (`KEYFOB_SESSION_UNKNOWN`, `KEYFOB_REVOKED`, ...).
 ///
 /// Ownership: inputs are only read during the call; nothing is allocated.

@@ -17,10 +17,6 @@ use crate::errors::to_py_err;
 use crate::sessions;
 use crate::tokens::{SlidingToken, TokenPair};
 
-/// The sliding-session engine: it issues access, refresh and sliding tokens, keeps each
-/// login as a session with an idle timeout and an absolute lifetime, and validates,
-/// refreshes and revokes them. Thread-safe: build one per process and share it.
-///
 /// The clock a new engine reads, other than the system clock.
 enum CoreClock {
     Manual(keyfob::ManualClock),
@@ -28,7 +24,11 @@ enum CoreClock {
     Caller,
 }
 
-/// `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
+/// The sliding-session engine: it issues access, refresh and sliding tokens, keeps each
+/// login as a session with an idle timeout and an absolute lifetime, and validates,
+/// refreshes and revokes them. Thread-safe: build one per process and share it.
+///
+/// `Engine(signing_key, *, clock=None, on_event=None, **config)`: `signing_key` is an HMAC secret (at
 /// least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
 /// `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
 /// as each call starts (`time.time`: freezegun and time-machine then move the engine;
@@ -413,9 +413,10 @@ impl Engine {
 
     /// Merge `claims` into the session's claims; a value of None removes that claim. The
     /// session's next refresh mints them into its tokens, and with
-    /// `session_claims_on_validate` `validate` returns them at once. Reserved claim names
-    /// and claims over 4096 bytes as JSON raise `InvalidArgumentError`; an unknown or ended
-    /// session raises its `SessionError` (`SessionUnknownError`, `RevokedError`, ...).
+    /// `session_claims_on_validate` `validate` returns them at once. Reserved claim names,
+    /// `claims` over 4096 bytes as JSON and a session's claims growing past 65536 bytes
+    /// raise `InvalidArgumentError`; an unknown or ended session raises its `SessionError`
+    /// (`SessionUnknownError`, `RevokedError`, ...).
     fn update_session(
         &self,
         py: Python<'_>,
@@ -458,9 +459,10 @@ impl Engine {
             .map_err(|e| to_py_err(py, e))
     }
 
-    /// The public keys of the signing key and every verifying key as a JWK Set (RFC 7517):
-    /// `{"keys": [{"kty", "kid", "use": "sig", "alg", ...}]}`. `ConfigError` for HMAC keys
-    /// (secrets, never published) and for a signing key without a `key_id`.
+    /// The public keys of the signing key and every verifying key as a JWK Set (RFC 7517),
+    /// `{"keys": [{"kty", "kid", "use": "sig", "alg", ...}]}`, the signing key first.
+    /// Raises `ConfigError` for HMAC keys (secrets, never published) and for a signing key
+    /// without a `key_id`.
     fn jwks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let json = self
             .inner
@@ -489,8 +491,10 @@ impl Engine {
         Ok(self.inner.now())
     }
 
-    /// Sign `payload` (the text of a JSON object, `str` or UTF-8 `bytes`) with this engine's
-    /// key and header, adding and checking no claim: simplejwt's `TokenBackend.encode`.
+    /// Sign `payload`, the text of a JSON object (`str` or UTF-8 `bytes`), with this
+    /// engine's key and header, adding and checking no claim (simplejwt's
+    /// `TokenBackend.encode`). A token made this way passes `validate` only if its claims
+    /// would: a live session, the right type, an unexpired `exp`.
     fn sign_payload(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<String> {
         let bytes: &[u8] = if let Ok(s) = payload.cast::<PyString>() {
             s.to_str()?.as_bytes()
@@ -506,7 +510,7 @@ impl Engine {
     }
 
     /// Check a token's size, header and signature with this engine's keys and return its
-    /// payload bytes, reading no claim and no session: simplejwt's `TokenBackend.decode`.
+    /// payload bytes, reading no claim and no session (simplejwt's `TokenBackend.decode`).
     fn verify_signature<'py>(
         &self,
         py: Python<'py>,

@@ -180,3 +180,37 @@ def test_stats_describes_what_stats_returns(engine: keyfob.Engine) -> None:
     hints = typing.get_type_hints(keyfob.Stats)
     assert set(stats) == set(hints)
     assert all(conforms(stats[k], hints[k]) for k in hints)  # type: ignore[literal-required]
+
+
+def test_session_info_describes_what_sessions_returns(engine: keyfob.Engine) -> None:
+    engine.login("u", label="phone", ip="::1", user_agent="app", data={"k": 1})
+    [info] = engine.sessions("u")
+    hints = typing.get_type_hints(keyfob.SessionInfo)
+    assert set(info) == set(hints)
+    assert all(conforms(info[k], hints[k]) for k in hints)  # type: ignore[literal-required]
+
+
+def test_event_describes_what_the_handler_receives(engine: keyfob.Engine) -> None:
+    events: list[keyfob.Event] = []
+    engine.set_event_handler(events.append)
+    engine.revoke_session(engine.login("u", label="phone").session_id)
+    hints = typing.get_type_hints(keyfob.Event)
+    assert [e["kind"] for e in events] == ["login", "session_revoked"]
+    for event in events:
+        assert set(event) == set(hints)
+        assert all(conforms(event[k], hints[k]) for k in hints)  # type: ignore[literal-required]
+
+
+def test_metrics_describes_what_metrics_returns(engine: keyfob.Engine) -> None:
+    engine.sessions("u")
+    metrics = engine.metrics()
+    hints = typing.get_type_hints(keyfob.Metrics)
+    assert set(metrics) == set(hints)
+    for key in ("operations", "errors", "live_sessions"):
+        assert conforms(metrics[key], hints[key])
+    histogram_keys = set(typing.get_type_hints(keyfob.Histogram))
+    assert metrics["store_latency"]
+    for histogram in metrics["store_latency"].values():
+        assert set(histogram) == histogram_keys
+        assert all(isinstance(b, float) and isinstance(n, int) for b, n in histogram["buckets"])
+    assert metrics["near_cache"] is None

@@ -66,7 +66,7 @@ impl MemoryStore {
             .map(|d| d.claims.clone())
             .unwrap_or_default();
         session::merge_claims(&mut claims, changes);
-        session::meta::check_json_size("claims", &claims)?;
+        session::meta::check_claims_size(&claims)?;
         let entry = shard.details.entry(key).or_default();
         entry.claims = claims.clone();
         Ok(claims)

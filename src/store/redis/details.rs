@@ -201,7 +201,7 @@ impl RedisStore {
             let read = read.unwrap_or_default();
             let mut claims = object(Some(&read), "x")?;
             session::merge_claims(&mut claims, changes);
-            session::meta::check_json_size("claims", &claims)?;
+            session::meta::check_claims_size(&claims)?;
             let mut call = scripts().update_claims.prepare_invoke();
             call.key(&key)
                 .arg(now)

@@ -142,12 +142,12 @@ class Engine:
     login as a session with an idle timeout and an absolute lifetime, and validates,
     refreshes and revokes them. Thread-safe: build one per process and share it.
 
-    `Engine(signing_key, *, clock=None, **config)`: `signing_key` is an HMAC secret (at
-    least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
-    `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
-    as each call starts (`time.time`: freezegun and time-machine then move the engine;
-    default: the system clock). Every other keyword is a configuration field, named as in Rust and in the C interface's JSON
-    (shown with its default):
+    `Engine(signing_key, *, clock=None, on_event=None, **config)`: `signing_key` is an
+    HMAC secret (at least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str`
+    or UTF-8 `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix
+    seconds read as each call starts (`time.time`: freezegun and time-machine then move the
+    engine; default: the system clock). Every other keyword is a configuration field, named
+    as in Rust and in the C interface's JSON (shown with its default):
 
     - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
     - `key_id=None`: the signing key's `kid`, written into every token's header.
@@ -327,9 +327,10 @@ class Engine:
     def update_session(self, session_id: str, claims: dict[str, Any]) -> None:
         """Merge `claims` into the session's claims; a value of None removes that claim. The
         session's next refresh mints them into its tokens, and with
-        `session_claims_on_validate` `validate` returns them at once. Reserved claim names
-        and claims over 4096 bytes as JSON raise `InvalidArgumentError`; an unknown or ended
-        session raises its `SessionError` (`SessionUnknownError`, `RevokedError`, ...)."""
+        `session_claims_on_validate` `validate` returns them at once. Reserved claim names,
+        `claims` over 4096 bytes as JSON and a session's claims growing past 65536 bytes
+        raise `InvalidArgumentError`; an unknown or ended session raises its `SessionError`
+        (`SessionUnknownError`, `RevokedError`, ...)."""
 
     def metrics(self) -> Metrics:
         """The engine's counters since its creation: calls per operation (`operations`),
