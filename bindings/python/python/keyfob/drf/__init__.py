@@ -15,7 +15,8 @@ mode), for other services ``jwks`` (the JWK Set view) and ``oauth`` (introspecti
 revocation); for sessions people can see ``metadata`` (what a login records), ``sessions``
 and ``session_urls`` (the user's own sessions), ``session_admin`` (the admin's page),
 ``events`` and ``signals`` (the engine's events as logs and Django signals) and
-``revocation`` (a new password ends the sessions). Nothing Django-specific is imported here, so importing ``keyfob.drf`` is cheap.
+``revocation`` (a new password ends the sessions). Nothing Django-specific is imported
+here, so importing ``keyfob.drf`` is cheap.
 """
 
 from importlib.metadata import PackageNotFoundError, version
