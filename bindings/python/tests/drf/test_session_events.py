@@ -165,3 +165,13 @@ def test_logging_out_of_djangos_session_ends_keyfob_sessions_only_when_asked(
     tokens = obtain()
     user_logged_out.send(sender=type(admin), request=request, user=admin)
     assert hello(tokens) == 401
+
+
+def test_an_idle_session_noticed_is_signalled(admin, received, clock):
+    tokens = obtain()
+    sid = get_engine().verify(tokens["access"])["sid"]
+    clock.advance(30 * 60 + 1)  # IDLE_TIMEOUT's default, and a second
+    # The access token has expired on its own by now; the refresh token finds the session idle.
+    assert refresh(tokens["refresh"]) == 401
+    assert [e["session_id"] for e in received["idle_expired"].events] == [sid]
+    assert received["idle_expired"].events[0]["user_agent"] == "events-test/1"
