@@ -87,10 +87,11 @@ PY
     out="$(cd "$scratch" && "$venv/bin/python" readme_example.py)"
     [ "$out" = "refused: revoked" ] || { echo "README example printed: $out" >&2; return 1; }
     # The operators' command is installed and reads a token.
-    local token
+    local token decoded
     token="$("$venv/bin/python" -c 'import keyfob; print(keyfob.Engine("c" * 32).login(5).access)')"
-    "$venv/bin/keyfob" decode "$token" | grep -q '"user_id": "5"' ||
-        { echo "the keyfob command did not decode a token" >&2; return 1; }
+    decoded="$("$venv/bin/keyfob" decode "$token")"
+    [[ "$decoded" == *'"user_id": "5"'* ]] ||
+        { echo "the keyfob command did not decode a token: $decoded" >&2; return 1; }
 }
 
 echo "== the wheel built from the sdist, in a fresh venv" >&2

@@ -344,6 +344,10 @@ def main(
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # The reader went away (`keyfob sessions 42 | head -1`): stop quietly, without
+        # Python complaining about the unflushed output on exit.
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as e:  # every failure is one line, never a traceback
         err.write(f"{PROG}: {describe_error(e)}\n")
