@@ -16,6 +16,8 @@ stored in the database: the page reads the engine.
     admin.site.register(User, KeyfobUserAdmin)
 
 Viewing needs the view or change permission on users, ending sessions the change permission.
+The ``keyfob_sessions`` column asks the store once per listed user (one Redis round trip
+each with the shared store): leave it out of ``list_display`` for long user lists.
 The page's template, ``keyfob_drf/user_sessions.html``, comes with the ``keyfob.drf`` app
 (put it in ``INSTALLED_APPS``).
 """
