@@ -1,13 +1,13 @@
 # keyfob — every command a newcomer or CI needs. Each target installs what it needs.
 SHELL := /bin/bash
-.PHONY: test demo bench header install lint test-rust test-soundness test-redis test-c test-install test-python miri fuzz
+.PHONY: test demo bench header install lint test-rust test-soundness test-redis test-c test-install test-python test-docs miri fuzz
 
 # Where `make install` puts the C ABI (header, libraries, pkg-config and CMake files).
 PREFIX ?= /usr/local
 
 ## make test: everything CI runs (lint, Rust, soundness checks, Redis store, C ABI and its
-## install, Python/Django)
-test: lint test-rust test-soundness test-redis test-c test-install test-python
+## install, Python/Django, every code block of the docs)
+test: lint test-rust test-soundness test-redis test-c test-install test-python test-docs
 	@echo "make test: all suites passed"
 
 lint:
@@ -32,7 +32,11 @@ test-install:
 test-python:
 	bash scripts/test-python.sh
 
-## make demo: the article's Django example on 127.0.0.1:8000
+## every code block of README.md, BENCHMARKING.md and docs/*.md, compiled or run
+test-docs:
+	bash scripts/test-docs.sh
+
+## make demo: the example Django project (examples/django) on 127.0.0.1:8000
 demo:
 	bash scripts/demo.sh
 

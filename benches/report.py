@@ -430,7 +430,7 @@ def python_section(run: Run, verdicts: Verdicts) -> list[str]:
     md += table(
         ("keyfob", "median", "peer", "peer median", "peer / keyfob", "target"), "lrlrrl", rows
     )
-    md += ["", f"Python {py.get('python', '?')}.", ""]
+    md += ["", f"Python {py.get('python', '?')}, PyJWT {py.get('pyjwt', '?')}.", ""]
     return md
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# make demo: the article's Django project (examples/django) with keyfob in place of
+# make demo: the example Django project (examples/django) with keyfob in place of
 # simplejwt, on http://127.0.0.1:8000. Creates .venv and builds keyfob on first run,
-# migrates, creates the user admin/admin if missing, prints the article's HTTPie commands.
+# migrates, creates the user admin/admin if missing, prints the HTTPie commands to try.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/python-env.sh
@@ -24,7 +24,7 @@ else:
 cat <<EOT
 
 ==============================================================================
- keyfob demo: the article's API on http://$addr/
+ keyfob demo: the example API on http://$addr/
  In another terminal (HTTPie is installed in .venv):
 
    source $KEYFOB_ROOT/.venv/bin/activate

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run each fuzz target in fuzz/ for FUZZ_SECONDS (default 300) with cargo-fuzz on nightly;
 # arguments name the targets to run (default: all). Installs cargo-fuzz when missing.
-# A failure leaves its input in fuzz/artifacts/<target>/.
+# Each run starts from fuzz/corpus/<target>/ (kept locally) and fuzz/regressions/<target>/
+# (committed: inputs that once failed, replayed first every run). A failure leaves its input
+# in fuzz/artifacts/<target>/; add it to fuzz/regressions/<target>/ once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-300}"
@@ -14,7 +16,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 for target in "${targets[@]}"; do
     echo "fuzz: $target for ${seconds}s"
-    mkdir -p "fuzz/corpus/$target"
-    cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- \
+    mkdir -p "fuzz/corpus/$target" "fuzz/regressions/$target"
+    cargo +nightly fuzz run --fuzz-dir fuzz "$target" \
+        "fuzz/corpus/$target" "fuzz/regressions/$target" -- \
         -max_total_time="$seconds" -print_final_stats=1
 done

@@ -77,13 +77,29 @@ pub struct Config {
     pub sliding_lifetime_s: u64,
     /// Accept tokens without a `sid` (checked statelessly plus denylist and user epoch).
     pub accept_sessionless: bool,
-    /// Session store: "memory", or a Redis URL `redis://[:password@]host:port/db` (feature `redis`).
+    /// Session store: "memory", or a Redis URL (feature `redis`): one server
+    /// `redis://[:password@]host:port/db` (`rediss://` for TLS), a primary found through
+    /// Sentinel `redis+sentinel://host:port,host:port/master-set/db`, or a Cluster
+    /// `redis+cluster://host:port,host:port` (`rediss+...` for TLS).
     pub store: String,
     /// Prefix of every key a shared store writes.
     pub store_prefix: String,
     /// Bound on each connect, read and write to a shared store, in milliseconds; past it a
     /// call fails closed with `store_unavailable`.
     pub store_timeout_ms: u64,
+    /// Path to the PEM CA certificate(s) a TLS Redis's certificate must chain to (default:
+    /// the system's roots). Needs a `rediss` URL.
+    pub store_tls_ca: Option<String>,
+    /// Path to a PEM client certificate (chain) for mutual TLS with Redis; with `store_tls_key`.
+    pub store_tls_cert: Option<String>,
+    /// Path to the PEM private key of `store_tls_cert`.
+    pub store_tls_key: Option<String>,
+    /// Revocations and rotations return only once this many replicas have them (Redis
+    /// `WAIT`), so a failover cannot bring back a revoked session; 0 (default) waits for none.
+    pub store_wait_replicas: u64,
+    /// How long a revocation or rotation waits for `store_wait_replicas`, in milliseconds;
+    /// past it the call fails closed with `store_unavailable`. Below `store_timeout_ms`.
+    pub store_wait_timeout_ms: u64,
     /// Rotate refresh tokens on every refresh.
     pub rotate_refresh: bool,
     /// Seconds after a rotation during which the previous refresh token converges.
@@ -138,6 +154,11 @@ impl fmt::Debug for Config {
             .field("store", &redact_userinfo(&self.store))
             .field("store_prefix", &self.store_prefix)
             .field("store_timeout_ms", &self.store_timeout_ms)
+            .field("store_tls_ca", &self.store_tls_ca)
+            .field("store_tls_cert", &self.store_tls_cert)
+            .field("store_tls_key", &self.store_tls_key)
+            .field("store_wait_replicas", &self.store_wait_replicas)
+            .field("store_wait_timeout_ms", &self.store_wait_timeout_ms)
             .field("rotate_refresh", &self.rotate_refresh)
             .field("reuse_grace_s", &self.reuse_grace_s)
             .field("leeway_s", &self.leeway_s)
@@ -186,6 +207,11 @@ impl Default for Config {
             store: "memory".into(),
             store_prefix: "keyfob:".into(),
             store_timeout_ms: 200,
+            store_tls_ca: None,
+            store_tls_cert: None,
+            store_tls_key: None,
+            store_wait_replicas: 0,
+            store_wait_timeout_ms: 100,
             rotate_refresh: true,
             reuse_grace_s: 0,
             leeway_s: 0,
@@ -208,9 +234,18 @@ impl Default for Config {
 
 /// Whether a `store` value names a Redis server (its password, if any, is never echoed).
 pub(crate) fn is_redis_url(store: &str) -> bool {
-    ["redis://", "redis+unix://", "unix://"]
-        .iter()
-        .any(|scheme| store.starts_with(scheme))
+    [
+        "redis://",
+        "rediss://",
+        "redis+unix://",
+        "unix://",
+        "redis+sentinel://",
+        "rediss+sentinel://",
+        "redis+cluster://",
+        "rediss+cluster://",
+    ]
+    .iter()
+    .any(|scheme| store.starts_with(scheme))
 }
 
 /// Largest lifetime accepted (100 years), so deadlines never overflow.
@@ -297,12 +332,25 @@ impl Config {
                 &self.store
             };
             return Err(Error::Config(format!(
-                "store: unsupported store '{shown}' (supported: \"memory\", \"redis://host:port/db\")"
+                "store: unsupported store '{shown}' (supported: \"memory\", \"redis://host:port/db\", \
+                 \"rediss://\", \"redis+sentinel://\", \"redis+cluster://\")"
             )));
         }
         if !(1..=60_000).contains(&self.store_timeout_ms) {
             return Err(Error::Config(
                 "store_timeout_ms must be between 1 and 60000".into(),
+            ));
+        }
+        if self.store_wait_replicas > 64 {
+            return Err(Error::Config(
+                "store_wait_replicas must be between 0 and 64".into(),
+            ));
+        }
+        if self.store_wait_replicas > 0
+            && !(1..self.store_timeout_ms).contains(&self.store_wait_timeout_ms)
+        {
+            return Err(Error::Config(
+                "store_wait_timeout_ms must be at least 1 and below store_timeout_ms".into(),
             ));
         }
         if !(1..=3_600).contains(&self.dpop_iat_window_s) {

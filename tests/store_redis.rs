@@ -364,7 +364,7 @@ mod redis_backend {
         let ttl = |conn: &mut ::redis::Connection, key: String| -> i64 {
             ::redis::cmd("TTL").arg(key).query(conn).unwrap()
         };
-        let session_ttl = ttl(&mut conn, format!("{ns}s:{}", pair.session_id));
+        let session_ttl = ttl(&mut conn, format!("{ns}s:{{{}}}", pair.session_id));
         assert!((43_000..=43_200).contains(&session_ttl), "{session_ttl}");
         // Denylist entries expire at their `until`, epochs when nothing they cover can live.
         let store = Redis { url: shared_url() }.store(&ns);
@@ -373,39 +373,41 @@ mod redis_backend {
         let denied_ttl = ttl(&mut conn, format!("{ns}d:jti-1"));
         assert!((50..=60).contains(&denied_ttl), "{denied_ttl}");
         e.revoke_user("olga").unwrap();
-        let epoch_ttl = ttl(&mut conn, format!("{ns}e:olga"));
+        let epoch_ttl = ttl(&mut conn, format!("{ns}e:{{olga}}"));
         assert!((43_000..=43_200).contains(&epoch_ttl), "{epoch_ttl}");
     }
 
-    /// A user's set of sids drops sessions that Redis has expired, amortized over logins.
+    /// A user's index drops the sessions whose absolute deadline has passed, on the next
+    /// login, without reading them.
     #[test]
-    fn a_users_set_forgets_ended_sessions() {
+    fn a_users_index_forgets_ended_sessions() {
         let ns = fresh_namespace("prune");
         let clock = clock();
-        let e = engine(Redis { url: shared_url() }.store(&ns), config(), &clock);
-        let sids: Vec<String> = (0..63)
-            .map(|_| e.login("rita", None).unwrap().session_id)
-            .collect();
+        let mut cfg = config();
+        cfg.refresh_lifetime_s = 1_000;
+        cfg.idle_timeout_s = 1_000;
+        let e = engine(Redis { url: shared_url() }.store(&ns), cfg, &clock);
+        for _ in 0..10 {
+            e.login("rita", None).unwrap();
+        }
+        clock.advance(500);
+        for _ in 0..5 {
+            e.login("rita", None).unwrap();
+        }
         let mut conn = ::redis::Client::open(shared_url())
             .unwrap()
             .get_connection()
             .unwrap();
-        for sid in &sids[..10] {
-            // As if their TTL had run out.
-            let _: i64 = ::redis::cmd("DEL")
-                .arg(format!("{ns}s:{sid}"))
-                .query(&mut conn)
-                .unwrap();
-        }
         let members = |conn: &mut ::redis::Connection| -> i64 {
-            ::redis::cmd("SCARD")
-                .arg(format!("{ns}u:rita"))
+            ::redis::cmd("ZCARD")
+                .arg(format!("{ns}u:{{rita}}"))
                 .query(conn)
                 .unwrap()
         };
-        assert_eq!(members(&mut conn), 63);
-        e.login("rita", None).unwrap(); // the 64th member triggers a prune
-        assert_eq!(members(&mut conn), 54);
-        assert_eq!(e.revoke_user("rita"), Ok(54));
+        assert_eq!(members(&mut conn), 15);
+        clock.advance(500); // the first ten reach their absolute deadline
+        e.login("rita", None).unwrap();
+        assert_eq!(members(&mut conn), 6);
+        assert_eq!(e.revoke_user("rita"), Ok(6));
     }
 }

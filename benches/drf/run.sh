@@ -18,7 +18,7 @@ unavailable() {
     exit 0
 }
 
-export PYTHONPATH="$ROOT/benches/drf:$ROOT/examples/django"
+export PYTHONPATH="$ROOT/benches/drf:$ROOT/examples/django${PYTHONPATH:+:$PYTHONPATH}"
 export BENCH_DRF_DB="$OUT/drf.sqlite3"
 export DJANGO_SECRET_KEY="bench-only-secret-0123456789abcdef0123456789abcdef"
 # The in-process memory store (the example can also run on Redis; not measured here).

@@ -83,6 +83,7 @@ def main() -> None:
         TARGET_ROUND_S,
     )
     results["python"] = sys.version.split()[0]
+    results["pyjwt"] = jwt.__version__
     json.dump(results, sys.stdout)
     sys.stdout.write("\n")
 

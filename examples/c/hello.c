@@ -1,5 +1,5 @@
 /*
- * The article's flow through the C ABI:
+ * The whole flow through the C ABI:
  *   login (POST /api/token/) -> validate (GET /api/hello/) -> refresh (POST /api/token/refresh/)
  *   -> logout (revoke) -> validate again: refused with KEYFOB_REVOKED.
  *

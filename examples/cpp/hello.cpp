@@ -1,4 +1,4 @@
-// The article's flow through the C ABI from C++17, with RAII owners for keyfob's handles:
+// The whole flow through the C ABI from C++17, with RAII owners for keyfob's handles:
 //   login -> validate -> refresh -> logout -> validate again: refused with KEYFOB_REVOKED.
 //
 // Build against an installed keyfob (`make install`) with CMake, see CMakeLists.txt here;

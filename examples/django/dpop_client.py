@@ -1,4 +1,4 @@
-"""A DPoP client (RFC 9449) for the article's API: its tokens are useless without its key.
+"""A DPoP client (RFC 9449) for the example API: its tokens are useless without its key.
 
     python dpop_client.py [URL]     # URL of the running example, default http://127.0.0.1:8000
 

@@ -1,7 +1,8 @@
 //! The engine's API: login, validate, refresh, verify, revoke, sweep, stats. Each method
 //! reads its arguments, runs the check pipeline (`check.rs`), applies the session rules
 //! through the store, and mints tokens (`mint.rs`); client binding is in
-//! `client_binding.rs`, building an engine in `builder.rs`.
+//! `client_binding.rs`, sliding tokens in `sliding.rs`, session management and metrics in
+//! `sessions.rs`, events in `events.rs`, building an engine in `builder.rs`.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use crate::dpop::Verifier;
 use crate::error::{Error, Result};
 use crate::jws::Jws;
 use crate::metrics::{Op, Recorder};
-use crate::session::{BindingCheck, ClientBinding, Id, SessionDetails};
+use crate::session::Id;
 use crate::store::{RevokeOutcome, RotateOutcome, SessionStore, Stats, TimedStore};
 
 mod builder;
@@ -24,6 +25,7 @@ mod events;
 mod keys;
 mod mint;
 mod sessions;
+mod sliding;
 
 pub use builder::EngineBuilder;
 pub use client_binding::Presentation;
@@ -315,114 +317,6 @@ impl Engine {
         Ok(TokenPair {
             refresh: Some(self.mint_refresh(&grant, jti, iat)?),
             access: self.mint_access(now, &grant)?,
-            session_id: sid.to_hex_string(),
-        })
-    }
-
-    /// Log in with one sliding token (simplejwt's `SlidingToken`), bound to a new session.
-    ///
-    /// ```
-    /// use keyfob::{Config, Engine};
-    ///
-    /// let engine = Engine::new(Config::with_secret("change-me-to-32-or-more-random-bytes!")).unwrap();
-    /// let sliding = engine.login_sliding("alice", None).unwrap();
-    /// assert_eq!(engine.validate_sliding(&sliding.token).unwrap().user_id(), "alice");
-    /// let renewed = engine.refresh_sliding(&sliding.token).unwrap();
-    /// assert_eq!(renewed.session_id, sliding.session_id);
-    /// ```
-    pub fn login_sliding(
-        &self,
-        user_id: &str,
-        extra: Option<&Map<String, Value>>,
-    ) -> Result<SlidingToken> {
-        let result = self.login_sliding_inner(user_id, extra);
-        self.metrics.count(Op::Login, &result);
-        result
-    }
-
-    fn login_sliding_inner(
-        &self,
-        user_id: &str,
-        extra: Option<&Map<String, Value>>,
-    ) -> Result<SlidingToken> {
-        self.check_login_args(extra)?;
-        let now = self.clock.now();
-        let session = self.new_session(user_id, now, ClientBinding::default(), None)?;
-        let sid = session.sid;
-        let token = self.mint_sliding(
-            now,
-            &Grant {
-                user_id,
-                sid: Some(sid),
-                ends: session.absolute_deadline,
-                extra,
-                cnf: None,
-            },
-        )?;
-        let details = SessionDetails {
-            claims: extra.cloned().unwrap_or_default(),
-            ..SessionDetails::default()
-        };
-        self.store.create_with(session, details, now)?;
-        self.after_login(user_id, sid, now, None)?;
-        Ok(SlidingToken {
-            token,
-            session_id: sid.to_hex_string(),
-        })
-    }
-
-    /// Renew an unexpired sliding token whose session is alive; slides the session.
-    pub fn refresh_sliding(&self, token: impl AsRef<[u8]>) -> Result<SlidingToken> {
-        let token = token.as_ref();
-        let result = check::answer_for(token, self.refresh_sliding_bytes(token));
-        self.metrics.count(Op::Refresh, &result);
-        result
-    }
-
-    fn refresh_sliding_bytes(&self, token: &[u8]) -> Result<SlidingToken> {
-        let now = self.clock.now();
-        let claims = self.check_claims(token, Some(TokenType::Sliding), now)?;
-        let refresh_exp = claims
-            .refresh_exp()
-            .ok_or_else(|| Error::MissingClaim("refresh_exp".into()))?;
-        if refresh_exp <= now.saturating_sub(self.leeway) {
-            return Err(Error::Expired);
-        }
-        let sid = claims.session_id()?.ok_or(Error::SessionRequired)?;
-        // Sliding sessions are never bound; the check still refuses a bound one.
-        let touched = self.store.touch(
-            sid,
-            now,
-            self.idle_timeout,
-            true,
-            Some(&BindingCheck::default()),
-        );
-        if let Err(e) = touched {
-            self.emit_failure(Some(sid), claims.user_id(), &e);
-            return Err(e);
-        }
-        let current = self.store.session_claims(sid)?;
-        let token = self.mint_sliding(
-            now,
-            &Grant {
-                user_id: claims.user_id(),
-                sid: Some(sid),
-                ends: refresh_exp,
-                extra: current.as_ref().or(Some(claims.extra())),
-                cnf: None,
-            },
-        )?;
-        self.emit(
-            EventKind::Refresh,
-            About {
-                sid: Some(sid),
-                user_id: Some(claims.user_id()),
-                reason: None,
-                details: None,
-            },
-        );
-        Ok(SlidingToken {
-            token,
             session_id: sid.to_hex_string(),
         })
     }

@@ -30,6 +30,7 @@ mod seqlock;
 mod shard;
 mod slab;
 mod sync;
+mod users;
 mod view;
 
 #[cfg(test)]

@@ -38,9 +38,7 @@ pub(crate) fn from_config(config: &Config) -> Result<Arc<dyn SessionStore>> {
     }
     #[cfg(feature = "redis")]
     if crate::config::is_redis_url(&config.store) {
-        let timeout = std::time::Duration::from_millis(config.store_timeout_ms);
-        let store = RedisStore::open(&config.store, &config.store_prefix, timeout)?;
-        return Ok(Arc::new(store));
+        return Ok(Arc::new(RedisStore::from_config(config)?));
     }
     Err(Error::Config("store: unsupported store".into()))
 }

@@ -1,16 +1,21 @@
 //! A shared store on Redis (feature `redis`, config `store = "redis://host:port/db"`), so that
-//! every worker process on every host sees the same sessions and revocations at once.
+//! every worker process on every host sees the same sessions and revocations at once. One
+//! server (`redis://`, `rediss://` with TLS), a primary found through Sentinel
+//! (`redis+sentinel://`) or a Cluster (`redis+cluster://`): see `redis/topology.rs`.
 //!
-//! Layout, under the configured prefix (default `keyfob:`):
-//! - `s:<sid>`  a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
+//! Layout, under the configured prefix (default `keyfob:`); every script's keys share one
+//! Cluster slot (a user's keys by the hash tag `{<user>}`, a session's by `{<sid>}`):
+//! - `s:{<sid>}` a hash per session: `u` user, `c` created, `i` idle deadline, `a` absolute
 //!   deadline, `j` current jti, `t` its iat, `p` previous jti (`""` for none), `r` revoked 0/1,
 //!   `b` the client binding's SHA-256 and `k` the DPoP key thumbprint (hex, `""` or absent
 //!   when not bound); and its details, each absent when empty: `l` label, `ip`, `ua` user
 //!   agent, `m` the application's data and `x` the session's claims (both JSON).
 //!   It expires with the session's absolute deadline.
-//! - `u:<user>` the set of the user's sids, expiring with the user's last session: how a
-//!   user's sessions are listed and revoked, never by a key scan.
-//! - `e:<user>` the user's not-before epoch, expiring when no token it covers can be alive.
+//! - `u:{<user>}` the user's index: a sorted set of sids scored by absolute deadline,
+//!   expiring with the user's last session: how a user's sessions are listed and revoked,
+//!   never by a key scan. A login adds its sid here and writes its session in one script,
+//!   or on a Cluster here first, then the session.
+//! - `e:{<user>}` the user's not-before epoch, expiring when no token it covers can be alive.
 //! - `d:<jti>`  a denied sessionless token id, expiring at its `until`.
 //! - `p:<id>`   a DPoP proof seen (id: SHA-256 of key thumbprint and proof jti), expiring when
 //!   the proof's `iat` leaves the accepted window: replays are caught across processes.
@@ -22,32 +27,52 @@
 //! true clock and stays correct when Redis's clock and the host's disagree.
 //!
 //! Fail closed: every connection, I/O or protocol error, and every call slower than the
-//! configured timeout (it bounds the connect, each write and each read), is
-//! [`Error::StoreUnavailable`]. A connection that failed is dropped with the idle ones, so the
-//! store reconnects by itself when Redis is back; an operation that is safe to repeat is
+//! configured timeout (it bounds the connect, each write and each read; on a Cluster, each
+//! redirection followed), is [`Error::StoreUnavailable`](crate::Error::StoreUnavailable). A
+//! connection that failed (or answers READONLY after a failover) is dropped with the idle
+//! ones, so the store reconnects by itself when Redis is back; an operation that is safe to
+//! repeat is
 //! retried once on a fresh connection when a pooled one turns out broken (e.g. after a Redis
 //! restart), never after a timeout.
-//! Needs a standalone Redis (or a Sentinel-managed primary): the scripts touch keys of several
-//! slots, which Redis Cluster refuses.
+//!
+//! `revoke_user` is one script on one server or a Sentinel-managed primary. On a Cluster a
+//! user's sessions live in many slots: it sets the epoch and reads the index in one step,
+//! then revokes each listed session in a step of its own. A login that reached the index
+//! before that read is revoked (if its session is not written yet, it is born revoked); one
+//! that reaches it after is a new session. Listing a user's sessions (and so the cap on
+//! them) goes the same way: one script, or on a Cluster the index read in the user's slot,
+//! then each listed session read in its own.
+//!
+//! With `store_wait_replicas`, every step that revokes or rotates returns only once that
+//! many replicas have it (`WAIT`), so a failover cannot bring a revoked session back; fewer
+//! in time is [`Error::StoreUnavailable`](crate::Error::StoreUnavailable).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use redis::{Connection, ConnectionLike, Script};
+use redis::{ConnectionLike, Script};
 
 use serde_json::{Map, Value};
 
 use super::{RevokeOutcome, RotateOutcome, SessionStore, Stats, StoredSession};
-use crate::error::{Error, Result};
-use crate::session::{BindingCheck, ClientBinding, Id, Session, SessionDetails};
+use crate::error::Result;
+use crate::session::{BindingCheck, Id, Session, SessionDetails};
 
 mod codec;
 mod details;
+mod link;
+mod open;
+mod topology;
+mod users;
+mod wait;
+
+use link::{Conn, Link};
+use wait::Wait;
 
 use codec::{
-    binding_args, code_error, corrupt, digest_field, digest_hex, hex, id_field, int_field,
-    is_broken_connection, unavailable, CONVERGED, OK,
+    binding_args, code_error, corrupt, digest_hex, hex, is_broken_connection, unavailable,
+    CLIENT_MISMATCH, CONVERGED, OK,
 };
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
@@ -56,23 +81,47 @@ const MAX_IDLE_CONNECTIONS: usize = 16;
 const SCAN_BATCH: usize = 1_000;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
+const USER_LUA: &str = include_str!("redis/user.lua");
+const INDEX_LUA: &str = include_str!("redis/index.lua");
+const CREATE_LUA: &str = include_str!("redis/create.lua");
 
 /// The scripts, each prefixed with the shared rules.
 struct Scripts {
+    /// A login in one step (KEYS: session, index), where every key is on one server.
     create: Script,
+    /// A Cluster's login in two: the index in the user's slot, then the session in its own.
+    index: Script,
+    create_indexed: Script,
     touch: Script,
     rotate: Script,
     revoke_session: Script,
+    revoke_user: Script,
+    /// A Cluster's `revoke_user` in steps: the user's slot, then each session's.
+    epoch_and_index: Script,
+    revoke_listed: Script,
 }
 
 impl Scripts {
     fn new() -> Scripts {
         let with_rules = |body: &str| Script::new(&format!("{COMMON_LUA}\n{body}"));
+        let with_user = |body: &str| Script::new(&format!("{USER_LUA}\n{body}"));
+        let with_login = |body: &str| Script::new(&format!("{INDEX_LUA}\n{CREATE_LUA}\n{body}"));
         Scripts {
-            create: Script::new(include_str!("redis/create.lua")),
+            create: with_login(
+                "index_session(KEYS[2], ARGV)\ncreate_session(KEYS[1], ARGV)\nreturn 0",
+            ),
+            index: with_login("index_session(KEYS[1], ARGV)\nreturn 0"),
+            create_indexed: with_login("create_session(KEYS[1], ARGV)\nreturn 0"),
             touch: with_rules(include_str!("redis/touch.lua")),
             rotate: with_rules(include_str!("redis/rotate.lua")),
             revoke_session: Script::new(include_str!("redis/revoke_session.lua")),
+            revoke_user: with_user(include_str!("redis/revoke_user.lua")),
+            epoch_and_index: with_user(
+                "return epoch_and_index(KEYS[1], KEYS[2], ARGV[1], ARGV[2])",
+            ),
+            revoke_listed: with_user(
+                "return revoke_listed(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))",
+            ),
         }
     }
 }
@@ -81,14 +130,15 @@ impl Scripts {
 /// server) must never share its parent's sockets, so it starts with none.
 struct Pool {
     pid: u32,
-    idle: Vec<Connection>,
+    idle: Vec<Conn>,
 }
 
 /// Sessions, denylist and user epochs in Redis, shared by every process that points at it.
 pub struct RedisStore {
-    client: redis::Client,
+    link: Link,
     prefix: String,
     timeout: Duration,
+    wait: Option<Wait>,
     pool: Mutex<Pool>,
     scripts: Scripts,
 }
@@ -97,10 +147,7 @@ impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password: show only where it points.
         f.debug_struct("RedisStore")
-            .field(
-                "addr",
-                &self.client.get_connection_info().addr().to_string(),
-            )
+            .field("addr", &self.link.describe())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -117,29 +164,6 @@ enum Retry {
 }
 
 impl RedisStore {
-    /// A store on the Redis at `url` (`redis://[user:password@]host:port/db` or
-    /// `redis+unix:///path?db=N`), keys under `prefix`, each call bounded by `timeout`.
-    /// Connects lazily: an engine can start while Redis is down, and fails closed until it is up.
-    pub fn open(url: &str, prefix: &str, timeout: Duration) -> Result<RedisStore> {
-        if timeout.is_zero() {
-            return Err(Error::Config(
-                "store_timeout_ms must be greater than zero".into(),
-            ));
-        }
-        let client = redis::Client::open(url)
-            .map_err(|e| Error::Config(format!("store: invalid Redis URL ({e})")))?;
-        Ok(RedisStore {
-            client,
-            prefix: prefix.to_owned(),
-            timeout,
-            pool: Mutex::new(Pool {
-                pid: std::process::id(),
-                idle: Vec::new(),
-            }),
-            scripts: Scripts::new(),
-        })
-    }
-
     fn key(&self, kind: &str, name: &str) -> String {
         let mut k = String::with_capacity(self.prefix.len() + kind.len() + name.len());
         k.push_str(&self.prefix);
@@ -149,11 +173,11 @@ impl RedisStore {
     }
 
     fn session_key(&self, sid: Id) -> String {
-        self.key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
+        self.tagged_key("s:", std::str::from_utf8(&sid.to_hex()).unwrap_or_default())
     }
 
     /// A pooled connection (`true`) or a new one (`false`).
-    fn checkout(&self) -> Result<(Connection, bool)> {
+    fn checkout(&self) -> Result<(Conn, bool)> {
         {
             let mut pool = self.pool.lock();
             let pid = std::process::id();
@@ -169,19 +193,11 @@ impl RedisStore {
         Ok((self.connect()?, false))
     }
 
-    fn connect(&self) -> Result<Connection> {
-        let conn = self
-            .client
-            .get_connection_with_timeout(self.timeout)
-            .map_err(unavailable)?;
-        conn.set_read_timeout(Some(self.timeout))
-            .map_err(unavailable)?;
-        conn.set_write_timeout(Some(self.timeout))
-            .map_err(unavailable)?;
-        Ok(conn)
+    fn connect(&self) -> Result<Conn> {
+        self.link.connect()
     }
 
-    fn checkin(&self, conn: Connection) {
+    fn checkin(&self, conn: Conn) {
         let mut pool = self.pool.lock();
         if conn.is_open()
             && pool.idle.len() < MAX_IDLE_CONNECTIONS
@@ -199,7 +215,7 @@ impl RedisStore {
     fn run<T>(
         &self,
         retry: Retry,
-        mut op: impl FnMut(&mut Connection) -> redis::RedisResult<T>,
+        mut op: impl FnMut(&mut Conn) -> redis::RedisResult<T>,
     ) -> Result<T> {
         let (mut conn, pooled) = self.checkout()?;
         let e = match op(&mut conn) {
@@ -228,11 +244,11 @@ impl RedisStore {
     }
 
     /// Count the keys of one kind, and pass each batch of names to `each`.
-    fn scan(
+    fn scan<C: ConnectionLike>(
         &self,
-        conn: &mut Connection,
+        conn: &mut C,
         kind: &str,
-        mut each: impl FnMut(&mut Connection, Vec<String>) -> redis::RedisResult<()>,
+        mut each: impl FnMut(&mut C, Vec<String>) -> redis::RedisResult<()>,
     ) -> redis::RedisResult<usize> {
         let pattern = format!("{}{kind}*", glob_escape(&self.prefix));
         let mut cursor: u64 = 0;
@@ -273,29 +289,39 @@ impl SessionStore for RedisStore {
     }
 
     fn create_with(&self, s: Session, details: SessionDetails, now: i64) -> Result<()> {
-        let sid = hex(s.sid);
         let key = self.session_key(s.sid);
-        let users = self.key("u:", &s.user_id);
+        let index = self.tagged_key("u:", &s.user_id);
         let previous = s.previous_jti.map(hex).unwrap_or_default();
         let ttl = s.absolute_deadline.saturating_sub(now).max(1);
-        let mut call = self.scripts.create.prepare_invoke();
-        call.key(&key)
-            .key(&users)
-            .arg(&sid)
-            .arg(&s.user_id)
-            .arg(s.created_at)
-            .arg(s.idle_deadline)
-            .arg(s.absolute_deadline)
-            .arg(hex(s.current_jti))
-            .arg(s.current_iat)
-            .arg(previous)
-            .arg(if s.revoked { "1" } else { "0" })
-            .arg(ttl)
-            .arg(digest_hex(s.binding.client))
-            .arg(digest_hex(s.binding.jkt))
-            .arg(&details::create_args(&details)[..]);
-        // The script never overwrites an existing session: safe to retry.
-        self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        let args = [
+            hex(s.sid),
+            s.user_id.clone(),
+            s.created_at.to_string(),
+            s.idle_deadline.to_string(),
+            s.absolute_deadline.to_string(),
+            hex(s.current_jti),
+            s.current_iat.to_string(),
+            previous,
+            if s.revoked { "1" } else { "0" }.to_owned(),
+            ttl.to_string(),
+            digest_hex(s.binding.client),
+            digest_hex(s.binding.jkt),
+        ];
+        let details = details::create_args(&details);
+        // Both steps never overwrite an existing session: safe to retry.
+        if self.link.is_cluster() {
+            // The index first: a revoke_user that reads it from now on finds this session.
+            let mut call = self.scripts.index.prepare_invoke();
+            call.key(&index).arg(&args[..]).arg(&details[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+            let mut call = self.scripts.create_indexed.prepare_invoke();
+            call.key(&key).arg(&args[..]).arg(&details[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        } else {
+            let mut call = self.scripts.create.prepare_invoke();
+            call.key(&key).key(&index).arg(&args[..]).arg(&details[..]);
+            self.run(Retry::Safe, |c| call.invoke::<i64>(c))?;
+        }
         Ok(())
     }
 
@@ -303,28 +329,15 @@ impl SessionStore for RedisStore {
         let key = self.session_key(sid);
         let fields: HashMap<String, String> =
             self.run(Retry::Safe, |c| redis::cmd("HGETALL").arg(&key).query(c))?;
-        if fields.is_empty() {
+        if fields.is_empty() || (fields.len() == 1 && fields.contains_key("r")) {
+            // Nothing, or revoke_user's mark for a login not written yet.
             return Ok(None);
         }
-        let previous = match fields.get("p").map(String::as_str) {
-            None | Some("") => None,
-            Some(p) => Some(Id::parse(p).ok_or_else(|| corrupt("p"))?),
-        };
-        Ok(Some(Session {
-            sid,
-            user_id: fields.get("u").cloned().ok_or_else(|| corrupt("u"))?,
-            created_at: int_field(&fields, "c")?,
-            idle_deadline: int_field(&fields, "i")?,
-            absolute_deadline: int_field(&fields, "a")?,
-            current_jti: id_field(&fields, "j")?,
-            current_iat: int_field(&fields, "t")?,
-            previous_jti: previous,
-            revoked: fields.get("r").map(String::as_str) == Some("1"),
-            binding: ClientBinding {
-                client: digest_field(&fields, "b")?,
-                jkt: digest_field(&fields, "k")?,
-            },
-        }))
+        let fields: HashMap<&str, &str> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        details::session_of(sid, &fields).map(Some)
     }
 
     fn touch(
@@ -344,8 +357,18 @@ impl SessionStore for RedisStore {
             .arg(if presented.is_some() { "1" } else { "0" })
             .arg(&binding_args(presented.unwrap_or(&BindingCheck::default()))[..]);
         // A slide is idempotent (the deadline only moves forward to the same value), and so
-        // is a revocation for a client mismatch.
-        match self.run(Retry::Safe, |c| call.invoke::<i64>(c))? {
+        // is a revocation for a client mismatch (which waits for the replicas).
+        let (code, acked) = self.run(Retry::Safe, |c| {
+            let code = call.invoke::<i64>(c)?;
+            let acked = if code == CLIENT_MISMATCH {
+                self.wait_replicas(c)?
+            } else {
+                u64::MAX
+            };
+            Ok((code, acked))
+        })?;
+        self.check_replicated(acked)?;
+        match code {
             OK => Ok(()),
             code => Err(code_error(code)),
         }
@@ -370,7 +393,11 @@ impl SessionStore for RedisStore {
             .arg(idle_timeout)
             .arg(grace)
             .arg(&binding_args(binding)[..]);
-        let reply: Vec<String> = self.run(Retry::Never, |c| call.invoke(c))?;
+        let (reply, acked): (Vec<String>, u64) = self.run(Retry::Never, |c| {
+            let reply = call.invoke(c)?;
+            Ok((reply, self.wait_replicas(c)?))
+        })?;
+        self.check_replicated(acked)?;
         let int = |i: usize| -> Result<i64> {
             reply
                 .get(i)
@@ -403,7 +430,12 @@ impl SessionStore for RedisStore {
         let key = self.session_key(sid);
         let mut call = self.scripts.revoke_session.prepare_invoke();
         call.key(&key);
-        match self.run(Retry::Never, |c| call.invoke::<i64>(c))? {
+        let (code, acked) = self.run(Retry::Never, |c| {
+            let code = call.invoke::<i64>(c)?;
+            Ok((code, self.wait_replicas(c)?))
+        })?;
+        self.check_replicated(acked)?;
+        match code {
             1 => Ok(RevokeOutcome::Revoked),
             2 => Ok(RevokeOutcome::AlreadyRevoked),
             _ => Ok(RevokeOutcome::Unknown),
@@ -412,7 +444,7 @@ impl SessionStore for RedisStore {
 
     fn revoke_user(&self, user_id: &str, now: i64, remember_until: i64) -> Result<usize> {
         Ok(self
-            .revoke_all_but(user_id, None, now, remember_until)?
+            .revoke_user_except(user_id, None, now, remember_until)?
             .len())
     }
 
@@ -423,7 +455,29 @@ impl SessionStore for RedisStore {
         now: i64,
         remember_until: i64,
     ) -> Result<Vec<Id>> {
-        self.revoke_all_but(user_id, keep, now, remember_until)
+        let index = self.tagged_key("u:", user_id);
+        let epoch = self.tagged_key("e:", user_id);
+        let remember = remember_until.saturating_sub(now).max(1);
+        let keep = keep.map(hex).unwrap_or_default();
+        let (sids, acked) = if self.link.is_cluster() {
+            self.revoke_user_in_steps(&index, &epoch, now, remember, &keep)?
+        } else {
+            let mut call = self.scripts.revoke_user.prepare_invoke();
+            call.key(&index)
+                .key(&epoch)
+                .arg(now)
+                .arg(remember)
+                .arg(self.key("s:", ""))
+                .arg(&keep);
+            self.run(Retry::Never, |c| {
+                let sids: Vec<String> = call.invoke(c)?;
+                Ok((sids, self.wait_replicas(c)?))
+            })?
+        };
+        self.check_replicated(acked)?;
+        sids.iter()
+            .map(|s| Id::parse(s).ok_or_else(|| corrupt("revoke_user reply")))
+            .collect()
     }
 
     fn details(&self, sid: Id) -> Result<Option<SessionDetails>> {
@@ -448,7 +502,7 @@ impl SessionStore for RedisStore {
     }
 
     fn user_not_before(&self, user_id: &str) -> Result<Option<i64>> {
-        let key = self.key("e:", user_id);
+        let key = self.tagged_key("e:", user_id);
         self.run(Retry::Safe, |c| redis::cmd("GET").arg(&key).query(c))
     }
 
@@ -456,15 +510,17 @@ impl SessionStore for RedisStore {
         let key = self.key("d:", jti);
         let ttl = until.saturating_sub(now).max(1);
         // SET NX is the atomic check-and-deny; the entry expires when the token does.
-        let set: Option<String> = self.run(Retry::Never, |c| {
-            redis::cmd("SET")
+        let (set, acked): (Option<String>, u64) = self.run(Retry::Never, |c| {
+            let set = redis::cmd("SET")
                 .arg(&key)
                 .arg(until)
                 .arg("NX")
                 .arg("EX")
                 .arg(ttl)
-                .query(c)
+                .query(c)?;
+            Ok((set, self.wait_replicas(c)?))
         })?;
+        self.check_replicated(acked)?;
         Ok(set.is_some())
     }
 
@@ -500,20 +556,13 @@ impl SessionStore for RedisStore {
     fn stats(&self) -> Result<Stats> {
         self.run(Retry::Safe, |c| {
             let mut st = Stats::default();
-            st.sessions = self.scan(c, "s:", |c, keys| {
-                if keys.is_empty() {
-                    return Ok(());
-                }
-                let mut pipe = redis::pipe();
-                for k in &keys {
-                    pipe.cmd("HGET").arg(k).arg("r");
-                }
-                let flags: Vec<Option<String>> = pipe.query(c)?;
-                st.revoked_sessions += flags.iter().filter(|f| f.as_deref() == Some("1")).count();
-                Ok(())
-            })?;
-            st.denied_jtis = self.scan(c, "d:", |_, _| Ok(()))?;
-            st.user_epochs = self.scan(c, "e:", |_, _| Ok(()))?;
+            let nodes = self.link.primaries(c)?;
+            if nodes.is_empty() {
+                self.count(c, &mut st)?;
+            }
+            for mut node in nodes {
+                self.count(&mut node, &mut st)?;
+            }
             Ok(st)
         })
     }

@@ -68,6 +68,7 @@ pub fn sid_of(e: &Engine, token: &str) -> keyfob::session::Id {
     keyfob::session::Id::parse(claims.sid().expect("sid")).expect("hex sid")
 }
 
+pub mod events;
 pub mod sessions;
 
 /// The behaviours, each a function of the backend.
@@ -495,56 +496,7 @@ macro_rules! mount {
             fn concurrent_refreshes_never_fork() {
                 $crate::conformance::suite::concurrent_refreshes_never_fork(&backend());
             }
-            #[test]
-            fn metadata_is_kept_and_listed_newest_first() {
-                $crate::conformance::sessions::metadata_is_kept_and_listed_newest_first(&backend());
-            }
-            #[test]
-            fn metadata_out_of_bounds_is_refused() {
-                $crate::conformance::sessions::metadata_out_of_bounds_is_refused(&backend());
-            }
-            #[test]
-            fn revoke_user_except_keeps_one() {
-                $crate::conformance::sessions::revoke_user_except_keeps_one(&backend());
-            }
-            #[test]
-            fn the_cap_ends_the_oldest_session() {
-                $crate::conformance::sessions::the_cap_ends_the_oldest_session(&backend());
-            }
-            #[test]
-            fn a_removed_claim_is_gone_on_the_next_refresh() {
-                $crate::conformance::sessions::a_removed_claim_is_gone_on_the_next_refresh(
-                    &backend(),
-                );
-            }
-            #[test]
-            fn a_removed_claim_is_gone_at_once_with_the_option() {
-                $crate::conformance::sessions::a_removed_claim_is_gone_at_once_with_the_option(
-                    &backend(),
-                );
-            }
-            #[test]
-            fn update_session_refuses_what_it_cannot_do() {
-                $crate::conformance::sessions::update_session_refuses_what_it_cannot_do(&backend());
-            }
-            #[test]
-            fn events_report_what_happened() {
-                $crate::conformance::sessions::events_report_what_happened(&backend());
-            }
-            #[test]
-            fn client_mismatch_is_an_event() {
-                $crate::conformance::sessions::client_mismatch_is_an_event(&backend());
-            }
-            #[test]
-            fn a_panicking_handler_is_contained() {
-                $crate::conformance::sessions::a_panicking_handler_is_contained(&backend());
-            }
-            #[test]
-            fn metrics_count_operations_errors_and_latency() {
-                $crate::conformance::sessions::metrics_count_operations_errors_and_latency(
-                    &backend(),
-                );
-            }
+            $crate::conformance::sessions::mount_sessions!();
         }
     };
 }

@@ -28,12 +28,12 @@ enum CoreClock {
 /// login as a session with an idle timeout and an absolute lifetime, and validates,
 /// refreshes and revokes them. Thread-safe: build one per process and share it.
 ///
-/// `Engine(signing_key, *, clock=None, on_event=None, **config)`: `signing_key` is an HMAC secret (at
-/// least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str` or UTF-8
-/// `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix seconds read
-/// as each call starts (`time.time`: freezegun and time-machine then move the engine;
-/// default: the system clock). Every other keyword is a configuration field, named as in Rust and in the C interface's JSON
-/// (shown with its default):
+/// `Engine(signing_key, *, clock=None, on_event=None, **config)`: `signing_key` is an
+/// HMAC secret (at least 32 bytes) or a PEM private key (PKCS#8; PKCS#1 for RSA), as `str`
+/// or UTF-8 `bytes`; `clock` a `ManualClock` for tests, or a callable returning Unix
+/// seconds read as each call starts (`time.time`: freezegun and time-machine then move the
+/// engine; default: the system clock). Every other keyword is a configuration field, named
+/// as in Rust and in the C interface's JSON (shown with its default):
 ///
 /// - `algorithm="HS256"`: "HS256", "HS384", "HS512", "EdDSA", "ES256" or "RS256".
 /// - `key_id=None`: the signing key's `kid`, written into every token's header.
@@ -47,10 +47,18 @@ enum CoreClock {
 ///   PyJWT with this key), checked statelessly plus the revocations of `revoke` and
 ///   `revoke_user`.
 /// - `store="memory"`: where sessions live: "memory" (in this process) or a Redis URL
-///   `redis://[:password@]host:port/db` shared by every process.
+///   shared by every process: `redis://[:password@]host:port/db` (`rediss://` for TLS),
+///   `redis+sentinel://host:port,host:port/master-set/db` (a primary found through
+///   Sentinel) or `redis+cluster://host:port,host:port` (`rediss+...` for TLS).
 /// - `store_prefix="keyfob:"`: the prefix of every key a shared store writes.
 /// - `store_timeout_ms=200`: the bound on each connect, read and write to a shared store;
 ///   past it the call raises `StoreUnavailableError`.
+/// - `store_tls_ca=None`, `store_tls_cert=None`, `store_tls_key=None`: paths to PEM
+///   files: the CA a TLS Redis's certificate must chain to (default: the system's
+///   roots), and a client certificate with its key for mutual TLS.
+/// - `store_wait_replicas=0`: revocations and rotations return only once this many
+///   replicas have them (Redis `WAIT`); fewer within `store_wait_timeout_ms=100` raises
+///   `StoreUnavailableError`.
 /// - `rotate_refresh=True`: every refresh returns a new refresh token, and presenting a
 ///   rotated one again revokes the session.
 /// - `reuse_grace_s=0`: for this long after a rotation, the previous refresh token gets

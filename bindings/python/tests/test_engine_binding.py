@@ -1,4 +1,4 @@
-"""Issue 7 from Python: sessions bound to a client id and/or a DPoP key (RFC 9449).
+"""From Python: sessions bound to a client id and/or a DPoP key (RFC 9449).
 
 Proofs are signed here with PyJWT and `cryptography` (dpop_support), so the engine is checked
 against an independent JOSE implementation. The engine runs on a manual clock; every proof's

@@ -1,4 +1,4 @@
-"""Issue 7 on the shared store: the binding lives in the session in Redis, and proof ids are
+"""Client binding on the Redis store: the binding lives in the session in Redis, and proof ids are
 recorded there too, so a proof replayed to another worker is refused."""
 
 from __future__ import annotations

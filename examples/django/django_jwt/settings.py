@@ -1,4 +1,4 @@
-"""Settings for the article's django_jwt project, with keyfob in place of simplejwt.
+"""Settings for the example django_jwt project, with keyfob in place of simplejwt.
 
 SECRET_KEY signs the tokens: keep it out of the code and out of git. It is read from the
 DJANGO_SECRET_KEY environment variable; without one a development key is used, and said so.
@@ -89,14 +89,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The article's line, with keyfob's class in place of simplejwt's.
+# simplejwt's usual line, with keyfob's class in place of simplejwt's.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "keyfob.drf.authentication.JWTAuthentication",
     ],
 }
 
-# simplejwt's SIMPLE_JWT keys; the article's lifetimes: access 5 minutes, refresh 12 hours.
+# simplejwt's SIMPLE_JWT keys; the project's lifetimes: access 5 minutes, refresh 12 hours.
 # keyfob adds: a session ends after IDLE_TIMEOUT without requests, and at
 # REFRESH_TOKEN_LIFETIME at the latest however often it is refreshed.
 KEYFOB = {

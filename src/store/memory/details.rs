@@ -1,10 +1,12 @@
 //! Session details in the memory store: a side map per shard, under the shard's lock,
 //! holding an entry only for a session that carries metadata or claims. Validates never
-//! look at it (unless the engine asks for the session's claims on validate); listing a
-//! user's sessions scans the shards, as `revoke_user` does.
+//! look at it (unless the engine asks for the session's claims on validate). A user's
+//! sessions are found through each shard's user index ([`super::users`]), built by the
+//! first listing.
 
 use serde_json::{Map, Value};
 
+use super::locate::SHARDS;
 use super::place::{Packed, PlaceRef};
 use super::MemoryStore;
 use crate::error::Result;
@@ -34,9 +36,23 @@ impl MemoryStore {
 
     pub(super) fn sessions_of(&self, user_id: &str, now: i64) -> Result<Vec<StoredSession>> {
         let mut out = Vec::new();
-        for shard in self.healthy_shards() {
-            for place in shard.values() {
-                if is_users(place, user_id) && place.check_alive(now).is_ok() {
+        for no in 0..SHARDS {
+            // A poisoned shard is passed by, as by every store-wide read.
+            let Ok(mut shard) = self.read_shard(no) else {
+                continue;
+            };
+            if !shard.has_user_index() {
+                drop(shard);
+                if let Ok(mut writing) = self.write_shard(no) {
+                    writing.build_user_index();
+                }
+                shard = match self.read_shard(no) {
+                    Ok(shard) => shard,
+                    Err(_) => continue,
+                };
+            }
+            for place in shard.sessions_of(user_id.as_bytes()) {
+                if place.check_alive(now).is_ok() {
                     let key = place.id();
                     let details = shard.details.get(&key);
                     out.push(StoredSession {

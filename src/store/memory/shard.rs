@@ -11,6 +11,7 @@ use parking_lot::{RwLock, RwLockWriteGuard};
 use super::locate::MAX_PLACES;
 use super::place::{Entry, Packed, PlaceMut, PlaceRef, State};
 use super::slab::Slab;
+use super::users::UserIndex;
 use super::view::ShardView;
 use super::SWEEP_MIN_WRITES;
 use crate::error::{Error, Result};
@@ -55,6 +56,8 @@ pub(super) struct Shard {
     /// any: away from the places, so a validate never reads it. Entries go with their
     /// session when a sweep frees its place.
     pub(super) details: IdMap<Box<SessionDetails>>,
+    /// Places by user, once anything listed a user's sessions (see [`UserIndex`]).
+    pub(super) users: Option<UserIndex>,
     pub(super) live: usize,
     pub(super) writes_since_sweep: usize,
     /// No place can be over before this time (the least of their [`PlaceRef::ends`], or
@@ -73,6 +76,7 @@ impl Default for Shard {
             free: Vec::new(),
             foreign: IdMap::default(),
             details: IdMap::default(),
+            users: None,
             live: 0,
             writes_since_sweep: 0,
             nothing_ends_before: i64::MAX,
@@ -158,6 +162,7 @@ impl Shard {
                 let reserved = state == State::Reserved;
                 self.live += usize::from(reserved);
                 self.may_end_at(at);
+                self.index_user(at);
                 return Ok(reserved);
             }
         }
@@ -167,6 +172,7 @@ impl Shard {
                 place.fill(entry);
             }
             self.may_end_at(at);
+            self.index_user(at);
             return Ok(false);
         }
         // 2^32 sessions in one shard would be terabytes: refuse rather than wrap.
@@ -177,9 +183,42 @@ impl Shard {
             place.fill(entry);
         }
         self.may_end_at(at);
+        self.index_user(at);
         self.foreign.insert(key, at as u32);
         self.live += 1;
         Ok(false)
+    }
+
+    /// Keep the user index (when there is one) up to date with the session just put at `at`.
+    fn index_user(&mut self, at: usize) {
+        if let (Some(users), Some(place)) = (self.users.as_mut(), self.slab.get(at)) {
+            users.add(place, at);
+        }
+    }
+
+    /// Build the shard's user index, unless it has one.
+    pub(super) fn build_user_index(&mut self) {
+        if self.users.is_none() {
+            self.users = Some(UserIndex::of(&self.slab));
+        }
+    }
+
+    pub(super) fn has_user_index(&self) -> bool {
+        self.users.is_some()
+    }
+
+    /// The live sessions of `user`, with their place numbers, found through the user index
+    /// (which must have been built).
+    pub(super) fn sessions_of<'a>(
+        &'a self,
+        user: &'a [u8],
+    ) -> impl Iterator<Item = PlaceRef<'a>> + 'a {
+        let places = self.users.as_ref().map_or(&[][..], |u| u.places_of(user));
+        places.iter().filter_map(move |&at| {
+            let place = self.slab.get(at as usize)?;
+            (place.state() == State::Live && place.locked().user_id.as_bytes() == Some(user))
+                .then_some(place)
+        })
     }
 
     pub(super) fn values(&self) -> impl Iterator<Item = PlaceRef<'_>> {
@@ -202,10 +241,14 @@ impl Shard {
         let mut nothing_ends_before = i64::MAX;
         let free = &mut self.free;
         let details = &mut self.details;
+        let users = &mut self.users;
         self.slab.for_each_mut(|at, mut place| {
             let seen = place.as_ref();
             if seen.is_over(now) {
                 ended += usize::from(seen.state() == State::Live);
+                if let (Some(users), State::Live) = (users.as_mut(), seen.state()) {
+                    users.remove(seen, at);
+                }
                 if !details.is_empty() {
                     details.remove(&seen.id());
                 }

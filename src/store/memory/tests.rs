@@ -23,6 +23,8 @@ mod slab;
 #[cfg(not(loom))]
 mod sweeps;
 #[cfg(not(loom))]
+mod users;
+#[cfg(not(loom))]
 mod view;
 
 /// `cases` cases normally, a few under Miri; no failure files (Miri runs isolated from the

@@ -113,7 +113,13 @@ pub(super) fn unavailable(e: RedisError) -> Error {
     Error::StoreUnavailable(what)
 }
 
-/// A connection that broke (not one that was slow: a slow Redis is as slow for a retry).
+/// A connection that broke (not one that was slow: a slow Redis is as slow for a retry), or
+/// that points at a server demoted to a replica by a failover (READONLY: nothing was
+/// applied, and the connections pooled with it point at the old primary too).
 pub(super) fn is_broken_connection(e: &RedisError) -> bool {
-    !e.is_timeout() && (e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal())
+    !e.is_timeout()
+        && (e.is_io_error()
+            || e.is_connection_dropped()
+            || e.is_connection_refusal()
+            || e.code() == Some("READONLY"))
 }

@@ -1,32 +1,22 @@
--- Insert a session (KEYS[1]) and index its sid in its user's set (KEYS[2]).
--- ARGV: sid, user, created, idle, absolute, jti, iat, previous ('' for none), revoked, ttl,
--- client digest, DPoP key thumbprint (both hex, '' when not bound), then the details: label,
--- ip, user agent, data (JSON), claims (JSON); each '' when absent, and then not written.
--- Both keys expire with the session's absolute deadline (ttl = absolute - now, in seconds).
--- Sids are random: an existing key is this same session written by an earlier attempt whose
--- reply was lost, and it may have been revoked since. Never overwrite it.
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-local ttl = tonumber(ARGV[10])
-redis.call('HSET', KEYS[1], 'u', ARGV[2], 'c', ARGV[3], 'i', ARGV[4], 'a', ARGV[5],
-  'j', ARGV[6], 't', ARGV[7], 'p', ARGV[8], 'r', ARGV[9], 'b', ARGV[11], 'k', ARGV[12])
+-- The second step of a login (see index.lua for ARGV, passed as `a`): the session, expiring
+-- with its absolute deadline, and its details (a[13..17]: label, ip, user agent, data,
+-- claims), each written only when not ''.
+-- Sids are random: an existing session is this same one written by an earlier attempt whose
+-- reply was lost, and it may have been revoked since. Never overwrite it. A key holding only
+-- the revoked flag is the mark revoke_user left for a login it found in the index but not yet
+-- here: the session is born revoked.
 local details = {'l', 'ip', 'ua', 'm', 'x'}
-for i, field in ipairs(details) do
-  if ARGV[12 + i] and ARGV[12 + i] ~= '' then
-    redis.call('HSET', KEYS[1], field, ARGV[12 + i])
-  end
-end
-redis.call('EXPIRE', KEYS[1], ttl)
-local size = redis.call('SADD', KEYS[2], ARGV[1]) == 1 and redis.call('SCARD', KEYS[2]) or 0
-if redis.call('TTL', KEYS[2]) < ttl then
-  redis.call('EXPIRE', KEYS[2], ttl)
-end
--- Amortized pruning of ended sessions from a busy user's set: O(1) per login.
-if size > 0 and size % 64 == 0 then
-  local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[1])
-  for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-    if redis.call('EXISTS', prefix .. sid) == 0 then
-      redis.call('SREM', KEYS[2], sid)
+local function create_session(key, a)
+  local revoked = a[9]
+  local existing = redis.call('HMGET', key, 'u', 'r')
+  if existing[1] then return end
+  if existing[2] == '1' then revoked = '1' end
+  redis.call('HSET', key, 'u', a[2], 'c', a[3], 'i', a[4], 'a', a[5], 'j', a[6], 't', a[7],
+    'p', a[8], 'r', revoked, 'b', a[11], 'k', a[12])
+  for i, field in ipairs(details) do
+    if a[12 + i] and a[12 + i] ~= '' then
+      redis.call('HSET', key, field, a[12 + i])
     end
   end
+  redis.call('EXPIRE', key, tonumber(a[10]))
 end
-return 0

@@ -1,7 +1,7 @@
 //! Session details on Redis: metadata and claims as fields of the session's hash (`l`
 //! label, `ip`, `ua` user agent, `m` the application's data and `x` the claims, both JSON;
-//! each absent when empty), a user's sessions listed through the user's set of sids (never
-//! a key scan), claims merged by a compare-and-set, and `revoke_user` sparing one session.
+//! each absent when empty), a user's sessions listed through the user's index (never a key
+//! scan; on a Cluster in steps), and claims merged by a compare-and-set.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use redis::Script;
 use serde_json::{Map, Value};
 
-use super::codec::{code_error, corrupt, digest_field, hex, id_field, int_field};
+use super::codec::{code_error, corrupt, digest_field, id_field, int_field};
 use super::{RedisStore, Retry, COMMON_LUA};
 use crate::error::{Error, Result};
 use crate::session::{self, ClientBinding, Id, Session, SessionDetails, SessionMeta};
@@ -27,7 +27,6 @@ const LISTED: [&str; 15] = [
 struct Scripts {
     user_sessions: Script,
     update_claims: Script,
-    revoke_user: Script,
 }
 
 fn scripts() -> &'static Scripts {
@@ -35,9 +34,8 @@ fn scripts() -> &'static Scripts {
     SCRIPTS.get_or_init(|| {
         let with_rules = |body: &str| Script::new(&format!("{COMMON_LUA}\n{body}"));
         Scripts {
-            user_sessions: with_rules(include_str!("user_sessions.lua")),
+            user_sessions: Script::new(include_str!("user_sessions.lua")),
             update_claims: with_rules(include_str!("update_claims.lua")),
-            revoke_user: Script::new(include_str!("revoke_user.lua")),
         }
     })
 }
@@ -108,7 +106,7 @@ fn details_of(fields: &HashMap<&str, &str>) -> Result<SessionDetails> {
     })
 }
 
-fn session_of(sid: Id, fields: &HashMap<&str, &str>) -> Result<Session> {
+pub(super) fn session_of(sid: Id, fields: &HashMap<&str, &str>) -> Result<Session> {
     let owned: HashMap<String, String> = fields
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -161,30 +159,71 @@ impl RedisStore {
     }
 
     pub(super) fn sessions_of(&self, user_id: &str, now: i64) -> Result<Vec<StoredSession>> {
-        let mut call = scripts().user_sessions.prepare_invoke();
-        call.key(self.key("u:", user_id))
-            .arg(self.key("s:", ""))
-            .arg(now);
-        // Pruning gone sids is all it writes: safe to run twice.
-        let flat: Vec<String> = self.run(Retry::Safe, |c| call.invoke(c))?;
-        let mut out = Vec::with_capacity(flat.len() / (LISTED.len() + 1));
-        for row in flat.chunks(LISTED.len() + 1) {
-            if row.len() != LISTED.len() + 1 {
-                return Err(corrupt("user_sessions reply"));
+        let index = self.tagged_key("u:", user_id);
+        let rows = if self.link.is_cluster() {
+            self.sessions_in_steps(&index, now)?
+        } else {
+            let mut call = scripts().user_sessions.prepare_invoke();
+            call.key(&index).arg(self.key("s:", "")).arg(now);
+            // Pruning the index is all it writes: safe to run twice.
+            let flat: Vec<String> = self.run(Retry::Safe, |c| call.invoke(c))?;
+            let mut rows = Vec::with_capacity(flat.len() / (LISTED.len() + 1));
+            for row in flat.chunks(LISTED.len() + 1) {
+                if row.len() != LISTED.len() + 1 {
+                    return Err(corrupt("user_sessions reply"));
+                }
+                rows.push((row[0].clone(), row[1..].iter().cloned().map(Some).collect()));
             }
-            let sid = Id::parse(&row[0]).ok_or_else(|| corrupt("user_sessions reply"))?;
+            rows
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (sid, values) in rows {
+            let sid = Id::parse(&sid).ok_or_else(|| corrupt("user_sessions reply"))?;
             let fields: HashMap<&str, &str> = LISTED
                 .iter()
-                .zip(&row[1..])
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| (*k, v.as_str()))
+                .zip(&values)
+                .filter_map(|(k, v)| Some((*k, v.as_deref().filter(|v| !v.is_empty())?)))
                 .collect();
-            out.push(StoredSession {
-                session: session_of(sid, &fields)?,
-                details: details_of(&fields)?,
-            });
+            let session = session_of(sid, &fields)?;
+            if session.check_alive(now).is_ok() {
+                out.push(StoredSession {
+                    session,
+                    details: details_of(&fields)?,
+                });
+            }
         }
         Ok(out)
+    }
+
+    /// A Cluster's user_sessions: the index read in the user's slot, then each listed
+    /// session in its own; each row is a sid and the values of [`LISTED`]. A sid whose
+    /// session is not there stays in the index: it may be a login between its two steps,
+    /// which `revoke_user` must still find. The index drops it at its absolute deadline.
+    fn sessions_in_steps(
+        &self,
+        index: &str,
+        now: i64,
+    ) -> Result<Vec<(String, Vec<Option<String>>)>> {
+        // Only reads: safe to run twice.
+        self.run(Retry::Safe, |c| {
+            let sids: Vec<String> = redis::cmd("ZRANGE")
+                .arg(index)
+                .arg(format!("({now}"))
+                .arg("+inf")
+                .arg("BYSCORE")
+                .query(c)?;
+            let mut rows = Vec::with_capacity(sids.len());
+            for sid in sids {
+                let values: Vec<Option<String>> = redis::cmd("HMGET")
+                    .arg(self.tagged_key("s:", &sid))
+                    .arg(&LISTED[..])
+                    .query(c)?;
+                if values.first().is_some_and(Option::is_some) {
+                    rows.push((sid, values));
+                }
+            }
+            Ok(rows)
+        })
     }
 
     pub(super) fn merge_claims_at(
@@ -217,25 +256,5 @@ impl RedisStore {
         Err(Error::StoreUnavailable(
             "the session's claims kept changing during an update".into(),
         ))
-    }
-
-    pub(super) fn revoke_all_but(
-        &self,
-        user_id: &str,
-        keep: Option<Id>,
-        now: i64,
-        remember_until: i64,
-    ) -> Result<Vec<Id>> {
-        let mut call = scripts().revoke_user.prepare_invoke();
-        call.key(self.key("u:", user_id))
-            .key(self.key("e:", user_id))
-            .arg(now)
-            .arg(remember_until.saturating_sub(now).max(1))
-            .arg(self.key("s:", ""))
-            .arg(keep.map(hex).unwrap_or_default());
-        let sids: Vec<String> = self.run(Retry::Never, |c| call.invoke(c))?;
-        sids.iter()
-            .map(|s| Id::parse(s).ok_or_else(|| corrupt("revoke_user reply")))
-            .collect()
     }
 }

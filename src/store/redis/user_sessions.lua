@@ -1,15 +1,17 @@
--- SessionStore::user_sessions, through the user's set of sids (KEYS[1]), never a key scan.
--- ARGV: the session key prefix, now. Sids whose session has gone leave the set. Replies,
--- for each session alive at now, 16 strings ('' for an absent field): the sid, then the
--- fields u c i a j t p r b k l ip ua m x.
-local now = tonumber(ARGV[2])
+-- SessionStore::user_sessions in one step (one server, or a Sentinel-managed primary),
+-- through the user's index (KEYS[1], a sorted set of sids scored by absolute deadline),
+-- never a key scan. ARGV: the session key prefix (a session's key is it, then the sid in
+-- braces), now. Sessions whose absolute deadline has come leave the index, and so do sids
+-- whose session has gone. Replies, for each session still held, 16 strings ('' for an
+-- absent field): the sid, then the fields u c i a j t p r b k l ip ua m x.
 local fields = {'u', 'c', 'i', 'a', 'j', 't', 'p', 'r', 'b', 'k', 'l', 'ip', 'ua', 'm', 'x'}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 local out = {}
-for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local s = redis.call('HMGET', ARGV[1] .. sid, unpack(fields))
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local s = redis.call('HMGET', ARGV[1] .. '{' .. sid .. '}', unpack(fields))
   if not s[1] then
-    redis.call('SREM', KEYS[1], sid)
-  elseif alive(s[8], tonumber(s[3]), tonumber(s[4]), now) == 0 then
+    redis.call('ZREM', KEYS[1], sid)
+  else
     out[#out + 1] = sid
     for i = 1, #fields do
       out[#out + 1] = s[i] or ''

@@ -30,7 +30,7 @@ Every error is a `KeyfobError`, with a subclass per stable error code (`.code`, 
     ├── InvalidArgumentError, ConfigError      also ValueError
     └── StoreUnavailableError, BufferTooSmallError, PanicError
 
-There is no `keyfob.KeyfobError`: that name belongs to simplejwt, and to
+There is no `keyfob.TokenError`: that name belongs to simplejwt, and to
 `keyfob.drf.exceptions.TokenError`, its drop-in.
 
 `keyfob.drf` is the drop-in for `rest_framework_simplejwt`.

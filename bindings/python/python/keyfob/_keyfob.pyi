@@ -161,10 +161,18 @@ class Engine:
       PyJWT with this key), checked statelessly plus the revocations of `revoke` and
       `revoke_user`.
     - `store="memory"`: where sessions live: "memory" (in this process) or a Redis URL
-      `redis://[:password@]host:port/db` shared by every process.
+      shared by every process: `redis://[:password@]host:port/db` (`rediss://` for TLS),
+      `redis+sentinel://host:port,host:port/master-set/db` (a primary found through
+      Sentinel) or `redis+cluster://host:port,host:port` (`rediss+...` for TLS).
     - `store_prefix="keyfob:"`: the prefix of every key a shared store writes.
     - `store_timeout_ms=200`: the bound on each connect, read and write to a shared store;
       past it the call raises `StoreUnavailableError`.
+    - `store_tls_ca=None`, `store_tls_cert=None`, `store_tls_key=None`: paths to PEM
+      files: the CA a TLS Redis's certificate must chain to (default: the system's
+      roots), and a client certificate with its key for mutual TLS.
+    - `store_wait_replicas=0`: revocations and rotations return only once this many
+      replicas have them (Redis `WAIT`); fewer within `store_wait_timeout_ms=100` raises
+      `StoreUnavailableError`.
     - `rotate_refresh=True`: every refresh returns a new refresh token, and presenting a
       rotated one again revokes the session.
     - `reuse_grace_s=0`: for this long after a rotation, the previous refresh token gets
@@ -215,6 +223,11 @@ class Engine:
         store: str = "memory",
         store_prefix: str = "keyfob:",
         store_timeout_ms: _Milliseconds = 200,
+        store_tls_ca: str | None = None,
+        store_tls_cert: str | None = None,
+        store_tls_key: str | None = None,
+        store_wait_replicas: int = 0,
+        store_wait_timeout_ms: _Milliseconds = 100,
         rotate_refresh: bool = True,
         reuse_grace_s: _Seconds = 0,
         leeway_s: _Seconds = 0,

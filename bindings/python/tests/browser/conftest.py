@@ -1,4 +1,4 @@
-"""A real browser against the article's example in cookie mode: Debian's headless Chromium
+"""A real browser against the example project in cookie mode: Debian's headless Chromium
 driven by Selenium through Debian's chromedriver (scripts/test-browser.sh installs both), the
 example under runserver with a 3-second access lifetime, and an attacker's site served from
 another origin."""

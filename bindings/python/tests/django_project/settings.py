@@ -1,6 +1,6 @@
 """Django settings for keyfob.drf's tests.
 
-One project serves three URL trees: the article's example (``examples/django``, keyfob) at
+One project serves three URL trees: the example project (``examples/django``, keyfob) at
 ``/api/``, and the same endpoints under ``/sj/api/`` (djangorestframework-simplejwt 5.5) and
 ``/kf/api/`` (keyfob.drf), so a test can send one request sequence to both and compare.
 simplejwt is configured to match keyfob's defaults: rotation on, replay blacklisted.

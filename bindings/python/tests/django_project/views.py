@@ -1,4 +1,4 @@
-"""The article's HelloView, once per authentication flavour."""
+"""The example project's HelloView, once per authentication flavour."""
 
 from keyfob.drf import authentication as keyfob_auth
 from rest_framework import permissions

@@ -1,4 +1,4 @@
-"""URLs for the cookie-mode tests: keyfob.drf's token views at the article's paths, a view
+"""URLs for the cookie-mode tests: keyfob.drf's token views at the example project's paths, a view
 authenticated by ``JWTCookieAuthentication``, and the CSRF token view."""
 
 from django.urls import path

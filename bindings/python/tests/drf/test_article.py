@@ -1,4 +1,4 @@
-"""Issue 4 point 7: the article's flow (examples/django) through Django's test client and
+"""The example project's flow (examples/django) through Django's test client and
 through a real server process on a free loopback port; PyJWT interop both ways."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .test_drop_in import tampered, token_not_valid
 
 EXAMPLE = Path(django_settings.EXAMPLE)
 
-# The body the article shows for an altered token (simplejwt's, and keyfob's).
+# The body an altered token gets (simplejwt's, and keyfob's).
 ARTICLE_TAMPERED = {
     "detail": "Given token not valid for any token type",
     "code": "token_not_valid",
@@ -32,8 +32,8 @@ ARTICLE_TAMPERED = {
 }
 
 
-def article_flow(post, get):
-    """The article's requests in order; `post(path, data)` / `get(path, access)` return
+def example_flow(post, get):
+    """The example project's requests in order; `post(path, data)` / `get(path, access)` return
     (status, json). Returns the final tokens."""
     status, tokens = post("/api/token/", {"username": "admin", "password": "admin"})
     assert status == 200 and set(tokens) == {"refresh", "access"}
@@ -54,7 +54,7 @@ def article_flow(post, get):
 
 
 @pytest.mark.django_db
-def test_article_flow_through_the_test_client(admin):
+def test_example_flow_through_the_test_client(admin):
     client = APIClient()
 
     def post(path, data):
@@ -66,7 +66,7 @@ def test_article_flow_through_the_test_client(admin):
         response = client.get(path, **extra)
         return response.status_code, response.json()
 
-    article_flow(post, get)
+    example_flow(post, get)
 
 
 @pytest.mark.django_db
@@ -183,7 +183,7 @@ def live_server_url(tmp_path):
             server.wait()
 
 
-def test_article_flow_against_a_real_server(live_server_url):
+def test_example_flow_against_a_real_server(live_server_url):
     session = requests.Session()
 
     def post(path, data):
@@ -197,12 +197,12 @@ def test_article_flow_against_a_real_server(live_server_url):
             assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
         return response.status_code, response.json()
 
-    final = article_flow(post, get)
+    final = example_flow(post, get)
     # The server signs with DJANGO_SECRET_KEY: PyJWT checks its tokens with that key.
     claims = jwt.decode(
         final["access"], "live-server-test-secret-key-0123456789abcdef", algorithms=["HS256"]
     )
     assert claims["token_type"] == "access"
-    # Bad credentials, as the article's users would see them.
+    # Bad credentials, as the example's users would see them.
     status, body = post("/api/token/", {"username": "admin", "password": "nope"})
     assert (status, body) == (401, {"detail": "No active account found with the given credentials"})

@@ -1,5 +1,5 @@
-"""Issue 4 point 6: `make demo` (scripts/demo.sh) serves the article's project, and the
-HTTPie commands it prints work as the article shows. The demo runs on a free port with a
+"""`make demo` (scripts/demo.sh) serves the example project, and the HTTPie
+commands it prints work as printed. The demo runs on a free port with a
 scratch database; the commands are taken from its banner and run with the venv's HTTPie."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 7 in keyfob.drf: DPoP-bound tokens (RFC 9449) and KEYFOB["CLIENT_BINDING"].
+"""keyfob.drf: DPoP-bound tokens (RFC 9449) and KEYFOB["CLIENT_BINDING"].
 
 Requests go through Django's test client to the keyfob URLs (``/kf/api/``), so the URL a
 proof must name is ``http://testserver/kf/api/...``. Proofs are signed with PyJWT and

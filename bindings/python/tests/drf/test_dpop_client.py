@@ -1,4 +1,4 @@
-"""Issue 7 point 5: examples/django/dpop_client.py, run against the article's project on a
+"""examples/django/dpop_client.py, run against the example project on a
 live runserver, logs in with DPoP and shows the stolen tokens failing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 4 point 4: every response keyfob.drf shares with simplejwt 5.5 is identical.
+"""Every response keyfob.drf shares with simplejwt 5.5 is identical.
 
 Each scenario runs against simplejwt and keyfob in this process (``both``), which compares
 status, body bytes (tokens masked) and headers; then the test pins keyfob's body literally.

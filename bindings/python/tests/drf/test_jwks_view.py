@@ -1,4 +1,4 @@
-"""The JWK Set endpoint (/.well-known/jwks.json in the article's example): the engine's public
+"""The JWK Set endpoint (/.well-known/jwks.json in the example project): the engine's public
 keys with cache headers and ETag revalidation; nothing for HMAC keys."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Introspection (RFC 7662) and revocation (RFC 7009) at /oauth/introspect/ and /oauth/revoke/
-(the article's example URLs): off by default, for authenticated clients only, inactive for
+(the example project's URLs): off by default, for authenticated clients only, inactive for
 anything keyfob itself would refuse, and revocation that ends sessions and never errors on
 a bad token."""
 

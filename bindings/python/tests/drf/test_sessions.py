@@ -1,5 +1,6 @@
-"""Issue 4 point 5: where keyfob is deliberately stronger than simplejwt, and point 7's time
-rules through ``keyfob.ManualClock`` (``KEYFOB["CLOCK"]``, the documented test hook)."""
+"""Where keyfob is deliberately stronger than simplejwt, and the session time rules (idle
+timeout, absolute lifetime) through ``keyfob.ManualClock`` (``KEYFOB["CLOCK"]``, the
+documented test hook)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 4 point 3: ``settings.KEYFOB`` with simplejwt's key names and defaults, one engine
+"""``settings.KEYFOB`` with simplejwt's key names and defaults, one engine
 per process built on first use and rebuilt when a test changes the settings."""
 
 from __future__ import annotations

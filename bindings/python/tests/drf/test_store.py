@@ -1,4 +1,4 @@
-"""Issue 6 in keyfob.drf: ``KEYFOB["STORE"]`` selects the shared Redis store, and a store
+"""keyfob.drf: ``KEYFOB["STORE"]`` selects the shared Redis store, and a store
 that cannot be reached turns every endpoint into a 503 with a JSON body: a token that could
 not be checked is never accepted, and never answered with a 401 that would log the user out.
 (The multi-process behaviour, under gunicorn, is in tests/redis_store/.)"""

@@ -1,4 +1,4 @@
-"""Other services checking the article's example server's tokens with libraries that share no
+"""Other services checking the example server's tokens with libraries that share no
 code with keyfob: PyJWT's PyJWKClient and jwcrypto verify access tokens with the keys from
 /.well-known/jwks.json, before and after a key rotation, for EdDSA, ES256 and RS256; authlib's
 OAuth 2 client introspects (RFC 7662) and revokes (RFC 7009) them."""

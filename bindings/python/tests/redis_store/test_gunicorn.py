@@ -1,4 +1,4 @@
-"""Issue 6 point 5: examples/django under gunicorn with 4 worker processes on one Redis.
+"""examples/django under gunicorn with 4 worker processes on one Redis.
 
 Sessions and revocations are shared and immediate across workers, concurrent refreshes from
 several processes never fork a session's chain, nothing is lost when every gunicorn process

@@ -175,6 +175,13 @@ class APISettings:
         value = self.user_settings.get(name, DEFAULTS[name])
         if name == "AUTH_HEADER_TYPES" and not isinstance(value, (list, tuple)):
             value = (value,)
+        if (
+            name.endswith("_LIFETIME")
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
+            # Seconds are accepted too; token classes do date arithmetic with timedeltas.
+            value = timedelta(seconds=value)
         if name == "SLIDING_TOKEN_REFRESH_LIFETIME" and value is None:
             # One session lifetime, whichever kind of token it hands out.
             value = self.REFRESH_TOKEN_LIFETIME
