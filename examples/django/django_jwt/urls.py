@@ -1,5 +1,6 @@
 import os
 
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from jwt_api.views import BrowserAppView
@@ -15,9 +16,10 @@ urlpatterns = [
     path(".well-known/jwks.json", JWKSView.as_view(), name="jwks"),
     path("oauth/introspect/", IntrospectionView.as_view(), name="introspect"),
     path("oauth/revoke/", RevocationView.as_view(), name="revoke"),
-    # Each user's sessions, with buttons to end them (jwt_api/admin.py).
-    path("admin/", admin.site.urls),
 ]
+if apps.is_installed("django.contrib.admin"):
+    # Each user's sessions, with buttons to end them (jwt_api/admin.py).
+    urlpatterns.append(path("admin/", admin.site.urls))
 if os.environ.get("KEYFOB_METRICS", "1") == "1":
     from jwt_api.metrics import metrics
 
