@@ -1,8 +1,8 @@
 //! The Redis store on a Redis Cluster (feature `redis`): the store conformance suite on the
 //! three-primary cluster that scripts/test-redis.sh creates, the key layout (a user's keys
-//! in one slot), `revoke_user` catching a login between its two steps, and a live slot
-//! migration under a load of logins, validates and refreshes that loses nothing and forks
-//! no refresh chain.
+//! in one slot), `revoke_user` catching a login between its two steps (also after a listing
+//! that found it there), and a live slot migration under a load of logins, validates and
+//! refreshes that loses nothing and forks no refresh chain.
 #![cfg(feature = "redis")]
 
 mod conformance;
@@ -127,6 +127,41 @@ fn revoke_user_revokes_a_login_caught_between_its_two_steps() {
         e.validate(&after.access).is_ok(),
         "a later login is a new session"
     );
+}
+
+/// Listing reads the index in the user's slot, then each session in its own. A login
+/// caught between its two steps is not listed, and stays in the index, so a revoke_user
+/// after the listing still reaches it.
+#[test]
+fn listing_keeps_a_login_caught_between_its_two_steps_in_the_index() {
+    let ns = fresh_namespace("listing");
+    let clock = clock();
+    let store = Cluster.store(&ns);
+    let e = engine(store.clone(), config(), &clock);
+    let pair = e.login("ines", None).unwrap();
+    let sid = sid_of(&e, &pair.access);
+    let session = store.get(sid).unwrap().expect("stored");
+    let mut conn = cluster_conn();
+    // As if the second step had not happened yet.
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{ns}s:{{{sid}}}"))
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(
+        e.sessions("ines").map(|l| l.len()),
+        Ok(0),
+        "not written yet"
+    );
+    let score: Option<i64> = redis::cmd("ZSCORE")
+        .arg(format!("{ns}u:{{ines}}"))
+        .arg(sid.to_string())
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(score, Some(session.absolute_deadline), "still in the index");
+    assert_eq!(e.revoke_user("ines"), Ok(0), "nothing live yet");
+    store.create(session, clock.now()).unwrap(); // the second step, late
+    assert_eq!(e.validate(&pair.access), Err(Error::Revoked));
+    assert_eq!(e.sessions("ines").map(|l| l.len()), Ok(0));
 }
 
 fn node_id(port: u16) -> String {

@@ -77,8 +77,6 @@ use codec::{
 
 /// Idle connections kept for reuse; more are opened under load and closed after it.
 const MAX_IDLE_CONNECTIONS: usize = 16;
-/// Keys fetched per SCAN step by `stats`.
-const SCAN_BATCH: usize = 1_000;
 
 const COMMON_LUA: &str = include_str!("redis/common.lua");
 const USER_LUA: &str = include_str!("redis/user.lua");
@@ -242,45 +240,6 @@ impl RedisStore {
         self.checkin(conn);
         Ok(v)
     }
-
-    /// Count the keys of one kind, and pass each batch of names to `each`.
-    fn scan<C: ConnectionLike>(
-        &self,
-        conn: &mut C,
-        kind: &str,
-        mut each: impl FnMut(&mut C, Vec<String>) -> redis::RedisResult<()>,
-    ) -> redis::RedisResult<usize> {
-        let pattern = format!("{}{kind}*", glob_escape(&self.prefix));
-        let mut cursor: u64 = 0;
-        let mut n = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(SCAN_BATCH)
-                .query(conn)?;
-            n += keys.len();
-            each(conn, keys)?;
-            if next == 0 {
-                return Ok(n);
-            }
-            cursor = next;
-        }
-    }
-}
-
-/// `*?[]\` taken literally in a SCAN pattern.
-fn glob_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl SessionStore for RedisStore {

@@ -1,4 +1,6 @@
-"""Session management from Python, on the memory store and on Redis: metadata kept with a
+"""Session management from Python, on the memory store, on Redis and on a Redis Cluster
+(``scripts/test-redis.sh`` starts it and names it in ``KEYFOB_TEST_REDIS_CLUSTER_URL``,
+where a user's sessions are listed and ended in steps across slots): metadata kept with a
 session, listing a user's sessions, ending all but one, the per-user cap, claims changed
 mid-session, the event handler (exceptions logged, never raised) and metrics."""
 
@@ -33,13 +35,20 @@ def redis_url() -> Iterator[str]:
             server.close()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 def store(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The store keywords of an engine: in memory, or on Redis under a prefix of its own."""
+    """The store keywords of an engine: in memory, or on Redis (one server or a Cluster)
+    under a prefix of its own."""
     if request.param == "memory":
         return {}
+    prefix = f"keyfob-py-test:{uuid.uuid4().hex}:"
+    if request.param == "cluster":
+        cluster = os.environ.get("KEYFOB_TEST_REDIS_CLUSTER_URL")
+        if not cluster:
+            pytest.fail("KEYFOB_TEST_REDIS_CLUSTER_URL is not set: run scripts/test-redis.sh")
+        return {"store": cluster, "store_prefix": prefix, "store_timeout_ms": 5000}
     url: str = request.getfixturevalue("redis_url")
-    return {"store": url, "store_prefix": f"keyfob-py-test:{uuid.uuid4().hex}:"}
+    return {"store": url, "store_prefix": prefix}
 
 
 def make(store: dict[str, Any], clock: keyfob.ManualClock, **config: Any) -> keyfob.Engine:

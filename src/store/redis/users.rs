@@ -7,6 +7,9 @@ use super::{RedisStore, Retry};
 use crate::error::Result;
 use crate::store::Stats;
 
+/// Keys fetched per SCAN step by `stats`.
+const SCAN_BATCH: usize = 1_000;
+
 impl RedisStore {
     /// `<prefix><kind>{<tag>}`: every key of one tag lives in one Cluster slot, so a script
     /// may touch several. Tags are a user id (`u:`, `e:`) or a sid (`s:`).
@@ -73,4 +76,43 @@ impl RedisStore {
         st.user_epochs += self.scan(conn, "e:", |_, _| Ok(()))?;
         Ok(())
     }
+
+    /// Count the keys of one kind, and pass each batch of names to `each`.
+    fn scan<C: ConnectionLike>(
+        &self,
+        conn: &mut C,
+        kind: &str,
+        mut each: impl FnMut(&mut C, Vec<String>) -> redis::RedisResult<()>,
+    ) -> redis::RedisResult<usize> {
+        let pattern = format!("{}{kind}*", glob_escape(&self.prefix));
+        let mut cursor: u64 = 0;
+        let mut n = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_BATCH)
+                .query(conn)?;
+            n += keys.len();
+            each(conn, keys)?;
+            if next == 0 {
+                return Ok(n);
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// `*?[]\` taken literally in a SCAN pattern.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
