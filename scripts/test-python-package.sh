@@ -46,8 +46,16 @@ for needed in (
     assert needed in names, f"the sdist lacks {needed}"
 with zipfile.ZipFile(wheel) as whl:
     files = set(whl.namelist())
-for needed in ("keyfob/_keyfob.pyi", "keyfob/py.typed", "keyfob/_types.py", "keyfob/drf/views.py"):
+for needed in (
+    "keyfob/_keyfob.pyi", "keyfob/py.typed", "keyfob/_types.py", "keyfob/drf/views.py",
+    "keyfob/cli.py", "keyfob/__main__.py", "keyfob/prometheus.py",
+    "keyfob/drf/templates/keyfob_drf/user_sessions.html",
+):  # fmt: skip
     assert needed in files, f"the wheel lacks {needed}"
+entry_points = next(f for f in files if f.endswith(".dist-info/entry_points.txt"))
+with zipfile.ZipFile(wheel) as whl:
+    scripts = whl.read(entry_points).decode().replace(" ", "").splitlines()
+    assert "keyfob=keyfob.cli:run" in scripts, "the wheel installs no keyfob command"
 assert any(f.startswith("keyfob/_keyfob.") and f.endswith(".so") for f in files), files
 print(f"sdist: {len(names)} files; wheel: {len(files)} files")
 PY
@@ -78,6 +86,12 @@ print(blocks[0])
 PY
     out="$(cd "$scratch" && "$venv/bin/python" readme_example.py)"
     [ "$out" = "refused: revoked" ] || { echo "README example printed: $out" >&2; return 1; }
+    # The operators' command is installed and reads a token.
+    local token decoded
+    token="$("$venv/bin/python" -c 'import keyfob; print(keyfob.Engine("c" * 32).login(5).access)')"
+    decoded="$("$venv/bin/keyfob" decode "$token")"
+    [[ "$decoded" == *'"user_id": "5"'* ]] ||
+        { echo "the keyfob command did not decode a token: $decoded" >&2; return 1; }
 }
 
 echo "== the wheel built from the sdist, in a fresh venv" >&2

@@ -33,14 +33,16 @@ def base_env(db_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def prepare_database(workdir: Path) -> Path:
-    """A migrated sqlite database in `workdir` with the user admin/admin (one process)."""
+def prepare_database(workdir: Path, *, superuser: bool = False) -> Path:
+    """A migrated sqlite database in `workdir` with the user admin/admin (one process); with
+    `superuser`, admin may use the admin site."""
     db_path = workdir / "db.sqlite3"
+    create = "create_superuser" if superuser else "create_user"
     script = (
         "from django.core.management import call_command; "
         "from django.contrib.auth.models import User; "
         "call_command('migrate', interactive=False, verbosity=0); "
-        "User.objects.create_user('admin', password='admin')"
+        f"User.objects.{create}('admin', password='admin')"
     )
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],

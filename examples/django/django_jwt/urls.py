@@ -1,3 +1,7 @@
+import os
+
+from django.apps import apps
+from django.contrib import admin
 from django.urls import include, path
 from jwt_api.views import BrowserAppView
 from keyfob.drf.jwks import JWKSView
@@ -13,3 +17,11 @@ urlpatterns = [
     path("oauth/introspect/", IntrospectionView.as_view(), name="introspect"),
     path("oauth/revoke/", RevocationView.as_view(), name="revoke"),
 ]
+if apps.is_installed("django.contrib.admin"):
+    # Each user's sessions, with buttons to end them (jwt_api/admin.py).
+    urlpatterns.append(path("admin/", admin.site.urls))
+if os.environ.get("KEYFOB_METRICS", "1") == "1":
+    from jwt_api.metrics import metrics
+
+    # The engine's metrics for Prometheus; keep it reachable from your monitoring only.
+    urlpatterns.append(path("metrics", metrics, name="metrics"))

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from keyfob.drf.csrf import CsrfTokenView
 from keyfob.drf.views import (
     TokenBlacklistView,
@@ -17,4 +17,7 @@ urlpatterns = [
     path("hello/", HelloView.as_view(), name="hello"),
     # The CSRF token, for browser apps not served by this project (cookie mode).
     path("csrf/", CsrfTokenView.as_view(), name="csrf"),
+    # The signed-in user's sessions: list (GET sessions/), end one (DELETE sessions/<id>/),
+    # end all others (POST sessions/revoke-others/).
+    path("", include("keyfob.drf.session_urls")),
 ]

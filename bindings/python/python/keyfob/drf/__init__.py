@@ -12,7 +12,11 @@ Modules: ``settings`` (``KEYFOB`` keys and defaults), ``engine`` (the per-proces
 ``authentication``, ``models`` (``TokenUser``), ``serializers``, ``views``, ``checks``, and
 the optional app ``token_blacklist``; for browser apps ``cookies`` and ``csrf`` (cookie
 mode), for other services ``jwks`` (the JWK Set view) and ``oauth`` (introspection and
-revocation). Nothing Django-specific is imported here, so importing ``keyfob.drf`` is cheap.
+revocation); for sessions people can see ``metadata`` (what a login records), ``sessions``
+and ``session_urls`` (the user's own sessions), ``session_admin`` (the admin's page),
+``events`` and ``signals`` (the engine's events as logs and Django signals) and
+``revocation`` (a new password ends the sessions). Nothing Django-specific is imported
+here, so importing ``keyfob.drf`` is cheap.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -1,4 +1,6 @@
-"""The Django app ``keyfob.drf``: optional, and what registers keyfob's system checks."""
+"""The Django app ``keyfob.drf``: optional. Installed, it registers keyfob's system checks,
+ends a user's sessions when the password changes (``keyfob.drf.revocation``), and provides the
+admin's session page template (``keyfob.drf.session_admin``)."""
 
 from __future__ import annotations
 
@@ -13,3 +15,8 @@ class KeyfobDrfConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the checks)
+        from .revocation import connect
+
+        # A new password (and, if asked, a logout of Django's session) ends the user's
+        # keyfob sessions.
+        connect()

@@ -4,6 +4,8 @@
 
 - ``keyfob.E001`` (error): the engine cannot be built from the settings, e.g. a signing key
   keyfob refuses (an HMAC key shorter than 32 bytes); the message names the rule and the fix.
+- ``keyfob.E003`` (error): ``CLIENT_IP_HEADER`` or ``CLIENT_IP_PROXY_COUNT`` (how the client's
+  address is read at login) has a value that cannot work.
 - ``keyfob.W001`` (warning): ``KEYFOB`` keys keyfob.drf does not know; they are ignored (as
   simplejwt ignored unknown keys), so requests keep working.
 """
@@ -49,6 +51,24 @@ def check_engine_settings(app_configs: Any = None, **kwargs: Any) -> list[checks
             )
         ]
     return []
+
+
+@checks.register()
+def check_session_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The client-address settings of ``keyfob.drf.metadata`` have a shape they can work with
+    (a wrong one would fail every login)."""
+    from .settings import api_settings
+
+    problems = []
+    header = api_settings.CLIENT_IP_HEADER
+    if header is not None and (not isinstance(header, str) or not header):
+        problems.append(
+            "CLIENT_IP_HEADER must be None or a request.META key such as 'HTTP_X_FORWARDED_FOR'"
+        )
+    count = api_settings.CLIENT_IP_PROXY_COUNT
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        problems.append("CLIENT_IP_PROXY_COUNT must be a whole number of proxies, at least 1")
+    return [checks.Error(f"settings.KEYFOB: {problem}", id="keyfob.E003") for problem in problems]
 
 
 @checks.register()

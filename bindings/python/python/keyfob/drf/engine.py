@@ -16,6 +16,10 @@ Time: the engine reads Python's ``time.time()`` as each call starts, so a test t
 or moves time with ``freezegun`` or ``time-machine`` moves the engine's time too (tokens
 expire, sessions go idle). A ``keyfob.ManualClock`` in ``KEYFOB["CLOCK"]`` replaces it.
 
+The engine reports its events (logins, refreshes, revoked sessions, refresh-token reuse...)
+to ``keyfob.drf.events``, which logs them and sends them as Django signals
+(``keyfob.drf.signals``).
+
 When a setting the engine is built from changes (``override_settings``, or a cached setting
 dropped from ``api_settings``), the next call rebuilds the engine; other changes keep it.
 """
@@ -34,6 +38,7 @@ from django.core.signals import setting_changed
 
 import keyfob
 
+from .events import handle_event
 from .keys import engine_key
 from .settings import api_settings
 
@@ -152,7 +157,8 @@ def build_engine(arguments: dict[str, Any] | None = None) -> keyfob.Engine:
         # it, time-machine patches it), so a test moving time moves the engine too.
         kwargs["clock"] = time.time
     try:
-        return keyfob.Engine(key, **kwargs)
+        # Events become log records and Django signals (keyfob.drf.events).
+        return keyfob.Engine(key, on_event=handle_event, **kwargs)
     except keyfob.ConfigError as e:
         raise ImproperlyConfigured(f"settings.KEYFOB: {e}") from e
 

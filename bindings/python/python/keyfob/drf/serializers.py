@@ -14,6 +14,7 @@ import keyfob
 from . import dpop
 from .engine import get_engine
 from .exceptions import TOKEN_IS_BLACKLISTED, EngineError, TokenError, raise_token_error
+from .metadata import login_request
 from .settings import api_settings
 from .tokens import (
     LOGIN_PRESENTATION,
@@ -79,11 +80,15 @@ class TokenObtainPairSerializer(TokenObtainSerializer):
         data = super().validate(attrs)
         with dpop.token_endpoint_errors():
             # A DPoP header (or KEYFOB["CLIENT_BINDING"]) binds the new session.
-            presented = LOGIN_PRESENTATION.set(dpop.presentation(self.context.get("request")))
+            request = self.context.get("request")
+            presented = LOGIN_PRESENTATION.set(dpop.presentation(request))
             try:
-                refresh = self.get_token(self.user)
+                with login_request(request):  # the client's IP and user agent
+                    refresh = self.get_token(self.user)
             finally:
                 LOGIN_PRESENTATION.reset(presented)
+            # Claims get_token added: the session's, so that refreshes keep them.
+            refresh.save_claims_to_session()
         data["refresh"] = str(refresh)
         data["access"] = str(refresh.access_token)  # type: ignore[attr-defined]
         if dpop.is_bound(data["refresh"]):
@@ -98,7 +103,9 @@ class TokenObtainSlidingSerializer(TokenObtainSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         data = super().validate(attrs)
-        data["token"] = str(self.get_token(self.user))
+        token = self.get_token(self.user)
+        token.save_claims_to_session()
+        data["token"] = str(token)
         if api_settings.UPDATE_LAST_LOGIN:
             update_last_login(None, self.user)
         return data

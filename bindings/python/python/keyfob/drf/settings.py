@@ -85,6 +85,21 @@ DEFAULTS: dict[str, Any] = {
     "REVOCATION": False,
     "OAUTH_CLIENTS": {},
     "OAUTH_PERMISSION_CLASSES": ("keyfob.drf.oauth.IsOAuthClient",),
+    # Sessions people can see (keyfob.drf.metadata, keyfob.drf.sessions): a login through the
+    # obtain view records the client's IP address and user agent with its session. Behind a
+    # proxy, CLIENT_IP_HEADER names the META key it writes the client's address to (such as
+    # "HTTP_X_FORWARDED_FOR") and CLIENT_IP_PROXY_COUNT how many proxies append to it; None
+    # reads REMOTE_ADDR. SESSION_LABEL: a callable (or import path) request -> str | None
+    # naming the device ("Firefox on macOS"), shown with the session.
+    "SESSION_METADATA": True,
+    "CLIENT_IP_HEADER": None,
+    "CLIENT_IP_PROXY_COUNT": 1,
+    "SESSION_LABEL": None,
+    # Account changes (keyfob.drf.revocation): a new password ends every session of the user;
+    # REVOKE_ON_LOGOUT also ends them when the user logs out of Django's own session
+    # (django.contrib.auth's user_logged_out, such as the admin's logout).
+    "REVOKE_ON_PASSWORD_CHANGE": True,
+    "REVOKE_ON_LOGOUT": False,
 }
 
 IMPORT_STRINGS = (
@@ -93,6 +108,7 @@ IMPORT_STRINGS = (
     "TOKEN_USER_CLASS",
     "USER_AUTHENTICATION_RULE",
     "CLIENT_BINDING",
+    "SESSION_LABEL",
 )
 
 # simplejwt features keyfob does not offer: refusing them beats silently ignoring them.

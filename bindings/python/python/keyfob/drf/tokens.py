@@ -83,6 +83,15 @@ LOGIN_PRESENTATION: ContextVar[dict[str, Any] | None] = ContextVar(
     "keyfob_login_presentation", default=None
 )
 
+# What a login records about its client (ip, user_agent, label: keyfob.drf.metadata), set
+# around ``get_token`` by the obtain serializer or ``metadata.login_request``.
+LOGIN_METADATA: ContextVar[dict[str, Any] | None] = ContextVar(
+    "keyfob_login_metadata", default=None
+)
+
+# Claims the engine writes itself, whatever the session's claims say.
+ENGINE_CLAIMS = frozenset({"exp", "iat", "nbf", "sid", "cnf", "iss", "aud"})
+
 # The token types the engine mints and checks with a session.
 SESSION_TYPES = frozenset({"access", "refresh", "sliding"})
 
@@ -108,6 +117,12 @@ def engine_call(op: Any, *args: Any, **kwargs: Any) -> Any:
         return op(*args, **kwargs)
     except EngineError as e:
         raise_token_error(e)
+
+
+def login_arguments() -> dict[str, Any]:
+    """The keyword arguments of the engine's login for the login being made: the client
+    binding the request presents, and what it records about the client."""
+    return {**(LOGIN_PRESENTATION.get() or {}), **(LOGIN_METADATA.get() or {})}
 
 
 def decode_payload(raw: str) -> dict[str, Any]:
@@ -154,8 +169,12 @@ class SettingLifetime:
         self.setting = setting
 
     def __get__(self, obj: object, owner: type | None = None) -> timedelta:
-        value: timedelta = getattr(api_settings, self.setting)
-        return value
+        value = getattr(api_settings, self.setting)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # The engine takes lifetimes in seconds too; tokens built in code need a timedelta.
+            return timedelta(seconds=value)
+        lifetime: timedelta = value
+        return lifetime
 
 
 class Token:
@@ -181,6 +200,8 @@ class Token:
     _engine_checked = False
     # The absolute deadline of this token's session, when known (Unix seconds).
     _session_deadline: int | None = None
+    # The claims the engine's login minted, for ``save_claims_to_session``.
+    _minted_claims: dict[str, Any] | None = None
 
     def __init__(self, token: str | bytes | None = None, verify: bool = True) -> None:
         if self.token_type is None:
@@ -406,6 +427,29 @@ class Token:
                 self.payload[name] = claims[name]
         self._text = minted
         self._text_payload = claims
+        self._minted_claims = claims
+
+    def save_claims_to_session(self) -> None:
+        """Store the claims code added to (or removed from) this new token since its login
+        (``get_token`` overrides do) with its session: the session's claims are what every
+        refresh mints into the next tokens. Nothing to do when there were no such changes."""
+        minted, sid = self._minted_claims, self.session_id
+        if minted is None or sid is None:
+            return
+        own = {
+            *ENGINE_CLAIMS,
+            api_settings.TOKEN_TYPE_CLAIM,
+            api_settings.JTI_CLAIM,
+            api_settings.USER_ID_CLAIM,
+            api_settings.SLIDING_TOKEN_REFRESH_EXP_CLAIM,
+        }
+        changes = {
+            k: v for k, v in self.payload.items() if k not in own and (k, v) not in minted.items()
+        }
+        changes.update({k: None for k in minted if k not in own and k not in self.payload})
+        if changes:
+            engine_call(get_engine().update_session, sid, changes)
+            self._minted_claims = dict(self.payload)
 
     # -- the mapping interface ---------------------------------------------------------------
 
@@ -502,7 +546,11 @@ class BlacklistMixin:
             outstanding = self._outstanding()
             return BlacklistedToken.objects.get_or_create(token=outstanding)
         sid = self.payload.get("sid")
-        if isinstance(sid, str):
+        if isinstance(sid, str) and self._engine_checked and self._text is not None:
+            # The token the engine checked: revoking by it tells the engine (and the
+            # session_revoked event) that this is a logout.
+            engine_call(get_engine().revoke, self._text)
+        elif isinstance(sid, str):
             if not engine_call(get_engine().revoke_session, sid):
                 raise TokenError(TOKEN_IS_BLACKLISTED)
         elif api_settings.USER_ID_CLAIM in self.payload:
@@ -575,7 +623,7 @@ class AccessToken(Token):
             get_engine().login,
             self.payload[api_settings.USER_ID_CLAIM],
             self._login_extra(),
-            **(LOGIN_PRESENTATION.get() or {}),
+            **login_arguments(),
         )
         self._adopt(pair.access, decode_payload(pair.access), (api_settings.JTI_CLAIM,))
         self._session_deadline = decode_payload(pair.refresh).get("exp")
@@ -602,7 +650,7 @@ class RefreshToken(BlacklistMixin, Token):
             get_engine().login,
             self.payload[api_settings.USER_ID_CLAIM],
             self._login_extra(),
-            **(LOGIN_PRESENTATION.get() or {}),
+            **login_arguments(),
         )
         claims = decode_payload(pair.refresh)
         # The session knows this refresh token by its jti: the token carries the engine's.
