@@ -154,7 +154,7 @@ impl SessionStore for MemoryStore {
         let sid = s.sid;
         let entry = Entry::live(s);
         // Boxed before the lock is taken.
-        let details = (!details.is_empty()).then(|| Box::new(details));
+        let details = (!details.is_empty()).then(|| Box::new(details::Kept::new(details)));
         let (no, at) = self.locator.locate(sid);
         let mut shard = self.write_shard(no)?;
         let key = Packed::of(sid);
@@ -376,5 +376,6 @@ fn claims_in(shard: &Shard, sid: Id) -> Option<Map<String, Value>> {
     shard
         .details
         .get(&Packed::of(sid))
-        .map(|d| d.claims.clone())
+        .filter(|d| d.claims_set)
+        .map(|d| d.details.claims.clone())
 }

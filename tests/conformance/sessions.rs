@@ -227,6 +227,26 @@ pub fn a_removed_claim_is_gone_on_the_next_refresh(b: &dyn Backend) {
     );
 }
 
+/// A session with metadata but no claims of its own keeps what the application added to
+/// its refresh token (re-signed with the engine's key, as a `get_token` override does).
+pub fn claims_added_to_a_refresh_token_survive_a_login_with_metadata(b: &dyn Backend) {
+    let clock = clock();
+    let e = engine(b.store(&fresh_namespace("added")), config(), &clock);
+    let pair = e
+        .login_with("alice", None, &options("curl", "192.0.2.1", "curl/8"))
+        .unwrap();
+    let refresh = pair.refresh.as_deref().unwrap();
+    let mut payload: Map<String, Value> =
+        serde_json::from_slice(&e.verify_signature(refresh).unwrap()).unwrap();
+    payload.insert("username".into(), json!("ada"));
+    let resigned = e
+        .sign_payload(Value::Object(payload).to_string().as_bytes())
+        .unwrap();
+    let next = e.refresh(&resigned).unwrap();
+    let claims = e.validate(&next.access).unwrap();
+    assert_eq!(claims.extra().get("username"), Some(&json!("ada")));
+}
+
 pub fn a_removed_claim_is_gone_at_once_with_the_option(b: &dyn Backend) {
     let clock = clock();
     let mut cfg = config();
@@ -321,6 +341,12 @@ macro_rules! mount_sessions {
         #[test]
         fn a_removed_claim_is_gone_on_the_next_refresh() {
             $crate::conformance::sessions::a_removed_claim_is_gone_on_the_next_refresh(&backend());
+        }
+        #[test]
+        fn claims_added_to_a_refresh_token_survive_a_login_with_metadata() {
+            $crate::conformance::sessions::claims_added_to_a_refresh_token_survive_a_login_with_metadata(
+                &backend(),
+            );
         }
         #[test]
         fn a_removed_claim_is_gone_at_once_with_the_option() {

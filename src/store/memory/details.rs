@@ -13,6 +13,26 @@ use crate::error::Result;
 use crate::session::{self, Id, SessionDetails};
 use crate::store::StoredSession;
 
+/// What the side map holds for a session.
+#[derive(Default)]
+pub(super) struct Kept {
+    pub(super) details: SessionDetails,
+    /// Whether the session has claims of its own (a login's extra claims, or any
+    /// `update_session`), even none left: a refresh then mints those, not the presented
+    /// token's, so a claim removed mid-session cannot come back.
+    pub(super) claims_set: bool,
+}
+
+impl Kept {
+    pub(super) fn new(details: SessionDetails) -> Kept {
+        let claims_set = !details.claims.is_empty();
+        Kept {
+            details,
+            claims_set,
+        }
+    }
+}
+
 impl MemoryStore {
     pub(super) fn details_of(&self, sid: Id) -> Result<Option<SessionDetails>> {
         let (no, at) = self.locator.locate(sid);
@@ -21,7 +41,7 @@ impl MemoryStore {
             return Ok(None);
         }
         let details = shard.details.get(&Packed::of(sid));
-        Ok(Some(details.map(|d| (**d).clone()).unwrap_or_default()))
+        Ok(Some(details.map(|d| d.details.clone()).unwrap_or_default()))
     }
 
     pub(super) fn claims_of(&self, sid: Id) -> Result<Option<Map<String, Value>>> {
@@ -31,7 +51,9 @@ impl MemoryStore {
             return Ok(None);
         }
         let details = shard.details.get(&Packed::of(sid));
-        Ok(details.map(|d| d.claims.clone()))
+        Ok(details
+            .filter(|d| d.claims_set)
+            .map(|d| d.details.claims.clone()))
     }
 
     pub(super) fn sessions_of(&self, user_id: &str, now: i64) -> Result<Vec<StoredSession>> {
@@ -57,7 +79,7 @@ impl MemoryStore {
                     let details = shard.details.get(&key);
                     out.push(StoredSession {
                         session: place.session(key.id()),
-                        details: details.map(|d| (**d).clone()).unwrap_or_default(),
+                        details: details.map(|d| d.details.clone()).unwrap_or_default(),
                     });
                 }
             }
@@ -79,12 +101,13 @@ impl MemoryStore {
         let mut claims = shard
             .details
             .get(&key)
-            .map(|d| d.claims.clone())
+            .map(|d| d.details.claims.clone())
             .unwrap_or_default();
         session::merge_claims(&mut claims, changes);
         session::meta::check_claims_size(&claims)?;
         let entry = shard.details.entry(key).or_default();
-        entry.claims = claims.clone();
+        entry.details.claims = claims.clone();
+        entry.claims_set = true;
         Ok(claims)
     }
 

@@ -8,6 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use parking_lot::{RwLock, RwLockWriteGuard};
 
+use super::details::Kept;
 use super::locate::MAX_PLACES;
 use super::place::{Entry, Packed, PlaceMut, PlaceRef, State};
 use super::slab::Slab;
@@ -15,7 +16,7 @@ use super::users::UserIndex;
 use super::view::ShardView;
 use super::SWEEP_MIN_WRITES;
 use crate::error::{Error, Result};
-use crate::session::{Id, SessionDetails};
+use crate::session::Id;
 
 /// For the side index of ids the store did not choose: those are random, so mixing their
 /// bytes is hash enough.
@@ -55,7 +56,7 @@ pub(super) struct Shard {
     /// What sessions carry besides their state (metadata, claims), for those that carry
     /// any: away from the places, so a validate never reads it. Entries go with their
     /// session when a sweep frees its place.
-    pub(super) details: IdMap<Box<SessionDetails>>,
+    pub(super) details: IdMap<Box<Kept>>,
     /// Places by user, once anything listed a user's sessions (see [`UserIndex`]).
     pub(super) users: Option<UserIndex>,
     pub(super) live: usize,
