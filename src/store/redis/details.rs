@@ -9,10 +9,10 @@ use std::sync::OnceLock;
 use redis::Script;
 use serde_json::{Map, Value};
 
-use super::codec::{code_error, corrupt, digest_field, id_field, int_field};
+use super::codec::{code_error, corrupt};
 use super::{RedisStore, Retry, COMMON_LUA};
 use crate::error::{Error, Result};
-use crate::session::{self, ClientBinding, Id, Session, SessionDetails, SessionMeta};
+use crate::session::{self, Id, Session, SessionDetails, SessionMeta};
 use crate::store::StoredSession;
 
 /// update_claims.lua: `x` changed between the read and the write.
@@ -114,25 +114,7 @@ pub(super) fn session_of(sid: Id, fields: &HashMap<&str, &str>) -> Result<Sessio
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    let previous = match fields.get("p").copied() {
-        None | Some("") => None,
-        Some(p) => Some(Id::parse(p).ok_or_else(|| corrupt("p"))?),
-    };
-    Ok(Session {
-        sid,
-        user_id: owned.get("u").cloned().ok_or_else(|| corrupt("u"))?,
-        created_at: int_field(&owned, "c")?,
-        idle_deadline: int_field(&owned, "i")?,
-        absolute_deadline: int_field(&owned, "a")?,
-        current_jti: id_field(&owned, "j")?,
-        current_iat: int_field(&owned, "t")?,
-        previous_jti: previous,
-        revoked: fields.get("r").copied() == Some("1"),
-        binding: ClientBinding {
-            client: digest_field(&owned, "b")?,
-            jkt: digest_field(&owned, "k")?,
-        },
-    })
+    super::read::session_from(sid, &owned, None)
 }
 
 impl RedisStore {

@@ -33,24 +33,34 @@ impl RedisStore {
             // Nothing, or revoke_user's mark for a login not written yet.
             return Ok(None);
         }
-        let previous = match fields.get("p").map(String::as_str) {
-            None | Some("") => None,
-            Some(p) => Some(Id::parse(p).ok_or_else(|| corrupt("p"))?),
-        };
-        Ok(Some(Session {
-            sid,
-            user_id: fields.get("u").cloned().ok_or_else(|| corrupt("u"))?,
-            created_at: int_field(&fields, "c")?,
-            idle_deadline: int_field(&fields, "i")?.max(slid.unwrap_or(i64::MIN)),
-            absolute_deadline: int_field(&fields, "a")?,
-            current_jti: id_field(&fields, "j")?,
-            current_iat: int_field(&fields, "t")?,
-            previous_jti: previous,
-            revoked: fields.get("r").map(String::as_str) == Some("1"),
-            binding: ClientBinding {
-                client: digest_field(&fields, "b")?,
-                jkt: digest_field(&fields, "k")?,
-            },
-        }))
+        session_from(sid, &fields, slid).map(Some)
     }
+}
+
+/// A session from its hash's fields; its idle deadline is the later of the hash's and
+/// `slid`, the idle key's (`None` when it has not slid).
+pub(super) fn session_from(
+    sid: Id,
+    fields: &HashMap<String, String>,
+    slid: Option<i64>,
+) -> Result<Session> {
+    let previous = match fields.get("p").map(String::as_str) {
+        None | Some("") => None,
+        Some(p) => Some(Id::parse(p).ok_or_else(|| corrupt("p"))?),
+    };
+    Ok(Session {
+        sid,
+        user_id: fields.get("u").cloned().ok_or_else(|| corrupt("u"))?,
+        created_at: int_field(fields, "c")?,
+        idle_deadline: int_field(fields, "i")?.max(slid.unwrap_or(i64::MIN)),
+        absolute_deadline: int_field(fields, "a")?,
+        current_jti: id_field(fields, "j")?,
+        current_iat: int_field(fields, "t")?,
+        previous_jti: previous,
+        revoked: fields.get("r").map(String::as_str) == Some("1"),
+        binding: ClientBinding {
+            client: digest_field(fields, "b")?,
+            jkt: digest_field(fields, "k")?,
+        },
+    })
 }
