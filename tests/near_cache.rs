@@ -96,12 +96,21 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 
 /// A process's engine on `server`: its own store handle, near cache on.
 fn process(server: &Server, prefix: &str, clock: &ManualClock) -> (Engine, Arc<RedisStore>) {
+    process_with(server, prefix, clock, Config::with_secret(SECRET))
+}
+
+fn process_with(
+    server: &Server,
+    prefix: &str,
+    clock: &ManualClock,
+    config: Config,
+) -> (Engine, Arc<RedisStore>) {
     let store = RedisStore::open(&server.url(), prefix, Duration::from_secs(2))
         .unwrap()
         .near_cache(1_000)
         .unwrap();
     let store = Arc::new(store);
-    let engine = Engine::builder(Config::with_secret(SECRET))
+    let engine = Engine::builder(config)
         .clock(clock.clone())
         .store(store.clone() as Arc<dyn SessionStore>)
         .build()
@@ -234,7 +243,7 @@ fn a_slide_elsewhere_leaves_cached_copies_in_place() {
     // heard everything Redis announced before, the slide included, had it been announced.
     assert!(a.validate(&kept.access).is_ok());
     assert!(a.validate(&kept.access).is_ok());
-    assert!(stat(&mut admin, "set") > writes, "the slide was written");
+    eventually("the slide is written", || stat(&mut admin, "set") > writes);
     a.revoke(&marker.access).unwrap();
     eventually("the marker's revocation arrives", || {
         b.validate(&marker.access) == Err(Error::Revoked)
@@ -247,6 +256,90 @@ fn a_slide_elsewhere_leaves_cached_copies_in_place() {
         after == before || !b_store.near_cache_serving(),
         "a peek at a session slid elsewhere went to Redis"
     );
+}
+
+/// The idle deadline Redis holds for `sid` in its idle key (absent until a first slide).
+fn slid_to(admin: &mut redis::Connection, test: &str, sid: &str) -> Option<i64> {
+    redis::cmd("GET")
+        .arg(format!("{}i:{{{sid}}}", prefix(test)))
+        .query(admin)
+        .unwrap()
+}
+
+fn hits_and_misses(engine: &Engine) -> (u64, u64) {
+    let c = engine.metrics().near_cache.expect("near cache counts");
+    (c.hits, c.misses)
+}
+
+#[test]
+fn a_slide_due_on_a_cached_session_is_written_behind_once_and_seen_everywhere() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let start = SystemClock.now();
+    let clock = ManualClock::new(start);
+    // An access token outliving the idle timeout, to validate past the login's idle deadline.
+    let mut config = Config::with_secret(SECRET);
+    config.idle_timeout_s = 60;
+    config.access_lifetime_s = 600;
+    let idle = config.idle_timeout_s as i64;
+    let (a, a_store) = process_with(&server, &prefix("behind"), &clock, config.clone());
+    let (b, b_store) = process_with(&server, &prefix("behind"), &clock, config);
+    let pair = a.login("hal", None).unwrap();
+    served_from_cache(&a, &a_store, &pair.access, &mut admin);
+    served_from_cache(&b, &b_store, &pair.access, &mut admin);
+
+    clock.advance(5);
+    let scripts = stat(&mut admin, "evalsha");
+    let (hits, misses) = hits_and_misses(&a);
+    for _ in 0..20 {
+        assert!(a.validate(&pair.access).is_ok());
+    }
+    let (hits_now, misses_now) = hits_and_misses(&a);
+    if a_store.near_cache_serving() {
+        assert_eq!(misses_now, misses, "a validate due to slide went to Redis");
+        assert_eq!(hits_now, hits + 20);
+    }
+    eventually("the slide reaches Redis", || {
+        slid_to(&mut admin, "behind", &pair.session_id) == Some(start + 5 + idle)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        stat(&mut admin, "evalsha") - scripts,
+        1,
+        "twenty validates within one second write one slide"
+    );
+
+    // B cached the session before the slide; past the login's idle deadline it asks Redis,
+    // which has the slide.
+    clock.advance(idle - 3);
+    assert_eq!(b.validate(&pair.access).map(|_| ()), Ok(()));
+}
+
+#[test]
+fn a_slide_that_could_not_be_written_behind_is_made_by_the_next_validate() {
+    let server = Server::start();
+    let mut admin = server.admin();
+    let start = SystemClock.now();
+    let clock = ManualClock::new(start);
+    let (a, a_store) = process(&server, &prefix("unwritten"), &clock);
+    let pair = a.login("ivy", None).unwrap();
+    served_from_cache(&a, &a_store, &pair.access, &mut admin);
+    let idle = Config::with_secret(SECRET).idle_timeout_s as i64;
+    // A first slide behind opens the writer's connection and loads its script there.
+    clock.advance(2);
+    assert!(a.validate(&pair.access).is_ok());
+    eventually("the first slide reaches Redis", || {
+        slid_to(&mut admin, "unwritten", &pair.session_id) == Some(start + 2 + idle)
+    });
+
+    // Scripts flushed: the writer's next batch fails.
+    redis::cmd("SCRIPT").arg("FLUSH").exec(&mut admin).unwrap();
+    clock.advance(2);
+    assert!(a.validate(&pair.access).is_ok());
+    eventually("the session leaves the cache and slides on Redis", || {
+        assert!(a.validate(&pair.access).is_ok());
+        slid_to(&mut admin, "unwritten", &pair.session_id) == Some(start + 4 + idle)
+    });
 }
 
 /// The number of connected clients, for refusing new ones.

@@ -26,12 +26,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use redis::{Connection, Value};
+use redis::{Connection, Script, Value};
 
 use super::link::{Conn, Link};
 use super::near_cache::{Cached, NearCache, Ticket};
 use crate::metrics::NearCacheStats;
 use crate::session::Id;
+
+mod slides;
+
+pub(super) use slides::Slide;
+use slides::Slides;
 
 /// How often each process proves its link: one small write, heard by this process only.
 pub(super) const HEARTBEAT_EVERY: Duration = Duration::from_millis(100);
@@ -61,6 +66,10 @@ fn connect(link: &Link) -> Result<Connection, Broken> {
 struct Shared {
     cache: NearCache,
     link: Arc<Link>,
+    /// The store's key prefix, and its touch script (for slides written behind).
+    prefix: String,
+    touch: Script,
+    slides: Slides,
     /// Keys of sessions (`<prefix>s:{<sid>}`).
     tracked: String,
     /// This process's heartbeat keys (`<prefix>s;<random>:`), tracked on the same link.
@@ -92,6 +101,7 @@ pub(super) struct Tracking {
     start: Mutex<()>,
     link: Arc<Link>,
     prefix: String,
+    touch: Script,
     capacity: usize,
     /// Validates answered from the cache, and those that went to Redis.
     hits: AtomicU64,
@@ -102,15 +112,17 @@ impl Tracking {
     pub(super) fn new(
         link: Arc<Link>,
         prefix: &str,
+        touch: Script,
         capacity: usize,
     ) -> crate::error::Result<Tracking> {
-        let shared = Shared::new(link.clone(), prefix, capacity)?;
+        let shared = Shared::new(link.clone(), prefix, touch.clone(), capacity)?;
         Ok(Tracking {
             shared: AtomicPtr::new(Arc::into_raw(Arc::new(shared)).cast_mut()),
             running: AtomicU64::new(u64::MAX),
             start: Mutex::new(()),
             link,
             prefix: prefix.to_owned(),
+            touch,
             capacity,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -147,7 +159,12 @@ impl Tracking {
         }
         if running != u64::MAX {
             // A forked child: what the parent cached was kept true by the parent's link.
-            let Ok(fresh) = Shared::new(self.link.clone(), &self.prefix, self.capacity) else {
+            let Ok(fresh) = Shared::new(
+                self.link.clone(),
+                &self.prefix,
+                self.touch.clone(),
+                self.capacity,
+            ) else {
                 return;
             };
             self.shared
@@ -155,6 +172,7 @@ impl Tracking {
         }
         let listener = self.shared_arc();
         let beat = self.shared_arc();
+        let writer = self.shared_arc();
         let spawned = std::thread::Builder::new()
             .name("keyfob-invalidate".into())
             .spawn(move || listener.listen())
@@ -162,6 +180,11 @@ impl Tracking {
                 std::thread::Builder::new()
                     .name("keyfob-heartbeat".into())
                     .spawn(move || beat.beat())
+            })
+            .and_then(|_| {
+                std::thread::Builder::new()
+                    .name("keyfob-slides".into())
+                    .spawn(move || writer.write_slides())
             });
         if spawned.is_ok() {
             self.running.store(generation, Ordering::Release);
@@ -189,6 +212,20 @@ impl Tracking {
         let shared = self.shared();
         let epoch = shared.epoch.load(Ordering::Acquire);
         shared.cache.fill(sid, ticket, epoch, entry);
+    }
+
+    /// Accept a validate of a cached session due to slide to `idle_deadline`, with the slide
+    /// written behind: `true` once it is queued (or one reaching as far already is), `false`
+    /// when the validate must go to Redis (`sid` left the cache, or the queue is full).
+    pub(super) fn slide_behind(&self, slide: Slide, idle_deadline: i64) -> bool {
+        let shared = self.shared();
+        match shared.cache.claim_slide(slide.sid, idle_deadline) {
+            None => false,
+            Some(false) => true,
+            // Left claimed when the queue is full: the round trip the caller makes instead
+            // refills the entry with the slid deadline.
+            Some(true) => shared.slides.push(slide),
+        }
     }
 
     /// This process changed `sid`: forget it now rather than when Redis says so.
@@ -229,16 +266,25 @@ impl Drop for Tracking {
         // SAFETY: gives up the reference `new` (or the fork path) took with Arc::into_raw.
         let shared = unsafe { Arc::from_raw(ptr) };
         shared.stop.store(true, Ordering::Release);
+        shared.slides.wake();
     }
 }
 
 impl Shared {
-    fn new(link: Arc<Link>, prefix: &str, capacity: usize) -> crate::error::Result<Shared> {
+    fn new(
+        link: Arc<Link>,
+        prefix: &str,
+        touch: Script,
+        capacity: usize,
+    ) -> crate::error::Result<Shared> {
         // Names this process's heartbeats: another process's must never confirm ours.
         let nonce = Id::random()?.to_hex_string();
         Ok(Shared {
             cache: NearCache::new(capacity),
             link,
+            prefix: prefix.to_owned(),
+            touch,
+            slides: Slides::default(),
             tracked: format!("{prefix}s:"),
             heartbeat: format!("{prefix}s;{nonce}:"),
             epoch: AtomicU64::new(0),

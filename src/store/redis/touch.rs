@@ -3,48 +3,62 @@
 //!
 //! From the cache: a revoked or absolutely expired session is refused (both are final); a
 //! binding mismatch that does not revoke is refused; a session alive by its cached idle
-//! deadline is accepted. The cached idle deadline only ever lags the true one (another
-//! process's slide is not announced), so "idle" by the cache is asked of Redis, and so is a
-//! slide this process has not written yet: at most one write per session per second, as
-//! without the cache.
+//! deadline is accepted, and a slide it is due (at most one write per session per second,
+//! as without the cache) is written behind the answer. The cached idle deadline only ever
+//! lags the true one (another process's slide is not announced), so "idle" by the cache is
+//! asked of Redis.
 
 use super::codec::{binding_args, code_error, corrupt, digest_field, CLIENT_MISMATCH, OK};
-use super::invalidation::Tracking;
+use super::invalidation::{Slide, Tracking};
 use super::near_cache::Cached;
 use super::{RedisStore, Retry};
 use crate::error::{Error, Result};
 use crate::session::{self, BindingCheck, ClientBinding, Id};
 
-/// What the cache alone can answer, or `None` when Redis must be asked.
+/// What a cached session tells a validate.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    /// The answer, with nothing to write.
+    Final(Result<()>),
+    /// Alive, and due to slide to this idle deadline.
+    SlideDue(i64),
+    /// Only Redis can tell.
+    AskRedis,
+}
+
 fn answer(
     c: &Cached,
     now: i64,
     idle_timeout: i64,
     slide: bool,
     presented: Option<&BindingCheck>,
-) -> Option<Result<()>> {
+) -> Answer {
     if let Some(check) = presented {
         if let Err(m) = session::check_binding(&c.binding, check) {
             // A mismatch that revokes must reach Redis.
-            return (!m.revokes(check)).then(|| Err(m.error()));
+            return if m.revokes(check) {
+                Answer::AskRedis
+            } else {
+                Answer::Final(Err(m.error()))
+            };
         }
     }
     match session::check_alive(c.revoked, c.idle_deadline, c.absolute_deadline, now) {
-        Err(Error::SessionIdle) => None,
-        Err(e) => Some(Err(e)),
+        Err(Error::SessionIdle) => Answer::AskRedis,
+        Err(e) => Answer::Final(Err(e)),
         Ok(()) => {
             let moved = session::slide(now, idle_timeout, c.absolute_deadline);
             if slide && session::touch_needed(c.idle_deadline, moved) {
-                None
+                Answer::SlideDue(moved)
             } else {
-                Some(Ok(()))
+                Answer::Final(Ok(()))
             }
         }
     }
 }
 
 /// The touch script's reply for a session that exists, as the cache keeps it.
-fn cached_from(reply: &[String]) -> Result<Cached> {
+pub(super) fn cached_from(reply: &[String]) -> Result<Cached> {
     let int = |i: usize| -> Result<i64> {
         reply
             .get(i)
@@ -88,7 +102,12 @@ impl RedisStore {
                 "near_cache: not available on a Redis Cluster (redis+cluster://)".into(),
             ));
         }
-        self.near = Some(Tracking::new(self.link.clone(), &self.prefix, capacity)?);
+        self.near = Some(Tracking::new(
+            self.link.clone(),
+            &self.prefix,
+            self.scripts.touch.clone(),
+            capacity,
+        )?);
         Ok(self)
     }
 
@@ -107,8 +126,20 @@ impl RedisStore {
         presented: Option<&BindingCheck>,
     ) -> Result<()> {
         if let Some(near) = &self.near {
-            let cached = near.get(sid);
-            let answered = cached.and_then(|c| answer(&c, now, idle_timeout, slide, presented));
+            let answered =
+                near.get(sid)
+                    .and_then(|c| match answer(&c, now, idle_timeout, slide, presented) {
+                        Answer::Final(answer) => Some(answer),
+                        Answer::SlideDue(moved) => {
+                            let slide = Slide {
+                                sid,
+                                now,
+                                idle_timeout,
+                            };
+                            near.slide_behind(slide, moved).then_some(Ok(()))
+                        }
+                        Answer::AskRedis => None,
+                    });
             near.count(answered.is_some());
             if let Some(answer) = answered {
                 return answer;
@@ -176,22 +207,27 @@ mod tests {
     #[test]
     fn the_cache_answers_only_what_redis_would_answer_alike() {
         let c = live();
-        assert_eq!(answer(&c, 50, 50, true, None), Some(Ok(())), "no slide due");
-        assert_eq!(answer(&c, 51, 50, true, None), None, "a slide to write");
-        assert_eq!(answer(&c, 51, 50, false, None), Some(Ok(())), "peek");
+        let ok = Answer::Final(Ok(()));
+        assert_eq!(answer(&c, 50, 50, true, None), ok, "no slide due");
+        assert_eq!(
+            answer(&c, 51, 50, true, None),
+            Answer::SlideDue(101),
+            "a slide to write"
+        );
+        assert_eq!(answer(&c, 51, 50, false, None), ok, "peek");
         assert_eq!(
             answer(&c, 100, 50, false, None),
-            None,
+            Answer::AskRedis,
             "idle by a lagging deadline"
         );
         let revoked = Cached { revoked: true, ..c };
         assert_eq!(
             answer(&revoked, 50, 50, true, None),
-            Some(Err(Error::Revoked))
+            Answer::Final(Err(Error::Revoked))
         );
         assert_eq!(
             answer(&c, 1_000, 50, true, None),
-            Some(Err(Error::SessionExpired))
+            Answer::Final(Err(Error::SessionExpired))
         );
     }
 
@@ -213,9 +249,9 @@ mod tests {
         };
         assert_eq!(
             answer(&c, 50, 50, false, Some(&check)),
-            Some(Err(Error::ClientMismatch))
+            Answer::Final(Err(Error::ClientMismatch))
         );
         check.client_check = ClientCheck::RequireOrRevoke;
-        assert_eq!(answer(&c, 50, 50, false, Some(&check)), None);
+        assert_eq!(answer(&c, 50, 50, false, Some(&check)), Answer::AskRedis);
     }
 }
