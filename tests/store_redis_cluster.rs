@@ -1,8 +1,9 @@
 //! The Redis store on a Redis Cluster (feature `redis`): the store conformance suite on the
 //! three-primary cluster that scripts/test-redis.sh creates, the key layout (a user's keys
 //! in one slot), `revoke_user` catching a login between its two steps (also after a listing
-//! that found it there), and a live slot migration under a load of logins, validates and
-//! refreshes that loses nothing and forks no refresh chain.
+//! that found it there), the near cache following every primary, and a live slot migration
+//! under a load of logins, validates and refreshes that loses nothing, forks no refresh
+//! chain, and leaves no near cache holding a moved session's old state.
 #![cfg(feature = "redis")]
 
 mod conformance;
@@ -48,27 +49,6 @@ impl Backend for Cluster {
 
 conformance::mount!(cluster, Cluster);
 
-/// One link cannot hear every primary's invalidations, so there is no near cache on a
-/// Cluster: asked for in code it is a config error, and the config's default leaves it off.
-#[test]
-fn the_near_cache_is_off_on_a_cluster() {
-    let timeout = std::time::Duration::from_secs(5);
-    let store = RedisStore::open(&cluster_url(), &fresh_namespace("near"), timeout).unwrap();
-    match store.near_cache(100) {
-        Err(Error::Config(why)) => assert!(why.contains("Cluster"), "{why}"),
-        other => panic!("expected a config error, got {other:?}"),
-    }
-    let cfg = cluster_config(&fresh_namespace("near"));
-    assert!(cfg.near_cache, "on by default");
-    let store = Arc::new(RedisStore::from_config(&cfg).unwrap());
-    let e = engine(store.clone(), cfg, &clock());
-    let pair = e.login("nia", None).unwrap();
-    for _ in 0..20 {
-        assert!(e.validate(&pair.access).is_ok());
-    }
-    assert!(!store.near_cache_serving());
-}
-
 fn node(port: u16) -> redis::Connection {
     redis::Client::open(format!("redis://127.0.0.1:{port}/0"))
         .unwrap()
@@ -85,6 +65,81 @@ fn cluster_conn() -> redis::cluster::ClusterConnection {
         .unwrap()
         .get_connection()
         .unwrap()
+}
+
+/// Poll `what` until it holds; fail after 20 s.
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// A process on the cluster: its own store handle (near cache on, the default) and engine.
+fn process(ns: &str, clock: &keyfob::ManualClock) -> (Engine, Arc<RedisStore>) {
+    let cfg = cluster_config(ns);
+    assert!(cfg.near_cache, "on by default");
+    let store = Arc::new(RedisStore::from_config(&cfg).unwrap());
+    let e = engine(store.clone(), config(), clock);
+    (e, store)
+}
+
+/// Validates `engine` sent to Redis so far (its near cache's misses).
+fn misses(e: &Engine) -> u64 {
+    e.metrics().near_cache.expect("a near cache").misses
+}
+
+/// Until `engine` answers every token from its near cache: a pass with no miss.
+fn served_from_cache(e: &Engine, store: &RedisStore, tokens: &[String]) {
+    eventually("validates answered from the near cache", || {
+        if !store.near_cache_serving() {
+            return false;
+        }
+        for t in tokens {
+            assert!(e.validate(t).is_ok());
+        }
+        let before = misses(e);
+        for t in tokens {
+            assert!(e.validate(t).is_ok());
+        }
+        misses(e) == before
+    });
+}
+
+/// The near cache follows every primary: sessions on all three are answered from memory,
+/// and a change made by another process on any of them is refused.
+#[test]
+fn the_near_cache_hears_every_primary() {
+    let ns = fresh_namespace("near");
+    let clock = clock();
+    let (a, _) = process(&ns, &clock);
+    let (b, b_store) = process(&ns, &clock);
+    let pairs: Vec<_> = (0..30)
+        .map(|i| a.login(&format!("near-{i}"), None).unwrap())
+        .collect();
+    let mut owners: Vec<u16> = pairs
+        .iter()
+        .map(|p| owner(slot(&format!("{ns}s:{{{}}}", p.session_id))))
+        .collect();
+    owners.sort_unstable();
+    owners.dedup();
+    assert_eq!(owners.len(), 3, "sessions on every primary");
+    let tokens: Vec<String> = pairs.iter().map(|p| p.access.clone()).collect();
+    served_from_cache(&b, &b_store, &tokens);
+
+    for p in &pairs[..15] {
+        a.revoke(&p.access).unwrap();
+    }
+    assert_eq!(a.revoke_user("near-20"), Ok(1));
+    for p in pairs[..15].iter().chain(&pairs[20..21]) {
+        eventually("a revocation elsewhere is refused", || {
+            b.validate(&p.access) == Err(Error::Revoked)
+        });
+    }
+    for p in pairs[15..20].iter().chain(&pairs[21..]) {
+        assert!(b.validate(&p.access).is_ok());
+    }
 }
 
 fn slot(key: &str) -> i64 {
@@ -245,6 +300,17 @@ fn a_live_slot_migration_loses_nothing_and_forks_no_chain() {
                 .collect()
         })
         .collect();
+    // Sessions another process holds in its near cache, untouched while slots move.
+    let (b, b_store) = process(&ns, &clock);
+    let quiet: Vec<_> = (0..100)
+        .map(|i| e.login(&format!("quiet-{i}"), None).unwrap())
+        .collect();
+    let quiet_tokens: Vec<String> = quiet.iter().map(|p| p.access.clone()).collect();
+    served_from_cache(&b, &b_store, &quiet_tokens);
+    let quiet_owners: Vec<u16> = quiet
+        .iter()
+        .map(|p| owner(slot(&format!("{ns}s:{{{}}}", p.session_id))))
+        .collect();
     let done = Arc::new(AtomicBool::new(false));
     let ops = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = chains
@@ -316,10 +382,28 @@ fn a_live_slot_migration_loses_nothing_and_forks_no_chain() {
         "some of the load's keys moved"
     );
 
+    // A session cached before its slot moved and revoked on its new primary is refused by
+    // the process that cached it.
+    let moved: Vec<usize> = (0..quiet.len())
+        .filter(|&i| owner(slot(&format!("{ns}s:{{{}}}", quiet[i].session_id))) != quiet_owners[i])
+        .collect();
+    assert!(!moved.is_empty(), "some cached sessions moved");
+    for &i in &moved {
+        e.revoke(&quiet[i].access).unwrap();
+    }
+    for &i in &moved {
+        eventually("a moved session revoked elsewhere is refused", || {
+            b.validate(&quiet[i].access) == Err(Error::Revoked)
+        });
+    }
+
     // Nothing lost: every session is there and live; no chain forked: each one's latest
     // token goes on, the one before it is a replay.
     let st = e.stats().unwrap();
-    assert_eq!((st.sessions, st.revoked_sessions), (chains.len(), 0));
+    assert_eq!(
+        (st.sessions, st.revoked_sessions),
+        (chains.len() + quiet.len(), moved.len())
+    );
     for c in &chains {
         assert!(e.validate(&c.access).is_ok());
     }

@@ -52,7 +52,8 @@
 //!
 //! With the near cache ([`RedisStore::near_cache`], `near_cache` in the config), validates
 //! are answered from this process's memory, kept true by Redis's invalidations
-//! (`invalidation.rs`); every other operation still goes to Redis. Not on a Cluster.
+//! (`invalidation.rs`, which follows every primary of a Cluster); every other operation
+//! still goes to Redis.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,24 +1,28 @@
-//! The near cache's link to Redis: server-assisted client-side caching, and the heartbeat
-//! that proves the link is keeping up.
+//! The near cache's link to Redis: server-assisted client-side caching, and the heartbeats
+//! that prove the link is keeping up.
 //!
-//! One connection per process and store asks Redis to track every key under the session
-//! prefix for everyone (`CLIENT TRACKING on REDIRECT <itself> BCAST PREFIX <prefix>s:`) and
-//! subscribes to `__redis__:invalidate`: whoever writes a session key (a revocation, a
-//! logout, reuse detection, `revoke_user`, Redis expiring it), every process hears its name.
-//! It connects as the store does (TLS, the primary the sentinels name), so a link rebuilt
-//! after a failover follows the new primary. A Cluster has no one server to follow: the
-//! store does not offer the cache there.
+//! The link is one connection per server that holds sessions: the one server, the primary
+//! the sentinels name, or each primary of a cluster (each announces only the writes to its
+//! own slots). Each asks its server to track every key under the session prefix for
+//! everyone (`CLIENT TRACKING on REDIRECT <itself> BCAST PREFIX <prefix>s:`) and subscribes
+//! to `__redis__:invalidate`: whoever writes a session key (a revocation, a logout, reuse
+//! detection, `revoke_user`, Redis expiring it or a slot migration moving it), every
+//! process hears its name. They connect as the store does (TLS, the primary the sentinels
+//! name), so a link rebuilt after a failover follows the new primary. The link is up only
+//! while every one of its connections is subscribed.
 //! RESP2 with the redirect to a subscribed connection, rather than RESP3 pushes, because the
 //! synchronous client reads pushes only while it waits for a reply of its own.
 //!
-//! A link can also fail silently (a frozen peer, a backlog Redis has not flushed). So a
-//! second thread writes a heartbeat key every [`HEARTBEAT_EVERY`], under a prefix tracked on
-//! the same connection, and notes when it sent it. Redis sends invalidations in the order it
-//! applied the writes (and, within one batch, the session prefix before the heartbeat
-//! prefix: `s;` sorts after `s:`), so the heartbeat's own invalidation arriving means every
-//! change Redis applied before the heartbeat was sent has arrived too. The cache answers
-//! only while the latest heartbeat so confirmed was sent less than [`LAG_BOUND`] ago; past
-//! it, and whenever the connection breaks, the cache is emptied and the link rebuilt.
+//! A connection can also fail silently (a frozen peer, a backlog Redis has not flushed). So
+//! a thread writes a heartbeat key to each server every [`HEARTBEAT_EVERY`], under a prefix
+//! tracked on the same connection (on a cluster, with a hash tag of a slot that server
+//! serves), and notes when it sent it. Redis sends invalidations in the order it applied
+//! the writes (and, within one batch, the session prefix before the heartbeat prefix: `s;`
+//! sorts after `s:`), so a heartbeat's own invalidation arriving means every change that
+//! server applied before the heartbeat was sent has arrived too. The cache answers only
+//! while, on every server, the latest heartbeat so confirmed was sent less than
+//! [`LAG_BOUND`] ago; past it, whenever a connection breaks, and when a cluster's set of
+//! primaries changes, the cache is emptied and the link rebuilt.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
@@ -26,13 +30,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use redis::{Connection, Script, Value};
+use redis::{Connection, Script};
 
-use super::link::{Conn, Link};
+use super::link::{Conn, Link, Primary};
 use super::near_cache::{Cached, NearCache, Ticket};
 use crate::metrics::NearCacheStats;
 use crate::session::Id;
 
+mod heartbeat;
+mod listen;
 mod slides;
 
 pub(super) use slides::Slide;
@@ -48,17 +54,43 @@ pub(super) const LAG_BOUND: Duration = Duration::from_millis(500);
 /// hammered; validates make round trips meanwhile.
 const RECONNECT_PAUSE: Duration = Duration::from_millis(50);
 const RECONNECT_PAUSE_MAX: Duration = Duration::from_secs(2);
-const CHANNEL: &str = "__redis__:invalidate";
 
 /// Why a link or a heartbeat stopped; only that it did matters.
 type Broken = Box<dyn std::error::Error>;
 
-/// A plain connection to the server the store writes to (through the sentinels, over TLS:
-/// as the store connects), for subscribing and for heartbeats.
-fn connect(link: &Link) -> Result<Connection, Broken> {
-    match link.connect()? {
-        Conn::Node(conn) => Ok(conn),
-        Conn::Cluster(_) => Err("the near cache does not follow a Cluster".into()),
+/// A server the link follows, and its heartbeats.
+struct Node {
+    /// A cluster's primary; `None`: the server the store connects to (through the
+    /// sentinels, over TLS: as the store connects).
+    primary: Option<Primary>,
+    /// This server's heartbeat keys: the process's heartbeat prefix, then (on a cluster) a
+    /// hash tag of one of the server's slots.
+    heartbeat: String,
+    /// Heartbeats sent and not yet confirmed: sequence number, when.
+    sent: Mutex<VecDeque<(u64, Instant)>>,
+    /// Nanoseconds since `Shared::base` until which this server's news is known complete.
+    serve_until: AtomicU64,
+}
+
+impl Node {
+    fn new(primary: Option<Primary>, heartbeat: String) -> Node {
+        Node {
+            primary,
+            heartbeat,
+            sent: Mutex::new(VecDeque::new()),
+            serve_until: AtomicU64::new(0),
+        }
+    }
+
+    /// A plain connection to this server, for subscribing and for heartbeats.
+    fn connect(&self, link: &Link) -> Result<Connection, Broken> {
+        match &self.primary {
+            Some(primary) => Ok(link.connect_primary(primary)?),
+            None => match link.connect()? {
+                Conn::Node(conn) => Ok(conn),
+                Conn::Cluster(_) => Err("a cluster's primary has no address".into()),
+            },
+        }
     }
 }
 
@@ -74,14 +106,17 @@ struct Shared {
     tracked: String,
     /// This process's heartbeat keys (`<prefix>s;<random>:`), tracked on the same link.
     heartbeat: String,
+    /// The servers the link follows now (set by the listener for each link it builds).
+    nodes: Mutex<Arc<[Node]>>,
     /// Odd while the link is subscribed; bumped on every change, so a fill can tell that
     /// the link it started under is gone.
     epoch: AtomicU64,
-    /// Nanoseconds since `base` until which cached answers may be given.
+    /// Nanoseconds since `base` until which cached answers may be given: the earliest of
+    /// the nodes' (never later than any of them).
     serve_until: AtomicU64,
+    /// Held while `serve_until` is worked out from the nodes'.
+    confirming: Mutex<()>,
     base: Instant,
-    /// Heartbeats sent and not yet confirmed: sequence number, when.
-    sent: Mutex<VecDeque<(u64, Instant)>>,
     /// Asks the listener to rebuild the link (it fell behind).
     rebuild: AtomicBool,
     stop: AtomicBool,
@@ -287,10 +322,11 @@ impl Shared {
             slides: Slides::default(),
             tracked: format!("{prefix}s:"),
             heartbeat: format!("{prefix}s;{nonce}:"),
+            nodes: Mutex::new(Arc::from(Vec::new())),
             epoch: AtomicU64::new(0),
             serve_until: AtomicU64::new(0),
+            confirming: Mutex::new(()),
             base: Instant::now(),
-            sent: Mutex::new(VecDeque::new()),
             rebuild: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             invalidations: AtomicU64::new(0),
@@ -306,22 +342,36 @@ impl Shared {
             && self.now_ns() < self.serve_until.load(Ordering::Acquire)
     }
 
-    /// Cached answers may be given until `lag_bound` after `confirmed_at`.
-    fn confirm(&self, confirmed_at: Instant) {
+    /// `node`'s news is complete up to `confirmed_at`: cached answers may be given until
+    /// `LAG_BOUND` after the earliest such time of all `nodes`.
+    fn confirm(&self, nodes: &[Node], node: &Node, confirmed_at: Instant) {
         let until = confirmed_at.saturating_duration_since(self.base) + LAG_BOUND;
-        self.serve_until
+        node.serve_until
             .fetch_max(until.as_nanos() as u64, Ordering::AcqRel);
+        self.settle(nodes);
     }
 
-    fn link_up(&self, subscribed_at: Instant) {
+    /// `serve_until` from the nodes'. Theirs only grow, so a value worked out here is never
+    /// later than theirs; the lock keeps an older result from overwriting a newer one.
+    fn settle(&self, nodes: &[Node]) {
+        let _one_at_a_time = self.confirming.lock();
+        let earliest = nodes
+            .iter()
+            .map(|n| n.serve_until.load(Ordering::Acquire))
+            .min()
+            .unwrap_or(0);
+        self.serve_until.store(earliest, Ordering::Release);
+    }
+
+    /// Every node of the link is subscribed (each confirmed as of its subscription).
+    fn link_up(&self, nodes: &[Node]) {
         // Odd, and never the epoch of an earlier link.
         let _ = self
             .epoch
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |e| {
                 Some(if e % 2 == 0 { e + 1 } else { e + 2 })
             });
-        // Every change from the subscription on reaches this link.
-        self.confirm(subscribed_at);
+        self.settle(nodes);
     }
 
     /// Nothing cached may be trusted: empty the cache, refuse fills in flight.
@@ -334,161 +384,5 @@ impl Shared {
                 (e % 2 == 1).then_some(e + 1)
             });
         self.cache.clear();
-    }
-
-    /// The listener thread: (re)build the link and apply what it hears, until the store
-    /// goes away.
-    fn listen(self: Arc<Self>) {
-        let mut pause = RECONNECT_PAUSE;
-        while !self.stop.load(Ordering::Acquire) {
-            let mut was_up = false;
-            let _ = self.follow(&mut was_up);
-            self.link_down();
-            pause = if was_up {
-                RECONNECT_PAUSE
-            } else {
-                (pause * 2).min(RECONNECT_PAUSE_MAX)
-            };
-            std::thread::sleep(pause);
-        }
-    }
-
-    /// Build the link and apply what it hears until it fails; `was_up` tells whether it
-    /// got as far as subscribing.
-    fn follow(&self, was_up: &mut bool) -> Result<(), Broken> {
-        let mut conn = connect(&self.link)?;
-        let id: i64 = redis::cmd("CLIENT").arg("ID").query(&mut conn)?;
-        redis::cmd("CLIENT")
-            .arg("TRACKING")
-            .arg("on")
-            .arg("REDIRECT")
-            .arg(id)
-            .arg("BCAST")
-            .arg("PREFIX")
-            .arg(&self.tracked)
-            .arg("PREFIX")
-            .arg(&self.heartbeat)
-            .exec(&mut conn)?;
-        let mut pubsub = conn.as_pubsub();
-        let subscribing = Instant::now();
-        pubsub.subscribe(CHANNEL)?;
-        // Heartbeats come every HEARTBEAT_EVERY: a silence this long is a link in trouble.
-        // A read that times out may have stopped inside a message, so the link is rebuilt.
-        pubsub.set_read_timeout(Some(LAG_BOUND))?;
-        self.rebuild.store(false, Ordering::Release);
-        self.link_up(subscribing);
-        *was_up = true;
-        loop {
-            let msg = pubsub.get_message()?;
-            if self.stop.load(Ordering::Acquire) || self.rebuild.load(Ordering::Acquire) {
-                return Ok(());
-            }
-            if msg.get_channel_name() != CHANNEL {
-                continue;
-            }
-            match msg.get_payload::<Value>()? {
-                // A flush (FLUSHDB, FLUSHALL): every key may have changed.
-                Value::Nil => self.cache.clear(),
-                Value::Array(keys) => {
-                    for key in keys {
-                        if let Value::BulkString(key) = key {
-                            self.heard(&key);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// One invalidated key: a session to forget, or one of our heartbeats coming back.
-    fn heard(&self, key: &[u8]) {
-        if let Some(tagged) = key.strip_prefix(self.tracked.as_bytes()) {
-            let sid = tagged
-                .strip_prefix(b"{")
-                .and_then(|t| t.strip_suffix(b"}"))
-                .and_then(|t| std::str::from_utf8(t).ok())
-                .and_then(Id::parse);
-            if let Some(sid) = sid {
-                self.cache.invalidate(sid);
-                self.invalidations.fetch_add(1, Ordering::Relaxed);
-            }
-        } else if let Some(seq) = key.strip_prefix(self.heartbeat.as_bytes()) {
-            let Some(seq) = std::str::from_utf8(seq).ok().and_then(|s| s.parse().ok()) else {
-                return;
-            };
-            let mut sent = self.sent.lock();
-            let mut confirmed = None;
-            while let Some(&(s, at)) = sent.front() {
-                if s > seq {
-                    break;
-                }
-                confirmed = Some(at);
-                sent.pop_front();
-            }
-            drop(sent);
-            if let Some(at) = confirmed {
-                self.confirm(at);
-            }
-        }
-    }
-
-    /// The heartbeat thread: write a heartbeat key every HEARTBEAT_EVERY while the link is
-    /// up, and ask for a rebuild when confirmations stop coming.
-    fn beat(self: Arc<Self>) {
-        // The connection, and the link's epoch it was made under: a rebuilt link (after a
-        // Sentinel failover, on another server) gets a heartbeat connection of its own.
-        let mut conn: Option<(Connection, u64)> = None;
-        let mut seq: u64 = 0;
-        while !self.stop.load(Ordering::Acquire) {
-            std::thread::sleep(HEARTBEAT_EVERY);
-            let epoch = self.epoch.load(Ordering::Acquire);
-            if epoch % 2 == 0 {
-                conn = None;
-                continue;
-            }
-            if conn.as_ref().is_some_and(|(_, e)| *e != epoch) {
-                conn = None;
-            }
-            if !self.serving() {
-                // Fallen behind: stop trusting the cache and rebuild the link.
-                self.rebuild.store(true, Ordering::Release);
-                self.link_down();
-                continue;
-            }
-            seq += 1;
-            {
-                let mut sent = self.sent.lock();
-                if sent.len() >= 64 {
-                    sent.pop_front();
-                }
-                sent.push_back((seq, Instant::now()));
-            }
-            if self.send_heartbeat(&mut conn, epoch, seq).is_err() {
-                conn = None;
-            }
-        }
-    }
-
-    fn send_heartbeat(
-        &self,
-        conn: &mut Option<(Connection, u64)>,
-        epoch: u64,
-        seq: u64,
-    ) -> Result<(), Broken> {
-        if conn.is_none() {
-            *conn = Some((connect(&self.link)?, epoch));
-        }
-        let Some((c, _)) = conn.as_mut() else {
-            return Ok(());
-        };
-        // Gone by itself soon after: only its invalidation matters.
-        redis::cmd("SET")
-            .arg(format!("{}{seq}", self.heartbeat))
-            .arg(1)
-            .arg("PX")
-            .arg(LAG_BOUND.as_millis() as u64 * 4)
-            .exec(c)?;
-        Ok(())
     }
 }

@@ -329,40 +329,84 @@ impl Link {
     }
 
     /// One plain connection per primary of a cluster (for SCAN, which walks one node at a
-    /// time); the connection itself for the other topologies.
+    /// time); none for the other topologies.
     pub fn primaries(&self, conn: &mut Conn) -> RedisResult<Vec<Connection>> {
-        let Target::Cluster { data, certs, .. } = &self.target else {
+        if !self.is_cluster() {
             return Ok(Vec::new());
-        };
-        let slots: Vec<Value> = redis::cmd("CLUSTER").arg("SLOTS").query(conn)?;
-        let mut addrs: Vec<(String, u16)> = Vec::new();
-        for range in slots {
-            // [start, end, [host, port, id, ...], replicas...]
-            let Value::Array(fields) = range else {
-                continue;
-            };
-            let Some(Value::Array(primary)) = fields.get(2) else {
-                continue;
-            };
-            let host = match primary.first() {
-                Some(Value::BulkString(h)) => String::from_utf8_lossy(h).into_owned(),
-                _ => continue,
-            };
-            let Some(Value::Int(port)) = primary.get(1) else {
-                continue;
-            };
-            let Ok(port) = u16::try_from(*port) else {
-                continue;
-            };
-            if !addrs.contains(&(host.clone(), port)) {
-                addrs.push((host, port));
-            }
         }
-        addrs
+        cluster_primaries(conn)?
             .iter()
-            .map(|(h, p)| client(&data.data(h, *p, 0), certs).and_then(|c| self.node(&c)))
+            .map(|p| self.connect_primary(p))
             .collect()
     }
+
+    /// A plain connection to one primary of the cluster (the cluster's TLS settings).
+    pub fn connect_primary(&self, primary: &Primary) -> RedisResult<Connection> {
+        let (data, certs) = match &self.target {
+            Target::Cluster { data, certs, .. } => (data, certs),
+            _ => {
+                return Err(redis::RedisError::from((
+                    redis::ErrorKind::Client,
+                    "not a cluster",
+                )))
+            }
+        };
+        client(&data.data(&primary.host, primary.port, 0), certs).and_then(|c| self.node(&c))
+    }
+}
+
+/// A primary of a cluster and the slots it serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Primary {
+    pub host: String,
+    pub port: u16,
+    /// Inclusive ranges.
+    pub slots: Vec<(i64, i64)>,
+}
+
+impl Primary {
+    pub fn serves(&self, slot: i64) -> bool {
+        self.slots.iter().any(|(a, b)| (*a..=*b).contains(&slot))
+    }
+}
+
+/// The cluster's primaries, from `CLUSTER SLOTS` asked of any of its nodes.
+pub(super) fn cluster_primaries(conn: &mut dyn ConnectionLike) -> RedisResult<Vec<Primary>> {
+    let ranges: Vec<Value> = redis::cmd("CLUSTER").arg("SLOTS").query(conn)?;
+    let mut primaries: Vec<Primary> = Vec::new();
+    for range in ranges {
+        // [start, end, [host, port, id, ...], replicas...]
+        let Value::Array(fields) = range else {
+            continue;
+        };
+        let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(primary))) =
+            (fields.first(), fields.get(1), fields.get(2))
+        else {
+            continue;
+        };
+        let host = match primary.first() {
+            Some(Value::BulkString(h)) => String::from_utf8_lossy(h).into_owned(),
+            _ => continue,
+        };
+        let Some(Value::Int(port)) = primary.get(1) else {
+            continue;
+        };
+        let Ok(port) = u16::try_from(*port) else {
+            continue;
+        };
+        match primaries
+            .iter_mut()
+            .find(|p| p.host == host && p.port == port)
+        {
+            Some(p) => p.slots.push((*start, *end)),
+            None => primaries.push(Primary {
+                host,
+                port,
+                slots: vec![(*start, *end)],
+            }),
+        }
+    }
+    Ok(primaries)
 }
 
 fn is_primary(conn: &mut Connection) -> RedisResult<bool> {

@@ -24,8 +24,7 @@ impl RedisStore {
 
     /// The store `config` describes: `store`, `store_prefix`, `store_timeout_ms`, the TLS
     /// files (`store_tls_ca`, `store_tls_cert`, `store_tls_key`) and `store_wait_replicas`
-    /// with `store_wait_timeout_ms`, and the near cache (`near_cache`, `near_cache_size`),
-    /// which stays off on a Cluster.
+    /// with `store_wait_timeout_ms`, and the near cache (`near_cache`, `near_cache_size`).
     pub fn from_config(config: &Config) -> Result<RedisStore> {
         let tls = TlsFiles {
             ca: config.store_tls_ca.clone(),
@@ -43,8 +42,7 @@ impl RedisStore {
             &tls,
             wait,
         )?;
-        // On a Cluster the near cache is off, whatever `near_cache` says (see near_cache).
-        if config.near_cache && !store.link.is_cluster() {
+        if config.near_cache {
             return store.near_cache(config.near_cache_size);
         }
         Ok(store)

@@ -88,18 +88,10 @@ impl RedisStore {
     /// from this process's memory, and Redis tells every process at once when a cached
     /// session changes. Without news from Redis for long (a link that broke or fell behind),
     /// the cache is emptied and every validate goes to Redis until the link is back.
-    /// A Cluster store refuses it (a config error).
     pub fn near_cache(mut self, capacity: usize) -> Result<RedisStore> {
         if capacity == 0 {
             return Err(Error::Config(
                 "near_cache_size must be greater than zero".into(),
-            ));
-        }
-        if self.link.is_cluster() {
-            // Invalidations come from each primary for its own slots; one link cannot follow
-            // them all, and a cache it cannot keep true is never used.
-            return Err(Error::Config(
-                "near_cache: not available on a Redis Cluster (redis+cluster://)".into(),
             ));
         }
         self.near = Some(Tracking::new(

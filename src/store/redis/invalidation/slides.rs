@@ -14,10 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
-use redis::Connection;
+use redis::ConnectionLike;
 
-use super::{connect, Broken, Shared};
+use super::{Broken, Shared};
 use crate::session::Id;
+use crate::store::redis::link::Conn;
 use crate::store::redis::touch::cached_from;
 
 /// Slides waiting to be written; past this, a validate due to slide goes to Redis itself.
@@ -76,7 +77,7 @@ impl Shared {
     pub(super) fn write_slides(self: Arc<Self>) {
         // The connection, the link's epoch it was made under (a link rebuilt after a
         // failover gets a writer connection to the new primary) and the script's hash.
-        let mut conn: Option<(Connection, u64, String)> = None;
+        let mut conn: Option<(Conn, u64, String)> = None;
         while !self.stop.load(Ordering::Acquire) {
             let batch = self.slides.take();
             if batch.is_empty() {
@@ -124,30 +125,59 @@ impl Shared {
         }
     }
 
-    /// One round trip: the touch script, sliding and checking no binding, per slide.
+    /// The touch script, sliding and checking no binding, per slide: pipelined in one round
+    /// trip to one server; one call at a time on a cluster (each to its key's primary).
     fn send_slides(
         &self,
-        conn: &mut Option<(Connection, u64, String)>,
+        conn: &mut Option<(Conn, u64, String)>,
         epoch: u64,
         batch: &[Slide],
     ) -> Result<Vec<Vec<String>>, Broken> {
         if conn.is_none() {
-            let mut c = connect(&self.link)?;
-            let hash = self.touch.load(&mut c)?;
+            let mut c = self.link.connect()?;
+            let hash = if c.supports_pipelining() {
+                self.touch.load(&mut c)?
+            } else {
+                String::new()
+            };
             *conn = Some((c, epoch, hash));
         }
         let Some((c, _, hash)) = conn.as_mut() else {
             return Ok(Vec::new());
         };
+        let keys = |slide: &Slide| {
+            let hex = slide.sid.to_hex();
+            let hex = std::str::from_utf8(&hex).unwrap_or_default().to_owned();
+            (
+                format!("{}{{{hex}}}", self.tracked),
+                format!("{}i:{{{hex}}}", self.prefix),
+            )
+        };
+        if !c.supports_pipelining() {
+            let mut replies = Vec::with_capacity(batch.len());
+            for slide in batch {
+                let (key, idle_key) = keys(slide);
+                replies.push(
+                    self.touch
+                        .key(key)
+                        .key(idle_key)
+                        .arg(slide.now)
+                        .arg(slide.idle_timeout)
+                        .arg("1")
+                        .arg("0")
+                        .invoke(c)?,
+                );
+            }
+            return Ok(replies);
+        }
         let mut pipe = redis::pipe();
         for slide in batch {
-            let hex = slide.sid.to_hex();
-            let hex = std::str::from_utf8(&hex).unwrap_or_default();
+            let (key, idle_key) = keys(slide);
             pipe.cmd("EVALSHA")
                 .arg(&*hash)
                 .arg(2)
-                .arg(format!("{}{{{hex}}}", self.tracked))
-                .arg(format!("{}i:{{{hex}}}", self.prefix))
+                .arg(key)
+                .arg(idle_key)
                 .arg(slide.now)
                 .arg(slide.idle_timeout)
                 .arg("1")
