@@ -37,7 +37,7 @@ fn scripts() -> &'static Scripts {
     SCRIPTS.get_or_init(|| {
         let with_rules = |body: &str| Script::new(&format!("{COMMON_LUA}\n{body}"));
         Scripts {
-            user_sessions: Script::new(include_str!("user_sessions.lua")),
+            user_sessions: with_rules(include_str!("user_sessions.lua")),
             update_claims: with_rules(include_str!("update_claims.lua")),
         }
     })
