@@ -30,6 +30,10 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    fn start_with(args: &[&str]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -40,6 +44,7 @@ impl Server {
         let child = Command::new(bin)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(args)
             .arg("--dir")
             .arg(&dir)
             .stdout(Stdio::null())
@@ -559,4 +564,135 @@ fn the_near_cache_counts_reach_the_engine_metrics() {
     // The memory store has no near cache to report.
     let memory = Engine::new(Config::with_secret(SECRET)).unwrap();
     assert_eq!(memory.metrics().near_cache, None);
+}
+
+/// A node of a cluster of its own (not the shared one other tests use).
+fn cluster_node() -> Server {
+    Server::start_with(&[
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+    ])
+}
+
+fn node_id(server: &Server) -> String {
+    redis::cmd("CLUSTER")
+        .arg("MYID")
+        .query(&mut server.admin())
+        .unwrap()
+}
+
+fn cluster_ok(server: &Server) -> bool {
+    let info: String = redis::cmd("CLUSTER")
+        .arg("INFO")
+        .query(&mut server.admin())
+        .unwrap();
+    info.contains("cluster_state:ok")
+}
+
+/// A primary added to a cluster serves no slot until slots have finished moving to it, and
+/// takes writes for them while they move: the near cache stays off meanwhile (validates go
+/// to Redis, and work), then follows the new primary too.
+#[test]
+fn a_primary_added_to_a_cluster_turns_the_cache_off_until_it_serves_its_slots() {
+    let (one, two) = (cluster_node(), cluster_node());
+    redis::cmd("CLUSTER")
+        .arg("ADDSLOTSRANGE")
+        .arg(0)
+        .arg(16_383)
+        .exec(&mut one.admin())
+        .unwrap();
+    eventually("a one-primary cluster", || cluster_ok(&one));
+    let url = format!("redis+cluster://127.0.0.1:{}", one.port);
+    let clock = ManualClock::new(SystemClock.now());
+    let mut config = Config::with_secret(SECRET);
+    config.store = url;
+    config.store_prefix = prefix("added");
+    let open = || {
+        let store = Arc::new(RedisStore::from_config(&config).unwrap());
+        let engine = Engine::builder(Config::with_secret(SECRET))
+            .clock(clock.clone())
+            .store(store.clone() as Arc<dyn SessionStore>)
+            .build()
+            .unwrap();
+        (engine, store)
+    };
+    let (a, _) = open();
+    let (b, b_store) = open();
+    let pair = a.login("kit", None).unwrap();
+    served_from_cache(&b, &b_store, &pair.access, &mut one.admin());
+
+    // A second primary joins, serving nothing yet.
+    redis::cmd("CLUSTER")
+        .arg("MEET")
+        .arg("127.0.0.1")
+        .arg(two.port)
+        .exec(&mut one.admin())
+        .unwrap();
+    eventually("the cache turns off", || !b_store.near_cache_serving());
+    assert!(b.validate(&pair.access).is_ok(), "validates go to Redis");
+
+    // The session's slot moves to it, keys and all.
+    let (one_id, two_id) = (node_id(&one), node_id(&two));
+    let knows = |server: &Server, id: &str| {
+        let nodes: String = redis::cmd("CLUSTER")
+            .arg("NODES")
+            .query(&mut server.admin())
+            .unwrap();
+        nodes
+            .lines()
+            .any(|l| l.starts_with(id) && !l.contains("handshake"))
+    };
+    eventually("the primaries know each other", || {
+        knows(&one, &two_id) && knows(&two, &one_id) && cluster_ok(&two)
+    });
+    let key = format!("{}s:{{{}}}", prefix("added"), pair.session_id);
+    let slot: i64 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(&key)
+        .query(&mut one.admin())
+        .unwrap();
+    let setslot = |server: &Server, state: &str, id: &str| {
+        redis::cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(slot)
+            .arg(state)
+            .arg(id)
+            .exec(&mut server.admin())
+            .unwrap();
+    };
+    setslot(&two, "IMPORTING", &one_id);
+    setslot(&one, "MIGRATING", &two_id);
+    let keys: Vec<String> = redis::cmd("CLUSTER")
+        .arg("GETKEYSINSLOT")
+        .arg(slot)
+        .arg(100)
+        .query(&mut one.admin())
+        .unwrap();
+    assert!(keys.contains(&key), "{keys:?}");
+    redis::cmd("MIGRATE")
+        .arg("127.0.0.1")
+        .arg(two.port)
+        .arg("")
+        .arg(0)
+        .arg(5_000)
+        .arg("KEYS")
+        .arg(&keys)
+        .exec(&mut one.admin())
+        .unwrap();
+    assert!(!b_store.near_cache_serving(), "off while the slot moves");
+    setslot(&two, "NODE", &two_id);
+    setslot(&one, "NODE", &two_id);
+
+    // Both primaries followed: answered from memory again, and a logout on the new one is
+    // heard.
+    eventually("the cache answers again", || {
+        b_store.near_cache_serving() && b.validate(&pair.access).is_ok()
+    });
+    served_from_cache(&b, &b_store, &pair.access, &mut two.admin());
+    a.revoke(&pair.access).unwrap();
+    eventually("a logout on the new primary is refused", || {
+        b.validate(&pair.access) == Err(Error::Revoked)
+    });
 }

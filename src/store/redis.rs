@@ -520,7 +520,7 @@ impl SessionStore for RedisStore {
     fn stats(&self) -> Result<Stats> {
         self.run(Retry::Safe, |c| {
             let mut st = Stats::default();
-            let nodes = self.link.primaries(c)?;
+            let nodes = self.link.primaries()?;
             if nodes.is_empty() {
                 self.count(c, &mut st)?;
             }

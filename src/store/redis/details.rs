@@ -172,7 +172,7 @@ impl RedisStore {
                 .zip(&values)
                 .filter_map(|(k, v)| Some((*k, v.as_deref().filter(|v| !v.is_empty())?)))
                 .collect();
-            let session = session_of(sid, &fields)?;
+            let session = self.with_queued_slide(session_of(sid, &fields)?);
             if session.check_alive(now).is_ok() {
                 out.push(StoredSession {
                     session,

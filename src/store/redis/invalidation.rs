@@ -221,9 +221,10 @@ impl Tracking {
                     .name("keyfob-slides".into())
                     .spawn(move || writer.write_slides())
             });
-        if spawned.is_ok() {
-            self.running.store(generation, Ordering::Release);
-        }
+        // Once tried, never again in this process: a thread that could not start leaves
+        // the cache unconfirmed (every validate goes to Redis), never trusted.
+        drop(spawned);
+        self.running.store(generation, Ordering::Release);
     }
 
     /// The cached state of `sid`, if the link is known to be keeping up.
@@ -263,13 +264,22 @@ impl Tracking {
         }
     }
 
+    /// The idle deadline a slide of `sid` queued here will write (or has written).
+    pub(super) fn queued_slide(&self, sid: Id) -> Option<i64> {
+        self.ensure_running();
+        self.shared().cache.queued_slide(sid)
+    }
+
     /// This process changed `sid`: forget it now rather than when Redis says so.
     pub(super) fn invalidate(&self, sid: Id) {
+        // In a forked child, never the parent's copy (its locks may be held forever).
+        self.ensure_running();
         self.shared().cache.invalidate(sid);
     }
 
     /// This process changed sessions it cannot name (`revoke_user`).
     pub(super) fn clear(&self) {
+        self.ensure_running();
         self.shared().cache.clear();
     }
 

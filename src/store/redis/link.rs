@@ -15,7 +15,7 @@ use redis::{
 };
 
 use super::codec::unavailable;
-use super::topology::{NodeUrls, Topology};
+use super::topology::{Node as Seed, NodeUrls, Topology};
 use crate::error::{Error, Result};
 
 /// Redirections (MOVED, ASK) and TRYAGAIN during a slot migration a cluster call follows
@@ -157,6 +157,8 @@ enum Target {
     },
     Cluster {
         client: Box<ClusterClient>,
+        /// The nodes the URL names, to ask about the others.
+        seeds: Vec<Seed>,
         data: NodeUrls,
         certs: Option<TlsCertificates>,
     },
@@ -228,6 +230,7 @@ impl Link {
                 }
                 Target::Cluster {
                     client: Box::new(builder.build().map_err(bad_url)?),
+                    seeds,
                     data,
                     certs,
                 }
@@ -330,29 +333,46 @@ impl Link {
 
     /// One plain connection per primary of a cluster (for SCAN, which walks one node at a
     /// time); none for the other topologies.
-    pub fn primaries(&self, conn: &mut Conn) -> RedisResult<Vec<Connection>> {
+    pub fn primaries(&self) -> RedisResult<Vec<Connection>> {
         if !self.is_cluster() {
             return Ok(Vec::new());
         }
-        cluster_primaries(conn)?
+        let (mut seed, host) = self.connect_seed()?;
+        cluster_primaries(&mut seed, &host)?
             .iter()
             .map(|p| self.connect_primary(p))
             .collect()
     }
 
+    /// A plain connection to the first seed of a cluster that answers, and its host.
+    pub fn connect_seed(&self) -> RedisResult<(Connection, String)> {
+        let Target::Cluster {
+            seeds, data, certs, ..
+        } = &self.target
+        else {
+            return Err(not_a_cluster());
+        };
+        let mut last = not_a_cluster();
+        for seed in seeds {
+            match client(&data.data(&seed.host, seed.port, 0), certs).and_then(|c| self.node(&c)) {
+                Ok(conn) => return Ok((conn, seed.host.clone())),
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
+
     /// A plain connection to one primary of the cluster (the cluster's TLS settings).
     pub fn connect_primary(&self, primary: &Primary) -> RedisResult<Connection> {
-        let (data, certs) = match &self.target {
-            Target::Cluster { data, certs, .. } => (data, certs),
-            _ => {
-                return Err(redis::RedisError::from((
-                    redis::ErrorKind::Client,
-                    "not a cluster",
-                )))
-            }
+        let Target::Cluster { data, certs, .. } = &self.target else {
+            return Err(not_a_cluster());
         };
         client(&data.data(&primary.host, primary.port, 0), certs).and_then(|c| self.node(&c))
     }
+}
+
+fn not_a_cluster() -> redis::RedisError {
+    redis::RedisError::from((redis::ErrorKind::Client, "not a cluster"))
 }
 
 /// A primary of a cluster and the slots it serves.
@@ -370,29 +390,58 @@ impl Primary {
     }
 }
 
-/// The cluster's primaries, from `CLUSTER SLOTS` asked of any of its nodes.
-pub(super) fn cluster_primaries(conn: &mut dyn ConnectionLike) -> RedisResult<Vec<Primary>> {
+/// Whether the cluster, as the node asked sees it, has a primary that serves no slot: one
+/// just added, that slots may be moving to (it takes writes for them while they move).
+pub(super) fn idle_primary(conn: &mut dyn ConnectionLike) -> RedisResult<bool> {
+    let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(conn)?;
+    Ok(nodes.lines().any(primary_without_slots))
+}
+
+/// One line of `CLUSTER NODES`: `<id> <addr> <flags> <primary> <ping> <pong> <epoch>
+/// <link> <slot>...`, where a slot field in brackets is a migration, not a slot served.
+fn primary_without_slots(line: &str) -> bool {
+    let fields: Vec<&str> = line.split(' ').collect();
+    let Some(flags) = fields.get(2) else {
+        return false;
+    };
+    let flags: Vec<&str> = flags.split(',').collect();
+    // A failed primary (its slots taken over) or one not joined yet takes no writes.
+    let live_primary = flags.contains(&"master")
+        && !flags
+            .iter()
+            .any(|f| ["fail", "handshake", "noaddr"].contains(f));
+    live_primary && !fields.iter().skip(8).any(|f| !f.starts_with('['))
+}
+
+/// The cluster's primaries, from `CLUSTER SLOTS` asked of one of its nodes, at `host`: a
+/// node that does not know its own address (a cluster of one) names it `""` or `"?"`,
+/// meaning the address the question was sent to.
+pub(super) fn cluster_primaries(
+    conn: &mut dyn ConnectionLike,
+    host: &str,
+) -> RedisResult<Vec<Primary>> {
     let ranges: Vec<Value> = redis::cmd("CLUSTER").arg("SLOTS").query(conn)?;
+    // A range not understood fails the whole answer: a primary left out would go unheard.
+    let unreadable = || redis::RedisError::from((redis::ErrorKind::Parse, "CLUSTER SLOTS"));
     let mut primaries: Vec<Primary> = Vec::new();
     for range in ranges {
         // [start, end, [host, port, id, ...], replicas...]
         let Value::Array(fields) = range else {
-            continue;
+            return Err(unreadable());
         };
         let (Some(Value::Int(start)), Some(Value::Int(end)), Some(Value::Array(primary))) =
             (fields.first(), fields.get(1), fields.get(2))
         else {
-            continue;
+            return Err(unreadable());
         };
         let host = match primary.first() {
+            Some(Value::BulkString(h)) if h.is_empty() || h == b"?" => host.to_owned(),
             Some(Value::BulkString(h)) => String::from_utf8_lossy(h).into_owned(),
-            _ => continue,
+            _ => return Err(unreadable()),
         };
-        let Some(Value::Int(port)) = primary.get(1) else {
-            continue;
-        };
-        let Ok(port) = u16::try_from(*port) else {
-            continue;
+        let port = match primary.get(1) {
+            Some(Value::Int(port)) => u16::try_from(*port).map_err(|_| unreadable())?,
+            _ => return Err(unreadable()),
         };
         match primaries
             .iter_mut()
@@ -412,4 +461,24 @@ pub(super) fn cluster_primaries(conn: &mut dyn ConnectionLike) -> RedisResult<Ve
 fn is_primary(conn: &mut Connection) -> RedisResult<bool> {
     let role: Vec<Value> = redis::cmd("ROLE").query(conn)?;
     Ok(matches!(role.first(), Some(Value::BulkString(r)) if r == b"master"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::primary_without_slots;
+
+    #[test]
+    fn a_primary_without_slots_is_told_from_others_in_cluster_nodes() {
+        let serving = "07c3 127.0.0.1:30004@31004 myself,master - 0 0 1 connected 0-5460";
+        let importing = "e7d1 127.0.0.1:30007@31007 master - 0 0 7 connected [77-<-07c3]";
+        let empty = "e7d1 127.0.0.1:30007@31007 master - 0 1 7 connected";
+        let failed = "67ed 127.0.0.1:30002@31002 master,fail - 0 0 2 disconnected";
+        let replica = "6ec2 127.0.0.1:30005@31005 slave 07c3 0 0 1 connected";
+        assert!(!primary_without_slots(serving));
+        assert!(primary_without_slots(importing));
+        assert!(primary_without_slots(empty));
+        assert!(!primary_without_slots(failed));
+        assert!(!primary_without_slots(replica));
+        assert!(!primary_without_slots(""));
+    }
 }

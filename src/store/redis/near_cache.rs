@@ -127,13 +127,16 @@ impl NearCache {
         (sid.0 as usize) % SHARDS
     }
 
-    /// The cached state of `sid`, marked as used.
+    /// The cached state of `sid`, marked as used. Its idle deadline counts a slide this
+    /// process has queued as made: if writing it fails, `sid` leaves the cache.
     pub(super) fn get(&self, sid: Id) -> Option<Cached> {
         let mut shard = self.shards[Self::shard_of(sid)].lock();
         let at = *shard.index.get(&sid)?;
         let slot = &mut shard.slots[at];
         slot.referenced = true;
-        Some(slot.entry)
+        let mut entry = slot.entry;
+        entry.idle_deadline = entry.idle_deadline.max(slot.slide_queued);
+        Some(entry)
     }
 
     /// Claims the write of a slide of `sid` to `idle_deadline`: `Some(true)` when this
@@ -148,6 +151,13 @@ impl NearCache {
         }
         slot.slide_queued = idle_deadline;
         Some(true)
+    }
+
+    /// The idle deadline of the latest slide of `sid` queued, if it is cached.
+    pub(super) fn queued_slide(&self, sid: Id) -> Option<i64> {
+        let shard = self.shards[Self::shard_of(sid)].lock();
+        let at = *shard.index.get(&sid)?;
+        Some(shard.slots[at].slide_queued).filter(|&q| q != i64::MIN)
     }
 
     /// Taken before reading `sid` from Redis, with the link's current epoch.
@@ -260,6 +270,11 @@ mod tests {
         cache.fill(sid, t, 1, entry(10));
         assert_eq!(cache.claim_slide(sid, 10), Some(false), "no move");
         assert_eq!(cache.claim_slide(sid, 20), Some(true));
+        assert_eq!(
+            cache.get(sid).map(|c| c.idle_deadline),
+            Some(20),
+            "counted as made"
+        );
         assert_eq!(cache.claim_slide(sid, 20), Some(false), "already queued");
         assert_eq!(cache.claim_slide(sid, 21), Some(true), "a later second");
         // The written slide comes back as the cached state; the claim stands.

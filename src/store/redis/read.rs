@@ -33,7 +33,7 @@ impl RedisStore {
             // Nothing, or revoke_user's mark for a login not written yet.
             return Ok(None);
         }
-        session_from(sid, &fields, slid).map(Some)
+        session_from(sid, &fields, slid).map(|s| Some(self.with_queued_slide(s)))
     }
 }
 

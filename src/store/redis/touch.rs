@@ -13,7 +13,7 @@ use super::invalidation::{Slide, Tracking};
 use super::near_cache::Cached;
 use super::{RedisStore, Retry};
 use crate::error::{Error, Result};
-use crate::session::{self, BindingCheck, ClientBinding, Id};
+use crate::session::{self, BindingCheck, ClientBinding, Id, Session};
 
 /// What a cached session tells a validate.
 #[derive(Debug, PartialEq)]
@@ -103,6 +103,17 @@ impl RedisStore {
         Ok(self)
     }
 
+    /// `s` as this process's validates left it: with the idle deadline of a slide queued
+    /// here and not written yet, so that what this process reads of a session reflects
+    /// its own validates (a slide that then fails leaves the cache, and the deadline read
+    /// after it is Redis's again).
+    pub(super) fn with_queued_slide(&self, mut s: Session) -> Session {
+        if let Some(queued) = self.near.as_ref().and_then(|n| n.queued_slide(s.sid)) {
+            s.idle_deadline = s.idle_deadline.max(queued);
+        }
+        s
+    }
+
     /// Whether validates may be answered from the near cache now: it is on, and its link
     /// to Redis is up and keeping up.
     pub fn near_cache_serving(&self) -> bool {
@@ -127,6 +138,7 @@ impl RedisStore {
                                 sid,
                                 now,
                                 idle_timeout,
+                                queued: std::time::Instant::now(),
                             };
                             near.slide_behind(slide, moved).then_some(Ok(()))
                         }

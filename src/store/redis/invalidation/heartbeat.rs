@@ -1,6 +1,7 @@
 //! The heartbeat thread: every `HEARTBEAT_EVERY`, while the link is up, write a heartbeat
 //! key to each server the link follows; ask for a rebuild when confirmations stop coming
-//! or a cluster's primaries change.
+//! or a cluster's primaries change (one fails over, one is added: asked of a different
+//! primary at each beat, so that no one node answers every process's questions).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use std::time::Instant;
 use redis::Connection;
 
 use super::{Broken, Node, Shared, HEARTBEAT_EVERY, LAG_BOUND};
-use crate::store::redis::link::cluster_primaries;
+use crate::store::redis::link::{cluster_primaries, idle_primary};
 
 /// Unconfirmed heartbeats kept per server (older ones can no longer matter).
 const SENT_KEPT: usize = 64;
@@ -33,7 +34,8 @@ impl Shared {
                 conns = nodes.iter().map(|_| None).collect();
                 conns_epoch = epoch;
             }
-            if !self.serving() || self.primaries_changed(&nodes, &mut conns[0]) {
+            let asked = (seq as usize) % nodes.len().max(1);
+            if !self.serving() || self.primaries_changed(&nodes, asked, &mut conns) {
                 // Fallen behind, or a server may be writing sessions unheard: stop trusting
                 // the cache and rebuild the link.
                 self.rebuild.store(true, Ordering::Release);
@@ -78,27 +80,32 @@ impl Shared {
         Ok(())
     }
 
-    /// Whether a cluster's primaries are no longer the ones the link follows (a failover, a
-    /// primary added): asked on the first node's heartbeat connection. A server that cannot
-    /// be asked counts as a change.
-    fn primaries_changed(&self, nodes: &[Node], conn: &mut Option<Connection>) -> bool {
-        let Some(first) = nodes.first() else {
+    /// Whether a cluster's primaries are no longer the ones the link follows (a failover,
+    /// or a primary added, even before it serves a slot): asked of node `asked` on its
+    /// heartbeat connection. A server that cannot be asked counts as a change.
+    fn primaries_changed(
+        &self,
+        nodes: &[Node],
+        asked: usize,
+        conns: &mut [Option<Connection>],
+    ) -> bool {
+        let (Some(node), Some(conn)) = (nodes.get(asked), conns.get_mut(asked)) else {
             return true;
         };
-        if first.primary.is_none() {
+        let Some(primary) = &node.primary else {
             return false;
-        }
+        };
         if conn.is_none() {
-            *conn = first.connect(&self.link).ok();
+            *conn = node.connect(&self.link).ok();
         }
         let Some(c) = conn.as_mut() else {
             return true;
         };
-        let Ok(now) = cluster_primaries(c) else {
+        let (Ok(now), Ok(idle)) = (cluster_primaries(c, &primary.host), idle_primary(c)) else {
             *conn = None;
             return true;
         };
-        now.len() != nodes.len()
+        idle || now.len() != nodes.len()
             || now.iter().any(|p| {
                 !nodes
                     .iter()

@@ -9,13 +9,14 @@ use redis::Value;
 
 use super::{Broken, Node, Shared, LAG_BOUND, RECONNECT_PAUSE, RECONNECT_PAUSE_MAX};
 use crate::session::Id;
-use crate::store::redis::link::cluster_primaries;
+use crate::store::redis::link::{cluster_primaries, idle_primary};
 
 const CHANNEL: &str = "__redis__:invalidate";
-/// Hash tags tried per round trip when looking for one of a primary's slots.
-const TAGS_PER_TRY: usize = 64;
-/// Tags tried in all before a primary is taken to serve no slot a heartbeat can use.
-const TAGS_MAX: usize = 16_384;
+/// A cluster's hash slots.
+const SLOTS: u16 = 16_384;
+/// Heartbeat hash tags tried (`hb0`, `hb1`, ...) for a slot of a primary: enough to reach
+/// every slot (a test checks it).
+const TAGS_MAX: u32 = 1 << 20;
 
 impl Shared {
     /// The listener thread.
@@ -50,8 +51,10 @@ impl Shared {
                     .name("keyfob-invalidate".into())
                     .spawn_scoped(scope, move || {
                         let _ = self.follow(nodes, node, subscribed);
-                        // The others stop at their next message or read timeout.
+                        // The link is down now; the other followers stop at their next
+                        // message or read timeout.
                         self.rebuild.store(true, Ordering::Release);
+                        self.link_down();
                     });
                 if spawned.is_err() {
                     self.rebuild.store(true, Ordering::Release);
@@ -62,16 +65,21 @@ impl Shared {
     }
 
     /// The servers to follow now: the one the store connects to, or each primary of a
-    /// cluster with a heartbeat hash tag of one of its slots.
+    /// cluster with a heartbeat hash tag of one of its slots. None while a cluster has a
+    /// primary that serves no slot: slots may be moving to it, and it would take writes
+    /// for them that no heartbeat of ours can vouch for.
     fn nodes_now(&self) -> Result<Vec<Node>, Broken> {
         if !self.link.is_cluster() {
             return Ok(vec![Node::new(None, self.heartbeat.clone())]);
         }
-        let mut conn = self.link.connect()?;
+        let (mut conn, host) = self.link.connect_seed()?;
+        if idle_primary(&mut conn)? {
+            return Err("a primary serves no slot yet".into());
+        }
         let mut nodes = Vec::new();
-        for primary in cluster_primaries(&mut conn)? {
-            let mut c = self.link.connect_primary(&primary)?;
-            let tag = heartbeat_tag(&mut c, |slot| primary.serves(slot))?;
+        for primary in cluster_primaries(&mut conn, &host)? {
+            let tag = heartbeat_tag(|slot| primary.serves(slot))
+                .ok_or("a primary serves no slot a heartbeat can use")?;
             nodes.push(Node::new(
                 Some(primary),
                 format!("{}{{{tag}}}:", self.heartbeat),
@@ -104,7 +112,10 @@ impl Shared {
         pubsub.set_read_timeout(Some(LAG_BOUND))?;
         // Every change this server applies from the subscription on reaches this node.
         self.confirm(nodes, node, subscribing);
-        if subscribed.fetch_add(1, Ordering::AcqRel) + 1 == nodes.len() {
+        // Not when another node's follower has stopped already: the link is being rebuilt.
+        if subscribed.fetch_add(1, Ordering::AcqRel) + 1 == nodes.len()
+            && !self.rebuild.load(Ordering::Acquire)
+        {
             self.link_up(nodes);
         }
         loop {
@@ -163,23 +174,45 @@ impl Shared {
     }
 }
 
-/// A hash tag (`hb<n>`) whose slot `serves` accepts, asking the server with `CLUSTER KEYSLOT`.
-fn heartbeat_tag(
-    conn: &mut redis::Connection,
-    serves: impl Fn(i64) -> bool,
-) -> Result<String, Broken> {
-    for first in (0..TAGS_MAX).step_by(TAGS_PER_TRY) {
-        let tags: Vec<String> = (first..first + TAGS_PER_TRY)
-            .map(|n| format!("hb{n}"))
-            .collect();
-        let mut pipe = redis::pipe();
-        for tag in &tags {
-            pipe.cmd("CLUSTER").arg("KEYSLOT").arg(tag);
-        }
-        let slots: Vec<i64> = pipe.query(conn)?;
-        if let Some(at) = slots.iter().position(|s| serves(*s)) {
-            return Ok(tags[at].clone());
-        }
+/// The hash slot of a key that is its own hash tag, as Redis computes it.
+fn slot_of(tag: &str) -> i64 {
+    i64::from(crc16::State::<crc16::XMODEM>::calculate(tag.as_bytes()) % SLOTS)
+}
+
+/// A hash tag (`hb<n>`) whose slot `serves` accepts.
+fn heartbeat_tag(serves: impl Fn(i64) -> bool) -> Option<String> {
+    (0..TAGS_MAX)
+        .map(|n| format!("hb{n}"))
+        .find(|tag| serves(slot_of(tag)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_the_ones_redis_computes() {
+        // From the Redis Cluster specification and `CLUSTER KEYSLOT`.
+        assert_eq!(slot_of("123456789"), 0x31C3);
+        assert_eq!(slot_of("foo"), 12_182);
+        assert_eq!(slot_of("somekey"), 11_058);
     }
-    Err("a primary serves no slot a heartbeat can use".into())
+
+    #[test]
+    fn a_heartbeat_tag_reaches_every_slot() {
+        let mut reached = vec![false; usize::from(SLOTS)];
+        let mut left = reached.len();
+        for n in 0..TAGS_MAX {
+            let slot = slot_of(&format!("hb{n}")) as usize;
+            if !reached[slot] {
+                reached[slot] = true;
+                left -= 1;
+                if left == 0 {
+                    break;
+                }
+            }
+        }
+        assert_eq!(left, 0, "slots no heartbeat tag reaches");
+        assert_eq!(heartbeat_tag(|s| s == 0).map(|t| slot_of(&t)), Some(0));
+    }
 }

@@ -11,7 +11,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use redis::ConnectionLike;
@@ -27,6 +27,9 @@ const MAX_QUEUED: usize = 65_536;
 const BATCH: usize = 512;
 /// How long the writer sleeps when there is nothing to write, between looks at `stop`.
 const IDLE_WAIT: Duration = Duration::from_millis(100);
+/// A slide queued longer than this is not written but forgotten: written with the time of
+/// its validate, it could revive a session that Redis has since found idle.
+const MAX_DELAY: Duration = Duration::from_secs(1);
 
 /// One slide to write: the touch a validate would have sent.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +37,7 @@ pub(in crate::store::redis) struct Slide {
     pub(in crate::store::redis) sid: Id,
     pub(in crate::store::redis) now: i64,
     pub(in crate::store::redis) idle_timeout: i64,
+    pub(in crate::store::redis) queued: Instant,
 }
 
 #[derive(Default)]
@@ -79,7 +83,14 @@ impl Shared {
         // failover gets a writer connection to the new primary) and the script's hash.
         let mut conn: Option<(Conn, u64, String)> = None;
         while !self.stop.load(Ordering::Acquire) {
-            let batch = self.slides.take();
+            let mut batch = self.slides.take();
+            batch.retain(|slide| {
+                let fresh = slide.queued.elapsed() <= MAX_DELAY;
+                if !fresh {
+                    self.cache.invalidate(slide.sid);
+                }
+                fresh
+            });
             if batch.is_empty() {
                 continue;
             }
