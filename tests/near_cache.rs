@@ -293,29 +293,37 @@ fn a_slide_due_on_a_cached_session_is_written_behind_once_and_seen_everywhere() 
     served_from_cache(&a, &a_store, &pair.access, &mut admin);
     served_from_cache(&b, &b_store, &pair.access, &mut admin);
 
-    clock.advance(5);
-    let scripts = stat(&mut admin, "evalsha");
-    let (hits, misses) = hits_and_misses(&a);
-    for _ in 0..20 {
-        assert!(a.validate(&pair.access).is_ok());
+    // Twenty validates within one second, all answered from the cache (a link that lapsed
+    // meanwhile sends some to Redis: then the next second is tried), write one slide.
+    let mut clean = false;
+    for _ in 0..5 {
+        clock.advance(5);
+        let slid = clock.now() + idle;
+        let scripts = stat(&mut admin, "evalsha");
+        let (hits, misses) = hits_and_misses(&a);
+        for _ in 0..20 {
+            assert!(a.validate(&pair.access).is_ok());
+        }
+        let (hits_now, misses_now) = hits_and_misses(&a);
+        eventually("the slide reaches Redis", || {
+            slid_to(&mut admin, "behind", &pair.session_id) == Some(slid)
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        if misses_now == misses {
+            assert_eq!(hits_now, hits + 20);
+            assert_eq!(
+                stat(&mut admin, "evalsha") - scripts,
+                1,
+                "twenty validates within one second write one slide"
+            );
+            clean = true;
+            break;
+        }
     }
-    let (hits_now, misses_now) = hits_and_misses(&a);
-    if a_store.near_cache_serving() {
-        assert_eq!(misses_now, misses, "a validate due to slide went to Redis");
-        assert_eq!(hits_now, hits + 20);
-    }
-    eventually("the slide reaches Redis", || {
-        slid_to(&mut admin, "behind", &pair.session_id) == Some(start + 5 + idle)
-    });
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(
-        stat(&mut admin, "evalsha") - scripts,
-        1,
-        "twenty validates within one second write one slide"
-    );
+    assert!(clean, "the cache never answered twenty validates in a row");
 
-    // B cached the session before the slide; past the login's idle deadline it asks Redis,
-    // which has the slide.
+    // B cached the session before the slides; past the login's idle deadline it asks
+    // Redis, which has them.
     clock.advance(idle - 3);
     assert_eq!(b.validate(&pair.access).map(|_| ()), Ok(()));
 }
