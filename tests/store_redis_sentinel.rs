@@ -288,6 +288,14 @@ fn the_near_cache_follows_a_failover_and_never_answers_across_it() {
         assert!(b.validate(&gone.access).is_ok());
         b_store.near_cache_serving()
     });
+    // The logins reach the replica before the primary dies: asynchronous replication may
+    // lose the last writes in a failover (what `store_wait_replicas` is for).
+    let acked: i64 = redis::cmd("WAIT")
+        .arg(1)
+        .arg(5_000)
+        .query(&mut group.primary.conn().unwrap())
+        .unwrap();
+    assert_eq!(acked, 1, "the replica has the logins");
 
     group.primary.kill();
     let ((), _) = until_back(|| a.revoke(&gone.access));
