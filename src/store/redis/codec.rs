@@ -54,7 +54,12 @@ pub(super) fn digest_field(
     fields: &HashMap<String, String>,
     name: &str,
 ) -> Result<Option<[u8; 32]>> {
-    let text = match fields.get(name).map(String::as_str) {
+    digest(fields.get(name).map(String::as_str), name)
+}
+
+/// A digest as stored (64 hex digits; absent or empty for none); `name` says which field.
+pub(super) fn digest(text: Option<&str>, name: &str) -> Result<Option<[u8; 32]>> {
+    let text = match text {
         None | Some("") => return Ok(None),
         Some(t) => t,
     };

@@ -230,10 +230,11 @@ impl Tracking {
     /// The cached state of `sid`, if the link is known to be keeping up.
     pub(super) fn get(&self, sid: Id) -> Option<Cached> {
         self.ensure_running();
-        if !self.shared().serving() {
+        let shared = self.shared();
+        if !shared.serving() {
             return None;
         }
-        self.shared().cache.get(sid)
+        shared.cache.get(sid)
     }
 
     /// A ticket to cache what a read about to be sent sees (None while the link is down).

@@ -8,7 +8,7 @@
 //! lags the true one (another process's slide is not announced), so "idle" by the cache is
 //! asked of Redis.
 
-use super::codec::{binding_args, code_error, corrupt, digest_field, CLIENT_MISMATCH, OK};
+use super::codec::{binding_args, code_error, corrupt, digest, CLIENT_MISMATCH, OK};
 use super::invalidation::{Slide, Tracking};
 use super::near_cache::Cached;
 use super::{RedisStore, Retry};
@@ -65,13 +65,7 @@ pub(super) fn cached_from(reply: &[String]) -> Result<Cached> {
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| corrupt("touch reply"))
     };
-    let digest = |i: usize, name: &str| -> Result<Option<[u8; 32]>> {
-        let mut one = std::collections::HashMap::new();
-        if let Some(v) = reply.get(i) {
-            one.insert(name.to_owned(), v.clone());
-        }
-        digest_field(&one, name)
-    };
+    let digest = |i: usize, name: &str| digest(reply.get(i).map(String::as_str), name);
     Ok(Cached {
         revoked: reply.get(1).map(String::as_str) == Some("1"),
         idle_deadline: int(2)?,

@@ -7,6 +7,17 @@ use super::{RedisStore, Retry};
 use crate::error::Result;
 use crate::store::Stats;
 
+/// `<prefix><kind>{<tag>}`, for callers that hold the prefix but not the store.
+pub(super) fn tagged_key(prefix: &str, kind: &str, tag: &str) -> String {
+    let mut k = String::with_capacity(prefix.len() + kind.len() + tag.len() + 2);
+    k.push_str(prefix);
+    k.push_str(kind);
+    k.push('{');
+    k.push_str(tag);
+    k.push('}');
+    k
+}
+
 /// Keys fetched per SCAN step by `stats`.
 const SCAN_BATCH: usize = 1_000;
 
@@ -14,13 +25,7 @@ impl RedisStore {
     /// `<prefix><kind>{<tag>}`: every key of one tag lives in one Cluster slot, so a script
     /// may touch several. Tags are a user id (`u:`, `e:`) or a sid (`s:`).
     pub(super) fn tagged_key(&self, kind: &str, tag: &str) -> String {
-        let mut k = String::with_capacity(self.prefix.len() + kind.len() + tag.len() + 2);
-        k.push_str(&self.prefix);
-        k.push_str(kind);
-        k.push('{');
-        k.push_str(tag);
-        k.push('}');
-        k
+        tagged_key(&self.prefix, kind, tag)
     }
 
     /// A Cluster's revoke_user_except: the epoch and the index in the user's slot, then each

@@ -20,6 +20,7 @@ use super::{Broken, Shared};
 use crate::session::Id;
 use crate::store::redis::link::Conn;
 use crate::store::redis::touch::cached_from;
+use crate::store::redis::users::tagged_key;
 
 /// Slides waiting to be written; past this, a validate due to slide goes to Redis itself.
 const MAX_QUEUED: usize = 65_536;
@@ -157,11 +158,10 @@ impl Shared {
             return Ok(Vec::new());
         };
         let keys = |slide: &Slide| {
-            let hex = slide.sid.to_hex();
-            let hex = std::str::from_utf8(&hex).unwrap_or_default().to_owned();
+            let hex = slide.sid.to_hex_string();
             (
-                format!("{}{{{hex}}}", self.tracked),
-                format!("{}i:{{{hex}}}", self.prefix),
+                tagged_key(&self.prefix, "s:", &hex),
+                tagged_key(&self.prefix, "i:", &hex),
             )
         };
         if !c.supports_pipelining() {
