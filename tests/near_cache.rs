@@ -6,9 +6,8 @@
 //! Run with `bash scripts/test-redis.sh`.
 #![cfg(feature = "redis")]
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod redis_servers;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,79 +15,18 @@ use keyfob::store::{RedisStore, SessionStore};
 use keyfob::{Config, Engine, Error, ManualClock, SystemClock};
 
 use keyfob::Clock as _;
+use redis_servers::Proc;
 
 const SECRET: &str = "near-cache-test-secret-of-32-bytes-or-more";
 /// How long any wait may take before the test fails: far beyond what it should need.
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// A private redis-server, killed (thawed first) on drop.
-struct Server {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
+fn server() -> Proc {
+    Proc::start(&EPHEMERAL)
 }
 
-impl Server {
-    fn start() -> Server {
-        Server::start_with(&[])
-    }
-
-    fn start_with(args: &[&str]) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("keyfob-near-{port}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let bin = std::env::var("KEYFOB_TEST_REDIS_SERVER").unwrap_or("redis-server".into());
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .args(args)
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (install it, or run scripts/test-redis.sh)");
-        let server = Server { child, port, dir };
-        eventually("redis-server answers", || server.admin_try().is_some());
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn admin_try(&self) -> Option<redis::Connection> {
-        let mut c = redis::Client::open(self.url())
-            .ok()?
-            .get_connection_with_timeout(Duration::from_millis(500))
-            .ok()?;
-        redis::cmd("PING").query::<String>(&mut c).ok()?;
-        Some(c)
-    }
-
-    fn admin(&self) -> redis::Connection {
-        self.admin_try().expect("an admin connection")
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.signal("-CONT");
-        self.child.kill().ok();
-        self.child.wait().ok();
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
+const EPHEMERAL: [&str; 4] = ["--save", "", "--appendonly", "no"];
 
 /// Poll `what` until it holds; fail after PATIENCE.
 fn eventually(what: &str, mut f: impl FnMut() -> bool) {
@@ -100,12 +38,12 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 /// A process's engine on `server`: its own store handle, near cache on.
-fn process(server: &Server, prefix: &str, clock: &ManualClock) -> (Engine, Arc<RedisStore>) {
+fn process(server: &Proc, prefix: &str, clock: &ManualClock) -> (Engine, Arc<RedisStore>) {
     process_with(server, prefix, clock, Config::with_secret(SECRET))
 }
 
 fn process_with(
-    server: &Server,
+    server: &Proc,
     prefix: &str,
     clock: &ManualClock,
     config: Config,
@@ -160,7 +98,7 @@ fn prefix(test: &str) -> String {
 
 #[test]
 fn a_change_by_another_process_is_refused_by_this_one() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (a, _) = process(&server, &prefix("change"), &clock);
@@ -210,7 +148,7 @@ fn a_change_by_another_process_is_refused_by_this_one() {
 
 #[test]
 fn this_process_sees_its_own_changes_at_once() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (a, a_store) = process(&server, &prefix("own"), &clock);
@@ -231,7 +169,7 @@ fn this_process_sees_its_own_changes_at_once() {
 
 #[test]
 fn a_slide_elsewhere_leaves_cached_copies_in_place() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (a, a_store) = process(&server, &prefix("slide"), &clock);
@@ -278,7 +216,7 @@ fn hits_and_misses(engine: &Engine) -> (u64, u64) {
 
 #[test]
 fn a_slide_due_on_a_cached_session_is_written_behind_once_and_seen_everywhere() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let start = SystemClock.now();
     let clock = ManualClock::new(start);
@@ -330,7 +268,7 @@ fn a_slide_due_on_a_cached_session_is_written_behind_once_and_seen_everywhere() 
 
 #[test]
 fn a_slide_that_could_not_be_written_behind_is_made_by_the_next_validate() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let start = SystemClock.now();
     let clock = ManualClock::new(start);
@@ -377,7 +315,7 @@ fn config_set(admin: &mut redis::Connection, name: &str, value: &str) {
 
 #[test]
 fn a_dropped_link_empties_the_cache_until_it_is_back() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (b, b_store) = process(&server, &prefix("drop"), &clock);
@@ -416,7 +354,7 @@ fn a_dropped_link_empties_the_cache_until_it_is_back() {
 
 #[test]
 fn a_frozen_redis_is_not_trusted_for_long() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (b, b_store) = process(&server, &prefix("frozen"), &clock);
@@ -441,7 +379,7 @@ fn a_frozen_redis_is_not_trusted_for_long() {
 /// writes) is not trusted either; validates go to Redis meanwhile, and still work.
 #[test]
 fn a_link_that_cannot_prove_it_keeps_up_is_not_trusted() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (b, b_store) = process(&server, &prefix("behind"), &clock);
@@ -472,7 +410,7 @@ fn a_link_that_cannot_prove_it_keeps_up_is_not_trusted() {
 #[cfg(unix)]
 #[test]
 fn a_forked_child_does_not_trust_the_cache_it_inherited() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (b, b_store) = process(&server, &prefix("fork"), &clock);
@@ -531,7 +469,7 @@ fn a_forked_child_does_not_trust_the_cache_it_inherited() {
 
 #[test]
 fn sign_out_other_devices_elsewhere_keeps_only_the_current_session_cached() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (a, _) = process(&server, &prefix("keep"), &clock);
@@ -552,7 +490,7 @@ fn sign_out_other_devices_elsewhere_keeps_only_the_current_session_cached() {
 
 #[test]
 fn the_near_cache_counts_reach_the_engine_metrics() {
-    let server = Server::start();
+    let server = server();
     let mut admin = server.admin();
     let clock = ManualClock::new(SystemClock.now());
     let (a, _) = process(&server, &prefix("metrics"), &clock);
@@ -575,23 +513,25 @@ fn the_near_cache_counts_reach_the_engine_metrics() {
 }
 
 /// A node of a cluster of its own (not the shared one other tests use).
-fn cluster_node() -> Server {
-    Server::start_with(&[
+fn cluster_node() -> Proc {
+    let mut args = EPHEMERAL.to_vec();
+    args.extend([
         "--cluster-enabled",
         "yes",
         "--cluster-config-file",
         "nodes.conf",
-    ])
+    ]);
+    Proc::start(&args)
 }
 
-fn node_id(server: &Server) -> String {
+fn node_id(server: &Proc) -> String {
     redis::cmd("CLUSTER")
         .arg("MYID")
         .query(&mut server.admin())
         .unwrap()
 }
 
-fn cluster_ok(server: &Server) -> bool {
+fn cluster_ok(server: &Proc) -> bool {
     let info: String = redis::cmd("CLUSTER")
         .arg("INFO")
         .query(&mut server.admin())
@@ -643,7 +583,7 @@ fn a_primary_added_to_a_cluster_turns_the_cache_off_until_it_serves_its_slots() 
 
     // The session's slot moves to it, keys and all.
     let (one_id, two_id) = (node_id(&one), node_id(&two));
-    let knows = |server: &Server, id: &str| {
+    let knows = |server: &Proc, id: &str| {
         let nodes: String = redis::cmd("CLUSTER")
             .arg("NODES")
             .query(&mut server.admin())
@@ -661,7 +601,7 @@ fn a_primary_added_to_a_cluster_turns_the_cache_off_until_it_serves_its_slots() 
         .arg(&key)
         .query(&mut one.admin())
         .unwrap();
-    let setslot = |server: &Server, state: &str, id: &str| {
+    let setslot = |server: &Proc, state: &str, id: &str| {
         redis::cmd("CLUSTER")
             .arg("SETSLOT")
             .arg(slot)

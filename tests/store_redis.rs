@@ -18,14 +18,13 @@ fn a_redis_url_without_the_feature_is_a_config_error() {
 
 #[cfg(feature = "redis")]
 mod conformance;
+#[cfg(feature = "redis")]
+mod redis_servers;
 
 #[cfg(feature = "redis")]
 mod redis_backend {
-    use std::net::TcpListener;
-    use std::path::PathBuf;
-    use std::process::{Child, Command, Stdio};
     use std::sync::mpsc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use std::sync::Arc;
 
@@ -33,6 +32,7 @@ mod redis_backend {
     use keyfob::{Clock, Engine, Error};
 
     use crate::conformance::{self, clock, config, engine, fresh_namespace, Backend};
+    use crate::redis_servers::Proc;
 
     /// The Redis that scripts/test-redis.sh started.
     pub fn shared_url() -> String {
@@ -68,95 +68,17 @@ mod redis_backend {
 
     conformance::mount!(redis_near_cache, RedisNearCache { url: shared_url() });
 
-    /// A private redis-server this test can stop, freeze and restart; killed on drop.
-    struct Server {
-        child: Option<Child>,
-        port: u16,
-        dir: PathBuf,
-    }
-
-    impl Server {
-        fn start() -> Server {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let dir =
-                std::env::temp_dir().join(format!("keyfob-redis-{port}-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            let mut s = Server {
-                child: None,
-                port,
-                dir,
-            };
-            s.restart();
-            s
-        }
-
-        fn url(&self) -> String {
-            format!("redis://127.0.0.1:{}/0", self.port)
-        }
-
-        /// (Re)start on the same port and directory: the append-only file, fsynced on every
-        /// write, carries the data over a kill -9.
-        fn restart(&mut self) {
-            let bin = std::env::var("KEYFOB_TEST_REDIS_SERVER").unwrap_or("redis-server".into());
-            let child = Command::new(bin)
-                .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-                .args([
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "always",
-                ])
-                .arg("--dir")
-                .arg(&self.dir)
-                .stdout(Stdio::null())
-                .spawn()
-                .expect("redis-server (install it, or run scripts/test-redis.sh)");
-            self.child = Some(child);
-            let deadline = Instant::now() + Duration::from_secs(20);
-            let client = ::redis::Client::open(self.url()).unwrap();
-            loop {
-                let ready = client
-                    .get_connection_with_timeout(Duration::from_millis(200))
-                    .and_then(|mut c| ::redis::cmd("PING").query::<String>(&mut c));
-                if ready.is_ok() {
-                    return;
-                }
-                assert!(Instant::now() < deadline, "redis-server did not start");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-
-        fn kill(&mut self) {
-            if let Some(mut c) = self.child.take() {
-                c.kill().ok();
-                c.wait().ok();
-            }
-        }
-
-        fn signal(&self, sig: &str) {
-            let pid = self.child.as_ref().expect("running").id().to_string();
-            let ok = Command::new("kill").args([sig, &pid]).status().unwrap();
-            assert!(ok.success());
-        }
-    }
-
-    impl Drop for Server {
-        fn drop(&mut self) {
-            if let Some(c) = self.child.as_mut() {
-                // A frozen server must be thawed to die promptly.
-                Command::new("kill")
-                    .args(["-CONT", &c.id().to_string()])
-                    .status()
-                    .ok();
-            }
-            self.kill();
-            std::fs::remove_dir_all(&self.dir).ok();
-        }
+    /// A private redis-server this test can stop, freeze and restart; killed on drop. The
+    /// append-only file, fsynced on every write, carries the data over a kill -9.
+    fn server() -> Proc {
+        Proc::start(&[
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ])
     }
 
     /// Run `f` on another thread; fail (rather than hang) if it has not answered in 10 s.
@@ -237,7 +159,7 @@ mod redis_backend {
 
     #[test]
     fn fails_closed_while_redis_is_gone_and_recovers() {
-        let mut server = Server::start();
+        let mut server = server();
         let clock = clock();
         let mut cfg = config();
         cfg.store = server.url();
@@ -295,7 +217,7 @@ mod redis_backend {
     /// answers reads, and takes writes again once it has room.
     #[test]
     fn a_full_redis_fails_writes_closed() {
-        let server = Server::start();
+        let server = server();
         let clock = clock();
         let mut cfg = config();
         cfg.store = server.url();
@@ -338,7 +260,7 @@ mod redis_backend {
 
     #[test]
     fn touches_within_one_second_coalesce_into_no_write() {
-        let server = Server::start();
+        let server = server();
         let clock = clock();
         let mut cfg = config();
         cfg.store = server.url();

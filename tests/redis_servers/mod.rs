@@ -63,6 +63,15 @@ impl Proc {
         }
     }
 
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// A connection for the test itself (it fails the test if the server does not answer).
+    pub fn admin(&self) -> redis::Connection {
+        self.conn().expect("an admin connection")
+    }
+
     pub fn conn(&self) -> redis::RedisResult<redis::Connection> {
         let c = redis::Client::open(format!("redis://127.0.0.1:{}/0", self.port))?
             .get_connection_with_timeout(Duration::from_millis(500))?;
