@@ -1,12 +1,13 @@
 //! The HMAC-SHA256 resumed from a precomputed state, against ring's, for any key, message
-//! and precomputed start: the same tag, and only that tag verifies.
+//! and precomputed start: the same tag, and only that tag verifies; and two messages signed
+//! side by side get ring's tag each.
 //!
 //! Input: a key length byte, a start length (two bytes), a byte choosing which tag bit to
 //! flip, then the key and the message.
 
 #![no_main]
 
-use keyfob::__fuzz_hmac::{resumed_sign, resumed_verify};
+use keyfob::__fuzz_hmac::{resumed_sign, resumed_sign_two, resumed_verify};
 use libfuzzer_sys::fuzz_target;
 use ring::hmac;
 
@@ -47,6 +48,14 @@ fuzz_target!(|input: &[u8]| {
         Some(false)
     );
     assert_eq!(resumed_verify(key, start, message, &[]), Some(false));
+
+    // Side by side with a shorter message (fewer blocks, another tail) from the same start.
+    let shorter = &message[..message.len().saturating_sub(usize::from(*flip)).max(start.len())];
+    let want_shorter = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, key), shorter);
+    let (tag, tag_shorter) =
+        resumed_sign_two(key, (start, message), (start, shorter)).expect("both resume");
+    assert_eq!(&tag[..], want, "the first tag of two is ring's");
+    assert_eq!(&tag_shorter[..], want_shorter.as_ref(), "the second tag of two is ring's");
 
     // A message that differs inside the precomputed blocks is not resumed from them.
     let whole = start.len() / BLOCK * BLOCK;

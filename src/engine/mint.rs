@@ -78,8 +78,8 @@ impl Engine {
             extra,
             cnf: binding.jkt,
         };
-        let refresh = self.mint_refresh(&grant, session.current_jti, now)?;
-        let access = self.mint_access(now, &grant)?;
+        let (refresh, access) =
+            self.mint_refresh_and_access(&grant, session.current_jti, now, now)?;
         let details = SessionDetails {
             meta,
             claims: extra.cloned().unwrap_or_default(),
@@ -133,36 +133,40 @@ impl Engine {
         )
     }
 
-    /// The refresh token `jti`, issued at `iat`, living until the grant ends.
-    pub(super) fn mint_refresh(&self, grant: &Grant<'_>, jti: Id, iat: i64) -> Result<String> {
-        self.mint(
-            &PayloadFields {
-                kind: TokenType::Refresh,
-                exp: grant.ends,
-                iat,
-                jti,
-                user_id: grant.user_id,
-                sid: grant.sid,
-                refresh_exp: None,
-            },
-            grant,
-        )
+    /// The refresh token `jti`, issued at `iat`, and a new access token at `now`, for one
+    /// grant: minted together, so their signatures are computed side by side.
+    pub(super) fn mint_refresh_and_access(
+        &self,
+        grant: &Grant<'_>,
+        jti: Id,
+        iat: i64,
+        now: i64,
+    ) -> Result<(String, String)> {
+        let refresh = refresh_fields(grant, jti, iat);
+        let access = self.access_fields(now, grant)?;
+        self.with_payloads(|refresh_buf, access_buf| {
+            self.write_payload(refresh_buf, &refresh, grant);
+            self.write_payload(access_buf, &access, grant);
+            self.jws.sign_two(refresh_buf, access_buf)
+        })
     }
 
     /// A new access token at `now`.
     pub(super) fn mint_access(&self, now: i64, grant: &Grant<'_>) -> Result<String> {
-        self.mint(
-            &PayloadFields {
-                kind: TokenType::Access,
-                exp: now.saturating_add(self.access_lifetime).min(grant.ends),
-                iat: now,
-                jti: Id::random()?,
-                user_id: grant.user_id,
-                sid: grant.sid,
-                refresh_exp: None,
-            },
-            grant,
-        )
+        self.mint(&self.access_fields(now, grant)?, grant)
+    }
+
+    /// The members of a new access token at `now`.
+    fn access_fields<'g>(&self, now: i64, grant: &Grant<'g>) -> Result<PayloadFields<'g>> {
+        Ok(PayloadFields {
+            kind: TokenType::Access,
+            exp: now.saturating_add(self.access_lifetime).min(grant.ends),
+            iat: now,
+            jti: Id::random()?,
+            user_id: grant.user_id,
+            sid: grant.sid,
+            refresh_exp: None,
+        })
     }
 
     /// A new sliding token at `now`, refreshable until the grant ends.
@@ -183,36 +187,46 @@ impl Engine {
 
     /// Write the payload in a fixed order (so re-minting is byte-identical) and sign it.
     fn mint(&self, fields: &PayloadFields<'_>, grant: &Grant<'_>) -> Result<String> {
+        self.with_payloads(|buf, _| {
+            self.write_payload(buf, fields, grant);
+            self.jws.sign(buf)
+        })
+    }
+
+    /// Run `f` with two empty payload buffers: this thread's, reused, so minting allocates
+    /// only the tokens.
+    fn with_payloads<R>(&self, f: impl FnOnce(&mut Vec<u8>, &mut Vec<u8>) -> R) -> R {
         thread_local! {
-            /// The payload being minted: reused, so minting allocates only the token.
-            static PAYLOAD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+            static PAYLOADS: RefCell<[Vec<u8>; 2]> = const {
+                RefCell::new([Vec::new(), Vec::new()])
+            };
         }
-        let reused = PAYLOAD.try_with(|cell| {
-            let mut buf = cell.try_borrow_mut().ok()?;
-            buf.clear();
-            let token = self.mint_into(&mut buf, fields, grant);
+        let mut f = Some(f);
+        let reused = PAYLOADS.try_with(|cell| {
+            let mut bufs = cell.try_borrow_mut().ok()?;
+            let [a, b] = &mut *bufs;
+            a.clear();
+            b.clear();
+            let out = f.take().map(|f| f(a, b));
             // A token with large extra claims does not pin its buffer to the thread.
-            if buf.capacity() > 4096 {
+            for buf in bufs.iter_mut().filter(|buf| buf.capacity() > 4096) {
                 *buf = Vec::new();
             }
-            Some(token)
+            out
         });
-        match reused {
-            Ok(Some(token)) => token,
-            // Thread teardown, or a mint inside a mint: a buffer of its own.
-            _ => self.mint_into(&mut Vec::with_capacity(256), fields, grant),
+        match (reused, f) {
+            (Ok(Some(out)), _) => out,
+            // Thread teardown, or a mint inside a mint: buffers of its own.
+            (_, Some(f)) => f(&mut Vec::with_capacity(256), &mut Vec::with_capacity(256)),
+            (_, None) => unreachable!("`f` ran, and its result was returned"),
         }
     }
 
-    fn mint_into(
-        &self,
-        buf: &mut Vec<u8>,
-        fields: &PayloadFields<'_>,
-        grant: &Grant<'_>,
-    ) -> Result<String> {
+    /// Write the payload of `fields` (and the grant's claims) into `buf`.
+    fn write_payload(&self, buf: &mut Vec<u8>, fields: &PayloadFields<'_>, grant: &Grant<'_>) {
         if grant.cnf.is_none() && grant.extra.map_or(true, |e| e.is_empty()) {
             self.template.write(buf, fields);
-            return self.jws.sign(buf);
+            return;
         }
         let mut w = PayloadWriter::new(buf);
         fields.write_members(&mut w, &self.names);
@@ -237,6 +251,18 @@ impl Engine {
             }
         }
         w.finish();
-        self.jws.sign(buf)
+    }
+}
+
+/// The members of the refresh token `jti`, issued at `iat`, living until the grant ends.
+fn refresh_fields<'g>(grant: &Grant<'g>, jti: Id, iat: i64) -> PayloadFields<'g> {
+    PayloadFields {
+        kind: TokenType::Refresh,
+        exp: grant.ends,
+        iat,
+        jti,
+        user_id: grant.user_id,
+        sid: grant.sid,
+        refresh_exp: None,
     }
 }

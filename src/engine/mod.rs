@@ -314,9 +314,10 @@ impl Engine {
             extra: current.as_ref().or(grant.extra),
             ..grant
         };
+        let (refresh, access) = self.mint_refresh_and_access(&grant, jti, iat, now)?;
         Ok(TokenPair {
-            refresh: Some(self.mint_refresh(&grant, jti, iat)?),
-            access: self.mint_access(now, &grant)?,
+            refresh: Some(refresh),
+            access,
             session_id: sid.to_hex_string(),
         })
     }

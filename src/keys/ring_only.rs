@@ -11,6 +11,9 @@ impl Resumed {
     pub(super) fn sign(&self, _message: &[u8]) -> Option<[u8; 32]> {
         None
     }
+    pub(super) fn sign_two(&self, _a: &[u8], _b: &[u8]) -> Option<([u8; 32], [u8; 32])> {
+        None
+    }
     pub(super) fn verify(&self, _message: &[u8], _sig: &[u8]) -> Option<bool> {
         None
     }
