@@ -2,31 +2,23 @@
 //! jsonwebtoken 9 `decode`/`encode` and the floor, ring `hmac::sign` over the same signing input.
 //! `scripts/bench.sh` turns the medians into ratios in `target/bench-report.md`.
 //! Times are the benchmark thread's CPU time (see `support/cpu_time.rs`).
+//!
+//! `keyfob_login` logs in while no session ends, so the store grows by millions of sessions
+//! and each login also pays for memory the OS hands the store for the first time (on a VM,
+//! the host's too). `benches/login.rs` measures login in a store of steady size as well.
 
 #[path = "support/cpu_time.rs"]
 mod cpu_time;
+#[path = "support/peer.rs"]
+mod peer;
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use cpu_time::ThreadCpuTime;
 use criterion::{criterion_group, criterion_main, Criterion};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use keyfob::{Config, Engine};
-use serde::{Deserialize, Serialize};
-
-const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
-
-/// The claims of a keyfob access token, as a jsonwebtoken user would declare them.
-#[derive(Serialize, Deserialize)]
-struct AccessClaims {
-    token_type: String,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    user_id: String,
-    sid: String,
-}
+use peer::{Peer, SECRET};
 
 fn engine() -> Engine {
     Engine::new(Config::with_secret(SECRET)).expect("bench config is valid")
@@ -41,20 +33,7 @@ fn rust(c: &mut Criterion<ThreadCpuTime>) {
     let engine = engine();
     let pair = engine.login("42", None).expect("login");
     let access = pair.access.clone();
-    let claims = engine.verify(&access).expect("fresh token verifies");
-    // The peer signs exactly the claims keyfob wrote (read back through the payload JSON).
-    let peer_claims: AccessClaims =
-        serde_json::from_str(claims.to_json()).expect("keyfob access-token claims");
-    let enc_key = EncodingKey::from_secret(SECRET.as_bytes());
-    let dec_key = DecodingKey::from_secret(SECRET.as_bytes());
-    let validation = Validation::new(Algorithm::HS256);
-    // Same header and claims, so the peer token has the same shape and length.
-    let peer_token = jsonwebtoken::encode(&Header::default(), &peer_claims, &enc_key).unwrap();
-    assert_eq!(
-        peer_token.len(),
-        access.len(),
-        "peer token has the same shape"
-    );
+    let peer = Peer::of(&engine, &access);
     let hmac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
     let input = signing_input(&access).as_bytes().to_vec();
 
@@ -77,15 +56,10 @@ fn rust(c: &mut Criterion<ThreadCpuTime>) {
         })
     });
     g.bench_function("jsonwebtoken_decode", |b| {
-        b.iter(|| {
-            jsonwebtoken::decode::<AccessClaims>(black_box(&peer_token), &dec_key, &validation)
-                .unwrap()
-        })
+        b.iter(|| peer.decode(black_box(&peer.token)))
     });
     g.bench_function("jsonwebtoken_encode", |b| {
-        b.iter(|| {
-            jsonwebtoken::encode(&Header::default(), black_box(&peer_claims), &enc_key).unwrap()
-        })
+        b.iter(|| peer.encode(black_box(&peer.claims)))
     });
     g.bench_function("ring_hmac_sign", |b| {
         b.iter(|| ring::hmac::sign(&hmac_key, black_box(&input)))

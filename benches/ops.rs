@@ -8,26 +8,18 @@
 
 use std::hint::black_box;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use keyfob::{Config, Engine};
-use serde::{Deserialize, Serialize};
 
 #[path = "support/cpu_time.rs"]
 #[allow(dead_code)] // the criterion measurement is not used here
 mod cpu_time;
+#[path = "support/peer.rs"]
+mod peer;
+#[path = "support/sample.rs"]
+mod sample;
 use cpu_time::thread_cpu_ns;
-
-const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
-
-#[derive(Serialize, Deserialize)]
-struct AccessClaims {
-    token_type: String,
-    exp: i64,
-    iat: i64,
-    jti: String,
-    user_id: String,
-    sid: String,
-}
+use peer::{Peer, SECRET};
+use sample::median;
 
 const OPS: &str = "timed|validate|verify|login|refresh|jwt_decode|jwt_encode|hmac_sign";
 
@@ -53,14 +45,7 @@ fn main() {
         timed(&engine, &access, n as usize, iterations);
         return;
     }
-    let claims = engine.verify(&access).expect("verifies");
-    // The peer signs exactly the claims keyfob wrote (read back through the payload JSON).
-    let peer_claims: AccessClaims =
-        serde_json::from_str(claims.to_json()).expect("keyfob access-token claims");
-    let enc_key = EncodingKey::from_secret(SECRET.as_bytes());
-    let dec_key = DecodingKey::from_secret(SECRET.as_bytes());
-    let validation = Validation::new(Algorithm::HS256);
-    let peer_token = jsonwebtoken::encode(&Header::default(), &peer_claims, &enc_key).unwrap();
+    let peer = Peer::of(&engine, &access);
     let hmac_key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET.as_bytes());
     let input = access.as_bytes()[..access.rfind('.').unwrap()].to_vec();
     let mut current = pair.refresh.expect("refresh token");
@@ -76,14 +61,8 @@ fn main() {
                     .refresh
                     .unwrap();
             }
-            "jwt_decode" => drop(black_box(
-                jsonwebtoken::decode::<AccessClaims>(black_box(&peer_token), &dec_key, &validation)
-                    .unwrap(),
-            )),
-            "jwt_encode" => drop(black_box(
-                jsonwebtoken::encode(&Header::default(), black_box(&peer_claims), &enc_key)
-                    .unwrap(),
-            )),
+            "jwt_decode" => drop(black_box(peer.decode(black_box(&peer.token)))),
+            "jwt_encode" => drop(black_box(peer.encode(black_box(&peer.claims)))),
             "hmac_sign" => drop(black_box(ring::hmac::sign(&hmac_key, black_box(&input)))),
             other => panic!("unknown op {other}; one of {OPS}"),
         }
@@ -118,9 +97,4 @@ fn timed(engine: &Engine, access: &str, rounds: usize, iterations: usize) {
         median(status_only),
         median(into_buffer)
     );
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }

@@ -18,6 +18,10 @@ use keyfob::{Config, Engine};
 mod cpu_time;
 use cpu_time::thread_cpu_ns;
 
+#[path = "support/sample.rs"]
+mod sample;
+use sample::{median, Rng};
+
 #[path = "support/stores.rs"]
 mod stores;
 
@@ -37,22 +41,6 @@ const MEMORY_SESSIONS: usize = 1_000_000;
 
 fn engine() -> Engine {
     Engine::new(Config::with_secret(SECRET)).expect("bench config is valid")
-}
-
-/// xorshift64*: a fixed, dependency-free shuffle.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, (self.next() % (i as u64 + 1)) as usize);
-        }
-    }
 }
 
 /// Tokens laid end to end in one buffer, in the order they are validated: a server validates
@@ -131,16 +119,6 @@ fn ns_per_validate(engine: &Engine, pool: &Pool) -> f64 {
         );
     }
     (thread_cpu_ns() - start) as f64 / pool.len() as f64
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2.0
-    }
 }
 
 struct RunResult {

@@ -31,6 +31,14 @@ RESULTS = {
         "jwt_encode": 8000,
         "hmac_sign": 2500,
     },
+    "login.json": {
+        "login_ns": 800.0,
+        "encode_ns": 780.0,
+        "ratio": 1.95,
+        "rounds": 31,
+        "live_sessions": 100000,
+        "batch": 16384,
+    },
     "scale.json": {
         "pool_tokens": 65536,
         "validate_ns": {"1000": 460.0, "100000": 500.0, "1000000": 510.0},
@@ -206,6 +214,9 @@ def test_rust_ratios_and_instructions(tmp_path: Path) -> None:
     assert login[6] == "9,000 / 16,000"  # against two encodes
     refresh = row(rust, "`refresh` (rotation, chained)")
     assert refresh[4:6] == ["1.47x", "— (no target)"]
+    steady = row(rust, "`login`, store in steady state (100,000 live sessions, interleaved)")
+    assert steady[1:5] == ["800 ns", "2 × jsonwebtoken `encode`", "1.56 µs", "1.95x"]
+    assert steady[5:7] == ["— (no target)", "—"]
 
 
 def test_scale_stores_c_python_drf_figures(tmp_path: Path) -> None:

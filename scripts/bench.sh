@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make bench: keyfob side by side with its peers, in one run, into target/bench-report.md.
 #
-# Parts: Rust (criterion: keyfob, jsonwebtoken, ring HMAC), scale (store sizes, threads,
-# memory), callgrind instruction counts, the C ABI, the memory store vs Redis (a throwaway
-# redis-server on a loopback port), Python (keyfob, PyJWT, simplejwt) and
+# Parts: Rust (criterion: keyfob, jsonwebtoken, ring HMAC; login in a steady store), scale
+# (store sizes, threads, memory), callgrind instruction counts, the C ABI, the memory store vs
+# Redis (a throwaway redis-server on a loopback port), Python (keyfob, PyJWT, simplejwt) and
 # DRF (authenticate() and HTTP under wrk). A part whose prerequisite is missing is reported
 # as "not available: <reason>" and the run goes on, so `make bench` always completes.
 # Times are thread CPU time where the code is ours to time (the machine is often busy);
@@ -53,6 +53,12 @@ if cargo bench -p keyfob --bench engine 2>&1 | tee "$OUT/rust.log" | grep -E '^r
 else
     unavailable rust "cargo bench --bench engine failed (see target/bench-results/rust.log)"
 fi
+
+step "Rust: login in a store of steady size, interleaved with jsonwebtoken"
+if ! cargo bench -p keyfob --bench login >"$OUT/login.log" 2>&1; then
+    echo "bench: the steady-state login bench failed (see target/bench-results/login.log)" >&2
+fi
+grep '^login:' "$OUT/login.log" >&2 || true
 
 step "scale: 1e3/1e5/1e6 sessions, 2 threads vs 1, memory per session"
 if ! cargo bench -p keyfob --bench scale >"$OUT/scale.log" 2>&1; then
