@@ -156,33 +156,37 @@ impl Engine {
         self.mint(&self.access_fields(now, grant)?, grant)
     }
 
+    /// A new sliding token at `now`, refreshable until the grant ends.
+    pub(super) fn mint_sliding(&self, now: i64, grant: &Grant<'_>) -> Result<String> {
+        let fields =
+            self.new_token_fields(TokenType::Sliding, now, self.sliding_lifetime, grant)?;
+        self.mint(&fields, grant)
+    }
+
     /// The members of a new access token at `now`.
     fn access_fields<'g>(&self, now: i64, grant: &Grant<'g>) -> Result<PayloadFields<'g>> {
+        self.new_token_fields(TokenType::Access, now, self.access_lifetime, grant)
+    }
+
+    /// The members of a new `kind` token at `now` (access or sliding), with a fresh jti,
+    /// living `lifetime` seconds but not past the grant; a sliding token also carries when
+    /// the grant ends.
+    fn new_token_fields<'g>(
+        &self,
+        kind: TokenType,
+        now: i64,
+        lifetime: i64,
+        grant: &Grant<'g>,
+    ) -> Result<PayloadFields<'g>> {
         Ok(PayloadFields {
-            kind: TokenType::Access,
-            exp: now.saturating_add(self.access_lifetime).min(grant.ends),
+            kind,
+            exp: now.saturating_add(lifetime).min(grant.ends),
             iat: now,
             jti: Id::random()?,
             user_id: grant.user_id,
             sid: grant.sid,
-            refresh_exp: None,
+            refresh_exp: (kind == TokenType::Sliding).then_some(grant.ends),
         })
-    }
-
-    /// A new sliding token at `now`, refreshable until the grant ends.
-    pub(super) fn mint_sliding(&self, now: i64, grant: &Grant<'_>) -> Result<String> {
-        self.mint(
-            &PayloadFields {
-                kind: TokenType::Sliding,
-                exp: now.saturating_add(self.sliding_lifetime).min(grant.ends),
-                iat: now,
-                jti: Id::random()?,
-                user_id: grant.user_id,
-                sid: grant.sid,
-                refresh_exp: Some(grant.ends),
-            },
-            grant,
-        )
     }
 
     /// Write the payload in a fixed order (so re-minting is byte-identical) and sign it.
