@@ -11,6 +11,7 @@ import pytest
 import requests
 from example_server import ExampleServer, prepare_database
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -47,6 +48,14 @@ def api_get(server: ExampleServer, path: str, tokens: dict[str, str]) -> request
     )
 
 
+def across_pages(driver: webdriver.Chrome) -> WebDriverWait[webdriver.Chrome]:
+    """A wait that spans a form post and the page after it: an element found on the page
+    being left goes stale (or is not there yet) until the next page has loaded."""
+    return WebDriverWait(
+        driver, 30, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    )
+
+
 def session_rows(driver: webdriver.Chrome) -> dict[str, str]:
     """The sessions the page lists: device text -> session id."""
     rows = driver.find_elements(By.CSS_SELECTOR, "tr.keyfob-session")
@@ -69,11 +78,9 @@ def test_an_admin_ends_one_of_two_sessions_and_the_api_refuses_its_token(
     driver.find_element(By.ID, "id_password").send_keys("admin")
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     # The user list links each user to their sessions, with how many are live.
-    link = WebDriverWait(driver, 30).until(
-        lambda d: d.find_element(By.PARTIAL_LINK_TEXT, "2 sessions")
-    )
+    link = across_pages(driver).until(lambda d: d.find_element(By.PARTIAL_LINK_TEXT, "2 sessions"))
     link.click()
-    WebDriverWait(driver, 30).until(lambda d: len(session_rows(d)) == 2)
+    across_pages(driver).until(lambda d: len(session_rows(d)) == 2)
     rows = session_rows(driver)
     assert set(rows) == {LAPTOP, PHONE}
     page = driver.find_element(By.ID, "keyfob-sessions").text
@@ -86,7 +93,7 @@ def test_an_admin_ends_one_of_two_sessions_and_the_api_refuses_its_token(
         By.CSS_SELECTOR, f'tr.keyfob-session[data-session-id="{rows[PHONE]}"]'
     )
     phone_row.find_element(By.CSS_SELECTOR, "input.end-session").click()
-    WebDriverWait(driver, 30).until(
+    across_pages(driver).until(
         lambda d: "Ended the session." in d.find_element(By.TAG_NAME, "body").text
     )
     assert set(session_rows(driver)) == {LAPTOP}
