@@ -289,11 +289,19 @@ fn the_near_cache_follows_a_failover_and_never_answers_across_it() {
         b_store.near_cache_serving()
     });
     // The logins reach the replica before the primary dies: asynchronous replication may
-    // lose the last writes in a failover (what `store_wait_replicas` is for).
+    // lose the last writes in a failover (what `store_wait_replicas` is for). WAIT counts
+    // the replicas that have this connection's own last write, so it writes a fence first:
+    // the replication stream is in order, and the logins came before it.
+    let mut admin = group.primary.admin();
+    let () = redis::cmd("SET")
+        .arg(format!("{prefix}fence"))
+        .arg(1)
+        .query(&mut admin)
+        .unwrap();
     let acked: i64 = redis::cmd("WAIT")
         .arg(1)
         .arg(5_000)
-        .query(&mut group.primary.conn().unwrap())
+        .query(&mut admin)
         .unwrap();
     assert_eq!(acked, 1, "the replica has the logins");
 
