@@ -16,11 +16,36 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        wall_seconds()
     }
+}
+
+/// Whole seconds of the wall clock (0 before the epoch), as the OS keeps them: every token
+/// checked reads the clock, and `SystemTime` would convert to a `Duration` each time.
+#[cfg(unix)]
+fn wall_seconds() -> i64 {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec; CLOCK_REALTIME exists on every Unix.
+    if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) } != 0 {
+        return portable_wall_seconds();
+    }
+    #[allow(clippy::useless_conversion)] // `time_t` is 32 bits on some targets
+    i64::from(now.tv_sec).max(0)
+}
+
+#[cfg(not(unix))]
+fn wall_seconds() -> i64 {
+    portable_wall_seconds()
+}
+
+fn portable_wall_seconds() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// A clock that moves only when told to. Clones share the same time.

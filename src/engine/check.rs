@@ -24,10 +24,18 @@ pub(super) enum SessionCheck {
 /// which is then `malformed` if it is not UTF-8, as if it had been refused as text first.
 #[inline(always)]
 pub(super) fn answer_for<T>(token: &[u8], result: Result<T>) -> Result<T> {
-    if result.is_err() && std::str::from_utf8(token).is_err() {
-        return Err(Error::TOKEN_NOT_UTF8);
-    }
+    let mut result = result;
+    correct_answer_for(token, &mut result);
     result
+}
+
+/// [`answer_for`] in place: a validate's claims stay where they were built instead of
+/// being copied into a second `Result`.
+#[inline(always)]
+fn correct_answer_for<T>(token: &[u8], result: &mut Result<T>) {
+    if result.is_err() && std::str::from_utf8(token).is_err() {
+        *result = Err(Error::TOKEN_NOT_UTF8);
+    }
 }
 
 impl Engine {
@@ -39,10 +47,9 @@ impl Engine {
         presentation: &Presentation<'_>,
     ) -> Result<Claims> {
         let check = self.validate_check();
-        answer_for(
-            token,
-            self.check_token(token, Some(kind), check, Some(presentation)),
-        )
+        let mut result = self.check_token(token, Some(kind), check, Some(presentation));
+        correct_answer_for(token, &mut result);
+        result
     }
 
     /// Any token, sliding nothing; a rotated-out refresh token is `revoked`.
@@ -80,44 +87,48 @@ impl Engine {
         want: Option<TokenType>,
         now: i64,
     ) -> Result<Claims> {
-        self.check_claims_then(token, want, now, |_| Ok(()))
+        self.check_claims_then(token, want, || now, |_, _| Ok(()))
     }
 
-    /// Signature and claims, then `then` on the claims before they are returned. The claims
-    /// are built once, where the caller receives them: checks that ran after the claims came
-    /// back would copy them (over 200 bytes) through every `Result` on the way.
+    /// Signature and claims at the time `now` gives, then `then` on the claims (and that
+    /// time) before they are returned. The claims are built once, where the caller receives
+    /// them: checks that ran after the claims came back would copy them (over 200 bytes)
+    /// through every `Result` on the way.
     #[inline(always)]
     fn check_claims_then(
         &self,
         token: &[u8],
         want: Option<TokenType>,
-        now: i64,
-        then: impl FnOnce(&mut Claims) -> Result<()>,
+        now: impl FnOnce() -> i64,
+        then: impl FnOnce(&mut Claims, i64) -> Result<()>,
     ) -> Result<Claims> {
         self.jws.verify(
             token,
-            // Read the minted layout and start loading the session while the HMAC runs: at a
-            // million sessions, that memory load is what a validate waits for. The prefetch
-            // is a hint only; the read is used only after the signature holds.
+            // While the HMAC runs: read the clock, read the minted layout and start loading
+            // the session (at a million sessions, that memory load is what a validate waits
+            // for). The prefetch is a hint only; the read is used only after the signature
+            // holds.
             |payload| {
-                let early = claims::read_early(payload, &self.names);
-                let sid = match &early {
-                    Some(m) => m.session,
-                    None => claims::peek_sid(payload),
+                let now = now();
+                let early = payload.and_then(|p| claims::read_early(p, &self.names));
+                let sid = match (&early, payload) {
+                    (Some(m), _) => m.session,
+                    (None, Some(p)) => claims::peek_sid(p),
+                    (None, None) => None,
                 };
                 if let Some(sid) = sid {
                     self.store.prefetch(sid);
                 }
-                early
+                (now, early)
             },
-            |payload, early| {
+            |payload, (now, early)| {
                 // One `Result` returned on every path, so it is built where the caller
                 // receives it.
                 let mut result = claims::parse_read(payload, early, &self.names);
                 if let Ok(claims) = &mut result {
                     if let Err(e) = self
                         .check_claim_values(claims, want, now)
-                        .and_then(|()| then(claims))
+                        .and_then(|()| then(claims, now))
                     {
                         result = Err(e);
                     }
@@ -181,10 +192,12 @@ impl Engine {
         check: SessionCheck,
         presentation: Option<&Presentation<'_>>,
     ) -> Result<Claims> {
-        let now = self.clock.now();
-        self.check_claims_then(token, want, now, |claims| {
-            self.check_session(claims, token, now, check, presentation)
-        })
+        self.check_claims_then(
+            token,
+            want,
+            || self.clock.now(),
+            |claims, now| self.check_session(claims, token, now, check, presentation),
+        )
     }
 
     /// The session a token names is alive (and, with `presentation`, fits its binding);
