@@ -95,15 +95,9 @@ pub(crate) fn split(token: &[u8], header_len: Option<usize>) -> Result<Segments<
 /// Decode and parse a protected header segment, then hand it to `f`: `malformed` when it is
 /// not base64url or not a JSON object.
 pub(crate) fn with_header<R>(segment: &[u8], f: impl FnOnce(Header<'_>) -> Result<R>) -> Result<R> {
-    let mut stack = [MaybeUninit::uninit(); STACK_HEADER];
-    let mut heap = Vec::new();
+    let (mut stack, mut heap) = ([MaybeUninit::uninit(); STACK_HEADER], Vec::new());
     let needed = URL_SAFE_NO_PAD.estimated_decoded_length(segment.len());
-    let buf = if needed <= STACK_HEADER {
-        &mut stack[..]
-    } else {
-        heap.resize(needed, MaybeUninit::uninit());
-        &mut heap[..]
-    };
+    let buf = scratch(&mut stack, &mut heap, needed);
     let json = decode_into(segment, buf).ok_or(Error::Malformed("header is not base64url"))?;
     // serde would also read a struct from a JSON array; a JOSE header is an object.
     if json.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -269,36 +263,25 @@ impl Jws {
         if s.is_empty() {
             return Err(Error::Malformed("empty segment"));
         }
-        // Uninitialized: zeroing the buffer would cost on every call, and decoding writes
-        // every byte it hands back.
-        let mut stack = [MaybeUninit::uninit(); STACK_PAYLOAD];
-        let mut heap = Vec::new();
-        let needed = URL_SAFE_NO_PAD.estimated_decoded_length(p.len());
-        let buf = if needed <= STACK_PAYLOAD {
-            &mut stack[..]
-        } else {
-            heap.resize(needed, MaybeUninit::uninit());
-            &mut heap[..]
-        };
+        let (mut stack, mut heap) = ([MaybeUninit::uninit(); STACK_PAYLOAD], Vec::new());
+        let buf = scratch(
+            &mut stack,
+            &mut heap,
+            URL_SAFE_NO_PAD.estimated_decoded_length(p.len()),
+        );
         // The signature and payload are decoded, and `early` runs, between the HMAC's first
         // blocks. The payload is decoded before the signature check only to feed `early`: a
         // decoding error is reported after the signature, as if the payload were decoded there.
         let mut mac = self.keys.begin_verify(kid, signing_input);
         mac.step();
         // HMAC, Ed25519 and ES256 signatures fit on the stack; RSA's go to the heap.
-        let mut sig_stack = [MaybeUninit::uninit(); SMALL_SIG];
-        let mut sig_heap = Vec::new();
-        let sig: &[u8] = if URL_SAFE_NO_PAD.estimated_decoded_length(s.len()) <= MAX_SIG {
-            let buf = if URL_SAFE_NO_PAD.estimated_decoded_length(s.len()) <= SMALL_SIG {
-                &mut sig_stack[..]
-            } else {
-                sig_heap.resize(MAX_SIG, MaybeUninit::uninit());
-                &mut sig_heap[..]
-            };
-            decode_into(s, buf).ok_or(Error::Malformed("signature is not base64url"))?
-        } else {
+        let sig_len = URL_SAFE_NO_PAD.estimated_decoded_length(s.len());
+        if sig_len > MAX_SIG {
             return Err(Error::Malformed("signature is not base64url"));
-        };
+        }
+        let (mut sig_stack, mut sig_heap) = ([MaybeUninit::uninit(); SMALL_SIG], Vec::new());
+        let sig = decode_into(s, scratch(&mut sig_stack, &mut sig_heap, sig_len))
+            .ok_or(Error::Malformed("signature is not base64url"))?;
         mac.step();
         let payload = decode_into(p, buf);
         mac.step();
@@ -330,6 +313,23 @@ impl Jws {
             }
             Ok(header.kid.map(Cow::into_owned))
         })
+    }
+}
+
+/// `needed` bytes to decode into: `stack` when they fit, else `heap`, grown to them. Left
+/// uninitialized: zeroing would cost on every call, and decoding writes every byte it hands
+/// back.
+#[inline(always)]
+fn scratch<'a, const N: usize>(
+    stack: &'a mut [MaybeUninit<u8>; N],
+    heap: &'a mut Vec<MaybeUninit<u8>>,
+    needed: usize,
+) -> &'a mut [MaybeUninit<u8>] {
+    if needed <= N {
+        stack
+    } else {
+        heap.resize(needed, MaybeUninit::uninit());
+        heap
     }
 }
 
