@@ -220,19 +220,18 @@ impl Jws {
     /// Check size, structure, header and signature, then hand the decoded payload to `f`.
     ///
     /// Nothing of the payload is trusted before the signature holds. The one early reader is
-    /// `early`: it runs while the HMAC computes (between its blocks, where the CPU would
-    /// otherwise wait on them) and gets the decoded, still unverified payload (`None` if it
-    /// is not base64url), so it can parse and start loading the session's memory (a cache
-    /// hint) in that time. What it returns reaches `f` only once the signature holds, and
-    /// must be exactly what `f` would derive from the verified payload itself.
+    /// `early`: it gets the decoded, still unverified payload before the HMAC runs, so it can
+    /// parse while nothing else waits and start loading the session's memory (a cache hint)
+    /// while the HMAC computes. What it returns reaches `f` only once the signature holds,
+    /// and must be exactly what `f` would derive from the verified payload itself.
     // Inlined into its one caller, so `f`'s claims are built where the engine returns them
     // instead of being copied out through two `Result`s.
     #[inline(always)]
     pub(crate) fn verify<E, R>(
         &self,
         token: &[u8],
-        early: impl FnOnce(Option<&[u8]>) -> E,
-        f: impl FnOnce(&[u8], E) -> Result<R>,
+        early: impl FnOnce(&[u8]) -> Option<E>,
+        f: impl FnOnce(&[u8], Option<E>) -> Result<R>,
     ) -> Result<R> {
         if token.len() > self.max_token_bytes {
             return Err(Error::Malformed("token is larger than max_token_bytes"));
@@ -263,17 +262,6 @@ impl Jws {
         if s.is_empty() {
             return Err(Error::Malformed("empty segment"));
         }
-        let (mut stack, mut heap) = ([MaybeUninit::uninit(); STACK_PAYLOAD], Vec::new());
-        let buf = scratch(
-            &mut stack,
-            &mut heap,
-            URL_SAFE_NO_PAD.estimated_decoded_length(p.len()),
-        );
-        // The signature and payload are decoded, and `early` runs, between the HMAC's first
-        // blocks. The payload is decoded before the signature check only to feed `early`: a
-        // decoding error is reported after the signature, as if the payload were decoded there.
-        let mut mac = self.keys.begin_verify(kid, signing_input);
-        mac.step();
         // HMAC, Ed25519 and ES256 signatures fit on the stack; RSA's go to the heap.
         let sig_len = URL_SAFE_NO_PAD.estimated_decoded_length(s.len());
         if sig_len > MAX_SIG {
@@ -282,11 +270,14 @@ impl Jws {
         let (mut sig_stack, mut sig_heap) = ([MaybeUninit::uninit(); SMALL_SIG], Vec::new());
         let sig = decode_into(s, scratch(&mut sig_stack, &mut sig_heap, sig_len))
             .ok_or(Error::Malformed("signature is not base64url"))?;
-        mac.step();
+        let (mut stack, mut heap) = ([MaybeUninit::uninit(); STACK_PAYLOAD], Vec::new());
+        let needed = URL_SAFE_NO_PAD.estimated_decoded_length(p.len());
+        let buf = scratch(&mut stack, &mut heap, needed);
+        // Decoded before the signature check only to feed `early`; a decoding error is
+        // reported after the signature, as if the payload were decoded there.
         let payload = decode_into(p, buf);
-        mac.step();
-        let read = early(payload);
-        if let Err(e) = mac.finish(sig) {
+        let read = payload.and_then(early);
+        if let Err(e) = self.keys.verify(kid, signing_input, sig) {
             // Only on this cold path: tell a token with extra segments from a forged one.
             return Err(if p.contains(&b'.') {
                 NOT_THREE_SEGMENTS

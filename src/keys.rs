@@ -16,9 +16,9 @@ pub use jwks::{Jwk, JwkParams, Jwks};
 mod prefix;
 #[cfg(all(fuzzing, feature = "resumed-hmac"))]
 pub use prefix::fuzzing;
+use prefix::Resumed;
 #[cfg(test)]
 pub(crate) use prefix::{force_resuming_on_this_thread, hardware_sha256};
-use prefix::{Resumed, Running};
 
 /// Without the `resumed-hmac` feature nothing resumes: ring makes every tag.
 #[cfg(not(feature = "resumed-hmac"))]
@@ -282,76 +282,24 @@ impl KeyRing {
 
     /// Verify `sig` over `message`. With a `kid`, only that key is tried (unknown → `unknown_key`);
     /// without one, the signing key and then every verifying key, so old keys keep working.
-    #[cfg(test)]
     pub fn verify(&self, kid: Option<&str>, message: &[u8], sig: &[u8]) -> Result<()> {
-        self.begin_verify(kid, message).finish(sig)
-    }
-
-    /// [`KeyRing::verify`] in steps: the caller may run other work between
-    /// [`Verifying::step`]s, while the HMAC's compressions wait on each other.
-    #[inline]
-    pub(crate) fn begin_verify<'k, 'm>(
-        &'k self,
-        kid: Option<&'m str>,
-        message: &'m [u8],
-    ) -> Verifying<'k, 'm> {
         // The precomputed states are the signing key's, which is the primary verifying key.
-        let primary = kid.is_none() || self.kid.as_deref() == kid;
-        Verifying {
-            running: primary
-                .then(|| self.resumed().and_then(|r| r.begin(message)))
-                .flatten(),
-            ring: self,
-            kid,
-            message,
-        }
-    }
-}
-
-/// A verification under way (from [`KeyRing::begin_verify`]).
-pub(crate) struct Verifying<'k, 'm> {
-    ring: &'k KeyRing,
-    kid: Option<&'m str>,
-    message: &'m [u8],
-    /// The primary key's HMAC, resumed from a precomputed state, when one covers `message`.
-    running: Option<Running<'k, 'm>>,
-}
-
-impl Verifying<'_, '_> {
-    /// Advance the HMAC by a block, if it runs in steps (else the work is all in `finish`).
-    #[inline]
-    pub(crate) fn step(&mut self) {
-        if let Some(running) = &mut self.running {
-            running.step();
-        }
-    }
-
-    /// Whether `sig` is a signature of the message by the key `kid` names (see
-    /// [`KeyRing::verify`]).
-    #[inline]
-    pub(crate) fn finish(self, sig: &[u8]) -> Result<()> {
-        let Verifying {
-            ring,
-            kid,
-            message,
-            running,
-        } = self;
-        let primary = || match running {
-            Some(running) => running.verify(sig),
-            None => ring.primary.verify(message, sig),
+        let primary = || match self.resumed().and_then(|r| r.verify(message, sig)) {
+            Some(ok) => ok,
+            None => self.primary.verify(message, sig),
         };
         let ok = match kid {
             Some(kid) => {
-                if ring.kid.as_deref() == Some(kid) {
+                if self.kid.as_deref() == Some(kid) {
                     primary()
                 } else {
-                    match ring.others.iter().find(|(k, _)| k == kid) {
+                    match self.others.iter().find(|(k, _)| k == kid) {
                         Some((_, v)) => v.verify(message, sig),
                         None => return Err(Error::UnknownKey),
                     }
                 }
             }
-            None => primary() || ring.others.iter().any(|(_, v)| v.verify(message, sig)),
+            None => primary() || self.others.iter().any(|(_, v)| v.verify(message, sig)),
         };
         if ok {
             Ok(())

@@ -87,48 +87,44 @@ impl Engine {
         want: Option<TokenType>,
         now: i64,
     ) -> Result<Claims> {
-        self.check_claims_then(token, want, || now, |_, _| Ok(()))
+        self.check_claims_then(token, want, now, |_| Ok(()))
     }
 
-    /// Signature and claims at the time `now` gives, then `then` on the claims (and that
-    /// time) before they are returned. The claims are built once, where the caller receives
-    /// them: checks that ran after the claims came back would copy them (over 200 bytes)
-    /// through every `Result` on the way.
+    /// Signature and claims, then `then` on the claims before they are returned. The claims
+    /// are built once, where the caller receives them: checks that ran after the claims came
+    /// back would copy them (over 200 bytes) through every `Result` on the way.
     #[inline(always)]
     fn check_claims_then(
         &self,
         token: &[u8],
         want: Option<TokenType>,
-        now: impl FnOnce() -> i64,
-        then: impl FnOnce(&mut Claims, i64) -> Result<()>,
+        now: i64,
+        then: impl FnOnce(&mut Claims) -> Result<()>,
     ) -> Result<Claims> {
         self.jws.verify(
             token,
-            // While the HMAC runs: read the clock, read the minted layout and start loading
-            // the session (at a million sessions, that memory load is what a validate waits
-            // for). The prefetch is a hint only; the read is used only after the signature
-            // holds.
+            // Read the minted layout and start loading the session while the HMAC runs: at a
+            // million sessions, that memory load is what a validate waits for. The prefetch
+            // is a hint only; the read is used only after the signature holds.
             |payload| {
-                let now = now();
-                let early = payload.and_then(|p| claims::read_early(p, &self.names));
-                let sid = match (&early, payload) {
-                    (Some(m), _) => m.session,
-                    (None, Some(p)) => claims::peek_sid(p),
-                    (None, None) => None,
+                let early = claims::read_early(payload, &self.names);
+                let sid = match &early {
+                    Some(m) => m.session,
+                    None => claims::peek_sid(payload),
                 };
                 if let Some(sid) = sid {
                     self.store.prefetch(sid);
                 }
-                (now, early)
+                early
             },
-            |payload, (now, early)| {
+            |payload, early| {
                 // One `Result` returned on every path, so it is built where the caller
                 // receives it.
                 let mut result = claims::parse_read(payload, early, &self.names);
                 if let Ok(claims) = &mut result {
                     if let Err(e) = self
                         .check_claim_values(claims, want, now)
-                        .and_then(|()| then(claims, now))
+                        .and_then(|()| then(claims))
                     {
                         result = Err(e);
                     }
@@ -192,12 +188,10 @@ impl Engine {
         check: SessionCheck,
         presentation: Option<&Presentation<'_>>,
     ) -> Result<Claims> {
-        self.check_claims_then(
-            token,
-            want,
-            || self.clock.now(),
-            |claims, now| self.check_session(claims, token, now, check, presentation),
-        )
+        let now = self.clock.now();
+        self.check_claims_then(token, want, now, |claims| {
+            self.check_session(claims, token, now, check, presentation)
+        })
     }
 
     /// The session a token names is alive (and, with `presentation`, fits its binding);

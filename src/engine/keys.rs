@@ -31,7 +31,10 @@ impl Engine {
     /// its payload bytes, reading no claim: for bindings that check claims of their own
     /// (simplejwt's `TokenBackend.decode`). No session is looked at.
     pub fn verify_signature(&self, token: impl AsRef<[u8]>) -> Result<Vec<u8>> {
-        self.jws
-            .verify(token.as_ref(), |_| (), |payload, _| Ok(payload.to_vec()))
+        self.jws.verify(
+            token.as_ref(),
+            |_| None::<()>,
+            |payload, _| Ok(payload.to_vec()),
+        )
     }
 }

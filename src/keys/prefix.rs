@@ -275,66 +275,10 @@ impl HmacPrefix {
 
     /// Whether `sig` is the HMAC of `message`, compared in constant time; `None` if
     /// `message` does not start with the absorbed blocks.
-    #[cfg(any(test, fuzzing))]
+    #[inline]
     pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> Option<bool> {
-        Some(self.begin(message)?.verify(sig))
-    }
-
-    /// The HMAC of `message`, to be computed a block at a time (see [`Running`]); `None`
-    /// if `message` does not start with the absorbed blocks.
-    #[inline]
-    pub(super) fn begin<'p, 'm>(&'p self, message: &'m [u8]) -> Option<Running<'p, 'm>> {
-        Some(Running {
-            blocks: self.inner_blocks(message)?,
-            inner: self.inner,
-            done: 0,
-            prefix: self,
-        })
-    }
-}
-
-/// An HMAC under way, its inner blocks absorbed one [`Running::step`] at a time. Each
-/// compression waits on the one before it, and the CPU's other units idle meanwhile: work
-/// the caller places between steps (work that does not depend on the tag) runs in that
-/// wait instead of after it. The state is key-derived: zeroised when dropped.
-pub(super) struct Running<'p, 'm> {
-    prefix: &'p HmacPrefix,
-    blocks: Blocks<'m>,
-    /// After the key block, the prefix's start, and `done` of `blocks`.
-    inner: [u32; 8],
-    done: usize,
-}
-
-impl Running<'_, '_> {
-    /// Absorb the next inner block, if one is left.
-    #[inline]
-    pub(super) fn step(&mut self) {
-        if let Some(block) = self.blocks.block(self.done) {
-            compress(&mut self.inner, block);
-            self.done += 1;
-        }
-    }
-
-    /// Whether `sig` is the tag, compared in constant time.
-    #[inline]
-    pub(super) fn verify(mut self, sig: &[u8]) -> bool {
-        for i in self.done..self.blocks.count() {
-            if let Some(block) = self.blocks.block(i) {
-                compress(&mut self.inner, block);
-            }
-        }
-        let digest_inner = digest(&self.inner);
-        let mut outer = self.prefix.outer;
-        outer_blocks(&digest_inner).absorb(&mut outer);
-        let equal = tags_equal(&digest(&outer), sig);
-        outer.zeroize();
-        equal
-    }
-}
-
-impl Drop for Running<'_, '_> {
-    fn drop(&mut self) {
-        self.inner.zeroize();
+        let tag = self.sign(message)?;
+        Some(tags_equal(&tag, sig))
     }
 }
 
@@ -406,11 +350,10 @@ impl Resumed {
         HmacPrefix::sign_two((covering(a)?, a), (covering(b)?, b))
     }
 
-    /// The tag of `message` to be computed a step at a time, if a precomputed state covers
-    /// `message`.
+    /// Whether `sig` is `message`'s tag, if a precomputed state covers `message`.
     #[inline]
-    pub(super) fn begin<'p, 'm>(&'p self, message: &'m [u8]) -> Option<Running<'p, 'm>> {
-        self.prefixes.iter().find_map(|p| p.begin(message))
+    pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> Option<bool> {
+        self.prefixes.iter().find_map(|p| p.verify(message, sig))
     }
 
     /// Whether a precomputed state covers `message`.
@@ -573,31 +516,6 @@ mod tests {
             other[0] ^= 1;
             prop_assert_eq!(HmacPrefix::sign_two((&pa, &a), (&pb, &other)), None);
             prop_assert_eq!(HmacPrefix::sign_two((&pa, &other[..]), (&pb, &b)), None);
-        }
-    }
-
-    proptest! {
-        /// A verification run in steps (any number of them, more than there are blocks
-        /// too) reaches ring's verdict: the right tag holds, any other does not.
-        #[test]
-        fn verifying_in_steps_is_verifying_at_once(
-            key in prop::collection::vec(any::<u8>(), 0..100),
-            message in prop::collection::vec(any::<u8>(), 64..400),
-            steps in 0usize..9,
-            flip in any::<prop::sample::Index>(),
-        ) {
-            let prefix = HmacKey::new(&key).prefix(&message[..BLOCK]).expect("a whole block");
-            let want = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &key), &message);
-            let mut wrong = [0u8; TAG];
-            wrong.copy_from_slice(want.as_ref());
-            wrong[flip.index(TAG)] ^= 1;
-            for (tag, holds) in [(want.as_ref(), true), (&wrong[..], false)] {
-                let mut running = prefix.begin(&message).expect("covered");
-                for _ in 0..steps {
-                    running.step();
-                }
-                prop_assert_eq!(running.verify(tag), holds);
-            }
         }
     }
 
