@@ -27,7 +27,8 @@ impl Clock for SystemClock {
 /// also reads and scales the CPU's counter. The coarse clock lags by a tick (1 to 10 ms),
 /// which can change the whole second only near its end; there the fine clock decides. So
 /// the answer is the fine clock's, unless the kernel's timekeeping has fallen more than
-/// [`COARSE_MARGIN_NS`] behind.
+/// [`COARSE_MARGIN_NS`] behind (on a host that holds off the virtual CPU keeping it, say);
+/// then it can be a second early for that moment, as a clock that much behind would be.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn wall_seconds() -> i64 {
     seconds_from(read_clock(libc::CLOCK_REALTIME_COARSE), fine_wall_seconds)
@@ -38,8 +39,9 @@ fn wall_seconds() -> i64 {
 #[cfg(any(target_os = "linux", target_os = "android"))]
 #[inline(always)]
 fn seconds_from(coarse: Option<libc::timespec>, fine: impl FnOnce() -> i64) -> i64 {
+    #[allow(clippy::useless_conversion)] // `tv_nsec` is not `i64` on every target
     match coarse {
-        Some(coarse) if coarse.tv_nsec < NANOS_PER_SECOND - COARSE_MARGIN_NS => {
+        Some(coarse) if i64::from(coarse.tv_nsec) < NANOS_PER_SECOND - COARSE_MARGIN_NS => {
             whole_seconds(coarse)
         }
         _ => fine(),
@@ -57,13 +59,12 @@ fn wall_seconds() -> i64 {
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const NANOS_PER_SECOND: libc::c_long = 1_000_000_000;
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
 /// How close to the next second the coarse clock may stand and still be trusted: ten ticks
-/// at the slowest tick rate Linux has (100 Hz), more than the kernel lets its timekeeping
-/// stall before another CPU takes it over.
+/// at 100 Hz, the slowest tick rate in common use.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const COARSE_MARGIN_NS: libc::c_long = 100_000_000;
+const COARSE_MARGIN_NS: i64 = 100_000_000;
 
 /// The wall clock's whole seconds from the fine clock, as `SystemTime` reads it, without the
 /// conversion to a `Duration`.
@@ -170,9 +171,9 @@ mod tests {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     #[test]
     fn a_coarse_reading_near_the_next_second_is_left_to_the_fine_clock() {
-        let at = |nanos| libc::timespec {
+        let at = |nanos: i64| libc::timespec {
             tv_sec: 1_000,
-            tv_nsec: nanos,
+            tv_nsec: nanos as _,
         };
         let last_trusted = NANOS_PER_SECOND - COARSE_MARGIN_NS - 1;
         assert_eq!(seconds_from(Some(at(0)), || 7), 1_000);
