@@ -282,18 +282,19 @@ impl HmacPrefix {
     }
 }
 
-/// Whether `sig` is `tag`, in constant time in their bytes (subtle's comparison, a word at
-/// a time); a length other than the tag's is refused at once (lengths are public).
+/// Whether `sig` is `tag`, in constant time in their bytes: the words' differences are
+/// gathered with `|` (no branch on their values), then compared with zero by subtle, whose
+/// comparison is constant-time; a length other than the tag's is refused at once (lengths
+/// are public).
 fn tags_equal(tag: &[u8; TAG], sig: &[u8]) -> bool {
     let Ok(sig) = <&[u8; TAG]>::try_from(sig) else {
         return false;
     };
-    let words = |bytes: &[u8; TAG]| -> [u64; TAG / 8] {
-        std::array::from_fn(|i| {
-            u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().unwrap_or_default())
-        })
+    let word = |bytes: &[u8; TAG], i: usize| {
+        u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().unwrap_or_default())
     };
-    bool::from(words(tag)[..].ct_eq(&words(sig)[..]))
+    let differ = (0..TAG / 8).fold(0u64, |acc, i| acc | (word(tag, i) ^ word(sig, i)));
+    bool::from(differ.ct_eq(&0))
 }
 
 impl Drop for HmacKey {
@@ -453,6 +454,20 @@ mod tests {
             prop_assert_eq!(prefix.verify(&other, want.as_ref()), None);
             prop_assert_eq!(prefix.verify(&message[..start_blocks * BLOCK - 1], &[]), None);
         }
+    }
+
+    /// Every one of the tag's 256 bits counts: a signature differing from the tag in any
+    /// one of them, or in all of them, is refused, and the tag itself is accepted.
+    #[test]
+    fn a_signature_differing_in_any_bit_is_refused() {
+        let tag: [u8; TAG] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5a);
+        assert!(tags_equal(&tag, &tag));
+        for bit in 0..TAG * 8 {
+            let mut sig = tag;
+            sig[bit / 8] ^= 1 << (bit % 8);
+            assert!(!tags_equal(&tag, &sig), "bit {bit}");
+        }
+        assert!(!tags_equal(&tag, &tag.map(|b| !b)));
     }
 
     /// Keys at every edge (empty, one byte, a block less one, a block, a block more one:
