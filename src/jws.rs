@@ -224,6 +224,11 @@ impl Jws {
     /// parse while nothing else waits and start loading the session's memory (a cache hint)
     /// while the HMAC computes. What it returns reaches `f` only once the signature holds,
     /// and must be exactly what `f` would derive from the verified payload itself.
+    ///
+    /// A token that fails here and is not UTF-8 is `malformed` ("not UTF-8"), as if it had
+    /// been refused as text first (the check runs only once it has failed). One that reaches
+    /// `f` is ASCII: every byte of it is a dot or base64url that decoded, so `f`'s answer
+    /// needs no such check, and goes to the caller as `f` built it.
     // Inlined into its one caller, so `f`'s claims are built where the engine returns them
     // instead of being copied out through two `Result`s.
     #[inline(always)]
@@ -233,6 +238,25 @@ impl Jws {
         early: impl FnOnce(&[u8]) -> Option<E>,
         f: impl FnOnce(&[u8], Option<E>) -> Result<R>,
     ) -> Result<R> {
+        let (mut sig_stack, mut sig_heap) = ([MaybeUninit::uninit(); SMALL_SIG], Vec::new());
+        let (mut stack, mut heap) = ([MaybeUninit::uninit(); STACK_PAYLOAD], Vec::new());
+        let sig_scratch = (&mut sig_stack, &mut sig_heap);
+        match self.verified_payload(token, early, sig_scratch, (&mut stack, &mut heap)) {
+            Ok((payload, read)) => f(payload, read),
+            Err(e) => Err(error_for(token, e)),
+        }
+    }
+
+    /// [`Jws::verify`] up to `f`: the payload, decoded into `payload_scratch`, once the
+    /// signature (decoded into `sig_scratch`) holds, with what `early` read of it.
+    #[inline(always)]
+    fn verified_payload<'p, E>(
+        &self,
+        token: &[u8],
+        early: impl FnOnce(&[u8]) -> Option<E>,
+        (sig_stack, sig_heap): Scratch<'_, SMALL_SIG>,
+        (stack, heap): Scratch<'p, STACK_PAYLOAD>,
+    ) -> Result<(&'p [u8], Option<E>)> {
         if token.len() > self.max_token_bytes {
             return Err(Error::Malformed("token is larger than max_token_bytes"));
         }
@@ -267,12 +291,10 @@ impl Jws {
         if sig_len > MAX_SIG {
             return Err(Error::Malformed("signature is not base64url"));
         }
-        let (mut sig_stack, mut sig_heap) = ([MaybeUninit::uninit(); SMALL_SIG], Vec::new());
-        let sig = decode_into(s, scratch(&mut sig_stack, &mut sig_heap, sig_len))
+        let sig = decode_into(s, scratch(sig_stack, sig_heap, sig_len))
             .ok_or(Error::Malformed("signature is not base64url"))?;
-        let (mut stack, mut heap) = ([MaybeUninit::uninit(); STACK_PAYLOAD], Vec::new());
         let needed = URL_SAFE_NO_PAD.estimated_decoded_length(p.len());
-        let buf = scratch(&mut stack, &mut heap, needed);
+        let buf = scratch(stack, heap, needed);
         // Decoded before the signature check only to feed `early`; a decoding error is
         // reported after the signature, as if the payload were decoded there.
         let payload = decode_into(p, buf);
@@ -285,10 +307,10 @@ impl Jws {
                 e
             });
         }
-        f(
+        Ok((
             payload.ok_or(Error::Malformed("payload is not base64url"))?,
             read,
-        )
+        ))
     }
 
     /// Parse a foreign header: the algorithm must be ours, no `crit`, `kid` only a lookup key.
@@ -304,6 +326,19 @@ impl Jws {
             }
             Ok(header.kid.map(Cow::into_owned))
         })
+    }
+}
+
+/// Room to decode into: `N` bytes on the stack, and the heap for more (see [`scratch`]).
+type Scratch<'a, const N: usize> = (&'a mut [MaybeUninit<u8>; N], &'a mut Vec<MaybeUninit<u8>>);
+
+/// `error`, or `malformed` ("not UTF-8") for a token that is not UTF-8.
+#[cold]
+fn error_for(token: &[u8], error: Error) -> Error {
+    if std::str::from_utf8(token).is_err() {
+        Error::TOKEN_NOT_UTF8
+    } else {
+        error
     }
 }
 

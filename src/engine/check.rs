@@ -19,25 +19,6 @@ pub(super) enum SessionCheck {
     Peek,
 }
 
-/// The answer for a token given as bytes: a token that passes is ASCII (every byte of it is
-/// base64url or a dot the signature covers), so the UTF-8 check runs only for one that fails,
-/// which is then `malformed` if it is not UTF-8, as if it had been refused as text first.
-#[inline(always)]
-pub(super) fn answer_for<T>(token: &[u8], result: Result<T>) -> Result<T> {
-    let mut result = result;
-    correct_answer_for(token, &mut result);
-    result
-}
-
-/// [`answer_for`] in place: a validate's claims stay where they were built instead of
-/// being copied into a second `Result`.
-#[inline(always)]
-fn correct_answer_for<T>(token: &[u8], result: &mut Result<T>) {
-    if result.is_err() && std::str::from_utf8(token).is_err() {
-        *result = Err(Error::TOKEN_NOT_UTF8);
-    }
-}
-
 impl Engine {
     /// A validate of a `kind` token presented with `presentation`.
     pub(super) fn validate_as(
@@ -47,21 +28,18 @@ impl Engine {
         presentation: &Presentation<'_>,
     ) -> Result<Claims> {
         let check = self.validate_check();
-        let mut result = self.check_token(token, Some(kind), check, Some(presentation));
-        correct_answer_for(token, &mut result);
-        result
+        self.check_token(token, Some(kind), check, Some(presentation))
     }
 
     /// Any token, sliding nothing; a rotated-out refresh token is `revoked`.
     pub(super) fn verify_bytes(&self, token: &[u8]) -> Result<Claims> {
         let result = self.check_token(token, None, SessionCheck::Peek, None);
-        let result = match result {
+        match result {
             Ok(claims) if claims.token_type() == TokenType::Refresh && self.rotate_refresh => {
                 self.check_still_current(&claims).map(|()| claims)
             }
             other => other,
-        };
-        answer_for(token, result)
+        }
     }
 
     /// A refresh token is still the session's current one (or the previous one, inside the
