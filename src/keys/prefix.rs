@@ -12,8 +12,8 @@
 //! HS384/HS512 are left to ring: with the default header our shared start does not fill
 //! their 128-byte block, and only the default algorithm is worth a second HMAC path. Tests
 //! (and the `resumed_hmac` fuzz target) hold every output to ring's `hmac::sign`; tags are
-//! compared with `subtle`, whose comparison is constant-time in the tag bytes; the
-//! key-derived states are zeroised when dropped. Built with the `resumed-hmac` feature (on
+//! compared in constant time in their bytes (no branch on them, and `subtle` for the
+//! verdict); the key-derived states are zeroised when dropped. Built with the `resumed-hmac` feature (on
 //! by default); without it, ring makes every tag.
 
 use std::fmt;
