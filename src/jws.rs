@@ -229,7 +229,7 @@ impl Jws {
     /// been refused as text first (the check runs only once it has failed). One that reaches
     /// `f` is ASCII: every byte of it is a dot or base64url that decoded, so `f`'s answer
     /// needs no such check, and goes to the caller as `f` built it.
-    // Inlined into its one caller, so `f`'s claims are built where the engine returns them
+    // Inlined into each caller, so `f`'s claims are built where the engine returns them
     // instead of being copied out through two `Result`s.
     #[inline(always)]
     pub(crate) fn verify<E, R>(
@@ -238,17 +238,19 @@ impl Jws {
         early: impl FnOnce(&[u8]) -> Option<E>,
         f: impl FnOnce(&[u8], Option<E>) -> Result<R>,
     ) -> Result<R> {
+        // The decoding buffers live here, so the payload `f` reads can borrow from them.
         let (mut sig_stack, mut sig_heap) = ([MaybeUninit::uninit(); SMALL_SIG], Vec::new());
         let (mut stack, mut heap) = ([MaybeUninit::uninit(); STACK_PAYLOAD], Vec::new());
-        let sig_scratch = (&mut sig_stack, &mut sig_heap);
-        match self.verified_payload(token, early, sig_scratch, (&mut stack, &mut heap)) {
+        let scratch_for_sig = (&mut sig_stack, &mut sig_heap);
+        let scratch_for_payload = (&mut stack, &mut heap);
+        match self.verified_payload(token, early, scratch_for_sig, scratch_for_payload) {
             Ok((payload, read)) => f(payload, read),
             Err(e) => Err(error_for(token, e)),
         }
     }
 
-    /// [`Jws::verify`] up to `f`: the payload, decoded into `payload_scratch`, once the
-    /// signature (decoded into `sig_scratch`) holds, with what `early` read of it.
+    /// [`Jws::verify`] up to `f`: the payload, decoded into the second scratch, once the
+    /// signature (decoded into the first) holds, with what `early` read of it.
     #[inline(always)]
     fn verified_payload<'p, E>(
         &self,

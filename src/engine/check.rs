@@ -33,8 +33,7 @@ impl Engine {
 
     /// Any token, sliding nothing; a rotated-out refresh token is `revoked`.
     pub(super) fn verify_bytes(&self, token: &[u8]) -> Result<Claims> {
-        let result = self.check_token(token, None, SessionCheck::Peek, None);
-        match result {
+        match self.check_token(token, None, SessionCheck::Peek, None) {
             Ok(claims) if claims.token_type() == TokenType::Refresh && self.rotate_refresh => {
                 self.check_still_current(&claims).map(|()| claims)
             }

@@ -13,8 +13,8 @@
 //! their 128-byte block, and only the default algorithm is worth a second HMAC path. Tests
 //! (and the `resumed_hmac` fuzz target) hold every output to ring's `hmac::sign`; tags are
 //! compared in constant time in their bytes (no branch on them, and `subtle` for the
-//! verdict); the key-derived states are zeroised when dropped. Built with the `resumed-hmac` feature (on
-//! by default); without it, ring makes every tag.
+//! verdict); the key-derived states are zeroised when dropped. Built with the `resumed-hmac`
+//! feature (on by default); without it, ring makes every tag.
 
 use std::fmt;
 
